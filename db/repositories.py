@@ -1,0 +1,246 @@
+"""Repositories: the only code that writes rows, with idempotent writes keyed on natural keys.
+
+Writing the same market bar, signal or order twice leaves one row. Upserts use the dialect's
+`INSERT ... ON CONFLICT`, which SQLite and PostgreSQL both support, so the guarantee holds under
+concurrency too (two writers racing on one key cannot both insert).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db.models import (
+    Approval,
+    Base,
+    EconEvent,
+    Fill,
+    MarketBar,
+    Order,
+    OrderStatus,
+    Portfolio,
+    Run,
+    Signal,
+)
+
+
+def upsert(
+    session: Session,
+    model: type[Base],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    key: Sequence[str],
+    update: Iterable[str] = (),
+) -> None:
+    """Insert rows; on a conflict on `key`, update the `update` columns (or do nothing).
+
+    Args:
+        session: an open session (the caller owns the transaction).
+        model: the mapped class.
+        rows: column-name -> value mappings; all rows must have the same keys.
+        key: the columns of the unique constraint that identifies a row.
+        update: the columns to overwrite when the row exists; empty means keep the first write.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    table = model.__table__
+    insert_fn: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert_fn(table).values(list(rows))
+    columns = list(update)
+    if columns:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(key), set_={c: stmt.excluded[c] for c in columns}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
+    session.execute(stmt)
+
+
+class MarketDataRepository:
+    """Bars, unique per (ticker, interval, bar_time); a rewrite corrects the values."""
+
+    def __init__(self, session: Session) -> None:
+        """Work inside the caller's session."""
+        self.session = session
+
+    def save_bars(self, bars: Sequence[Mapping[str, Any]]) -> None:
+        """Write bars; an existing bar is overwritten with the new values."""
+        upsert(
+            self.session,
+            MarketBar,
+            bars,
+            key=("ticker", "interval", "bar_time"),
+            update=("open_krw", "high_krw", "low_krw", "close_krw", "volume", "source"),
+        )
+
+    def bars(self, ticker: str, interval: str = "1d") -> list[MarketBar]:
+        """Return a ticker's bars, oldest first."""
+        stmt = (
+            sa.select(MarketBar)
+            .where(MarketBar.ticker == ticker, MarketBar.interval == interval)
+            .order_by(MarketBar.bar_time)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class SignalRepository:
+    """Signals, unique per (run, ticker, agent); a rewrite replaces the opinion."""
+
+    def __init__(self, session: Session) -> None:
+        """Work inside the caller's session."""
+        self.session = session
+
+    def save(self, signals: Sequence[Mapping[str, Any]]) -> None:
+        """Write signals; the latest write of a (run, ticker, agent) wins."""
+        upsert(
+            self.session,
+            Signal,
+            signals,
+            key=("run_id", "ticker", "agent"),
+            update=(
+                "status",
+                "stance",
+                "conviction",
+                "horizon",
+                "rationale",
+                "evidence",
+                "prompt_version",
+            ),
+        )
+
+    def for_run(self, run_id: int) -> list[Signal]:
+        """Return a run's signals ordered by ticker and agent."""
+        stmt = (
+            sa.select(Signal).where(Signal.run_id == run_id).order_by(Signal.ticker, Signal.agent)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class OrderRepository:
+    """Orders keyed by `client_order_id`: inserting a known id never creates a second row."""
+
+    def __init__(self, session: Session) -> None:
+        """Work inside the caller's session."""
+        self.session = session
+
+    def add_if_absent(self, order: Mapping[str, Any]) -> Order:
+        """Insert an order unless its `client_order_id` exists; return the stored row.
+
+        The stored row is returned unchanged when it exists: the first write of an order
+        defines it, later attempts (a re-run node, a resumed process) must not alter it.
+        """
+        upsert(self.session, Order, [order], key=("client_order_id",))
+        stored = self.get(str(order["client_order_id"]))
+        if stored is None:  # pragma: no cover - the upsert above guarantees a row
+            raise RuntimeError("order vanished after upsert")
+        return stored
+
+    def get(self, client_order_id: str) -> Order | None:
+        """Return the order with this client order id, if any."""
+        stmt = sa.select(Order).where(Order.client_order_id == client_order_id)
+        return self.session.scalars(stmt).one_or_none()
+
+    def set_status(self, client_order_id: str, status: OrderStatus, **fields: Any) -> None:
+        """Move an order to `status`, setting any other columns given."""
+        stmt = (
+            sa.update(Order)
+            .where(Order.client_order_id == client_order_id)
+            .values(status=status, **fields)
+        )
+        self.session.execute(stmt)
+
+    def for_run(self, run_id: int) -> list[Order]:
+        """Return a run's orders in creation order."""
+        stmt = sa.select(Order).where(Order.run_id == run_id).order_by(Order.id)
+        return list(self.session.scalars(stmt))
+
+
+class FillRepository:
+    """Fills keyed by `fill_key`; a fill reported twice is stored once."""
+
+    def __init__(self, session: Session) -> None:
+        """Work inside the caller's session."""
+        self.session = session
+
+    def add(self, fills: Sequence[Mapping[str, Any]]) -> None:
+        """Insert fills, ignoring ones already stored."""
+        upsert(self.session, Fill, fills, key=("fill_key",))
+
+
+class RunRepository:
+    """Runs keyed by thread id."""
+
+    def __init__(self, session: Session) -> None:
+        """Work inside the caller's session."""
+        self.session = session
+
+    def ensure(self, run: Mapping[str, Any]) -> Run:
+        """Create the run for a thread id unless it exists; return the stored row."""
+        upsert(self.session, Run, [run], key=("thread_id",))
+        stmt = sa.select(Run).where(Run.thread_id == run["thread_id"])
+        return self.session.scalars(stmt).one()
+
+    def get(self, thread_id: str) -> Run | None:
+        """Return the run of a thread, if any."""
+        return self.session.scalars(sa.select(Run).where(Run.thread_id == thread_id)).one_or_none()
+
+
+class PortfolioRepository:
+    """Portfolios by name."""
+
+    def __init__(self, session: Session) -> None:
+        """Work inside the caller's session."""
+        self.session = session
+
+    def ensure(self, name: str, trading_mode: str, starting_cash_krw: int) -> Portfolio:
+        """Create the named portfolio with its starting cash unless it exists."""
+        upsert(
+            self.session,
+            Portfolio,
+            [
+                {
+                    "name": name,
+                    "trading_mode": trading_mode,
+                    "cash_krw": starting_cash_krw,
+                    "starting_cash_krw": starting_cash_krw,
+                    "peak_equity_krw": starting_cash_krw,
+                }
+            ],
+            key=("name",),
+        )
+        return self.session.scalars(sa.select(Portfolio).where(Portfolio.name == name)).one()
+
+
+class ApprovalRepository:
+    """Approval decisions, one per order; a second decision on an order is ignored."""
+
+    def __init__(self, session: Session) -> None:
+        """Work inside the caller's session."""
+        self.session = session
+
+    def record(self, decisions: Sequence[Mapping[str, Any]]) -> None:
+        """Store decisions; the first decision recorded for an order stands."""
+        upsert(self.session, Approval, decisions, key=("client_order_id",))
+
+
+class EconEventRepository:
+    """Economic events keyed by (source, event_key, scheduled_for)."""
+
+    def __init__(self, session: Session) -> None:
+        """Work inside the caller's session."""
+        self.session = session
+
+    def save(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """Write events; a rewrite updates value and publication time."""
+        upsert(
+            self.session,
+            EconEvent,
+            events,
+            key=("source", "event_key", "scheduled_for"),
+            update=("name", "value", "unit", "published_at"),
+        )

@@ -1,0 +1,1 @@
+"""Agent evaluations and backtest reports."""

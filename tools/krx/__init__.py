@@ -1,0 +1,1 @@
+"""Korea Exchange trading rules: tick sizes, daily price limits, costs and the trading calendar."""

@@ -1,0 +1,37 @@
+"""The `trader` command: assembles the command groups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from trader import __version__
+from trader.cli import db
+from trader.cli.console import console
+
+app = typer.Typer(
+    name="trader",
+    help="Market Auto Trader: automated KRX trading through the KIS Open API.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(db.app, name="db")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"trader {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Market Auto Trader: automated KRX trading through the KIS Open API."""

@@ -1,0 +1,192 @@
+"""The one settings object of the application.
+
+Built once at the entry point (the CLI, the Studio graph factory, the scheduler) from the
+environment and an optional `.env` file, then passed down. Library code never reads
+`os.environ` itself. Every secret is a `SecretStr`: it prints as ``**********`` and must be
+unwrapped explicitly with `.get_secret_value()` at the one place that sends it over the wire.
+
+`.env.example` documents every variable; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from trader.errors import ConfigurationError
+
+DEFAULT_WATCHLIST: tuple[str, ...] = ("005930", "000660", "035420", "005380", "051910", "069500")
+"""Real KRX tickers: Samsung Electronics, SK hynix, NAVER, Hyundai Motor, LG Chem, KODEX 200."""
+
+
+class TradingMode(StrEnum):
+    """Where orders go. `paper` is the default: nothing leaves the machine."""
+
+    PAPER = "paper"
+    KIS_VIRTUAL = "kis-virtual"
+    KIS_REAL = "kis-real"
+
+
+class LLMProvider(StrEnum):
+    """Which chat model the analysts use; `none` means the deterministic rules reasoner."""
+
+    NONE = "none"
+    OPENAI = "openai"
+    OPENAI_COMPATIBLE = "openai-compatible"
+
+
+def default_data_dir() -> Path:
+    """Return the folder for local state (SQLite file, simulator store, token cache)."""
+    return Path.cwd() / "data"
+
+
+class Settings(BaseSettings):
+    """Every knob of the application, read from the environment (and `.env`).
+
+    Field names are the environment variable names in lower case (`TRADING_MODE` ->
+    `trading_mode`).
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    # --- where and how we trade -------------------------------------------------------------
+    trading_mode: TradingMode = TradingMode.PAPER
+    """`paper` (default, simulated broker), `kis-virtual` (KIS 모의투자) or `kis-real`."""
+    portfolio: str = "default"
+    """Name of the portfolio this process trades; part of every session's thread id."""
+    watchlist: Annotated[tuple[str, ...], NoDecode] = DEFAULT_WATCHLIST
+    """Comma-separated 6-digit KRX tickers analysed each session."""
+    starting_cash_krw: int = Field(default=100_000_000, gt=0)
+    """Cash of a new paper portfolio (and of the simulator's account), integer KRW."""
+
+    # --- storage --------------------------------------------------------------------------
+    data_dir: Path = Field(default_factory=default_data_dir)
+    """Local state: the default SQLite file, the simulator's store, the KIS token cache."""
+    database_url: str = ""
+    """SQLAlchemy URL. Empty means a SQLite file `trader.db` in `data_dir`."""
+
+    # --- KIS Open API -----------------------------------------------------------------------
+    kis_app_key: SecretStr | None = None
+    kis_app_secret: SecretStr | None = None
+    kis_account_no: SecretStr | None = None
+    """The 8-digit account number (CANO); `12345678-01` is also accepted."""
+    kis_account_product_code: str = "01"
+    """ACNT_PRDT_CD, the 2-digit product code of the account (01 = 종합)."""
+    kis_base_url: str | None = None
+    """Override the KIS host, e.g. a running simulator `http://127.0.0.1:8800`."""
+    kis_rate_limit_per_s: float | None = Field(default=None, gt=0)
+    """Requests per second for this account; default 18 (real) or 1 (virtual)."""
+    kis_token_min_interval_s: float = Field(default=60.0, ge=0)
+    """Never ask KIS for a new token more often than this (KIS answers EGW00133)."""
+    kis_custtype: str = "P"
+    """`P` individual, `B` corporate."""
+
+    # --- LLM ------------------------------------------------------------------------------
+    llm_provider: LLMProvider = LLMProvider.NONE
+    llm_model: str = "gpt-4o-mini"
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    """Base URL of an OpenAI-compatible server (Ollama, vLLM, ...)."""
+    llm_max_concurrency: int = Field(default=8, ge=1)
+    llm_token_budget: int | None = Field(default=None, gt=0)
+    """Stop calling the LLM in a session after this many tokens; remaining tickers are marked."""
+
+    # --- observability and economic data ----------------------------------------------------
+    langsmith_api_key: SecretStr | None = None
+    langsmith_tracing: bool = False
+    ecos_api_key: SecretStr | None = None
+    fred_api_key: SecretStr | None = None
+    dart_api_key: SecretStr | None = None
+
+    # --- costs ----------------------------------------------------------------------------
+    commission_rate: Decimal = Field(default=Decimal("0.00015"), ge=0, lt=Decimal("0.01"))
+    """Broker commission per side, as a fraction of the traded value."""
+
+    log_level: str = "INFO"
+
+    @field_validator("watchlist", mode="before")
+    @classmethod
+    def _split_watchlist(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(t.strip() for t in value.split(",") if t.strip())
+        return value
+
+    @field_validator("watchlist")
+    @classmethod
+    def _check_tickers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [t for t in value if not (len(t) == 6 and t.isalnum())]
+        if bad:
+            raise ValueError(f"not 6-character KRX tickers: {', '.join(bad)}")
+        if not value:
+            raise ValueError("the watchlist is empty")
+        return value
+
+    @field_validator("kis_account_product_code")
+    @classmethod
+    def _check_product_code(cls, value: str) -> str:
+        if not (len(value) == 2 and value.isdigit()):
+            raise ValueError("must be 2 digits, e.g. 01")
+        return value
+
+    @model_validator(mode="after")
+    def _check_mode_requirements(self) -> Settings:
+        missing: list[str] = []
+        if self.trading_mode is not TradingMode.PAPER:
+            for name in ("kis_app_key", "kis_app_secret", "kis_account_no"):
+                secret = getattr(self, name)
+                if secret is None or not secret.get_secret_value().strip():
+                    missing.append(name.upper())
+        if self.llm_provider is LLMProvider.OPENAI and self.openai_api_key is None:
+            missing.append("OPENAI_API_KEY")
+        if self.llm_provider is LLMProvider.OPENAI_COMPATIBLE and not self.openai_base_url:
+            missing.append("OPENAI_BASE_URL")
+        if missing:
+            raise ValueError(
+                f"TRADING_MODE={self.trading_mode.value}, LLM_PROVIDER={self.llm_provider.value} "
+                f"need {', '.join(missing)}"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """Return the database URL, defaulting to a SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'trader.db'}"
+
+    @property
+    def kis_account(self) -> tuple[str, str]:
+        """Return (CANO, ACNT_PRDT_CD). Raises ConfigurationError when no account is set."""
+        if self.kis_account_no is None:
+            raise ConfigurationError("KIS_ACCOUNT_NO is not set")
+        raw = self.kis_account_no.get_secret_value().strip()
+        cano, _, product = raw.partition("-")
+        return cano, product or self.kis_account_product_code
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning every validation problem into one clear `ConfigurationError`.
+
+    The message names the environment variables at fault and never echoes a value (a value may
+    be a secret).
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_input=False, include_url=False):
+            loc = ".".join(str(p) for p in err["loc"]).upper()
+            message = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(f"{loc}: {message}" if loc else message)
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
