@@ -115,6 +115,28 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    @field_validator(
+        "kis_app_key",
+        "kis_app_secret",
+        "kis_account_no",
+        "kis_base_url",
+        "kis_rate_limit_per_s",
+        "openai_api_key",
+        "openai_base_url",
+        "llm_token_budget",
+        "langsmith_api_key",
+        "ecos_api_key",
+        "fred_api_key",
+        "dart_api_key",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # `KEY=` in a copied .env.example means "not set", not "set to the empty string".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
     @field_validator("watchlist", mode="before")
     @classmethod
     def _split_watchlist(cls, value: Any) -> Any:

@@ -13,8 +13,8 @@ from rich.console import Console
 
 from trader.errors import ConfigurationError, OperationalError, TraderError
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 EXIT_CONFIGURATION = 2
 EXIT_OPERATIONAL = 3
@@ -32,8 +32,8 @@ def cli_errors() -> Iterator[None]:
         )
         raise typer.Exit(EXIT_CONFIGURATION) from None
     except OperationalError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(EXIT_OPERATIONAL) from None
     except TraderError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(EXIT_OTHER) from None

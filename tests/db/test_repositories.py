@@ -1,0 +1,171 @@
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import migrate
+from db.engine import create_db_engine, session_factory, transaction
+from db.models import (
+    Fill,
+    MarketBar,
+    Order,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    RunStatus,
+    Signal,
+    SignalStatus,
+    Stance,
+)
+from db.repositories import (
+    FillRepository,
+    MarketDataRepository,
+    OrderRepository,
+    PortfolioRepository,
+    RunRepository,
+    SignalRepository,
+)
+
+KST = timezone(timedelta(hours=9))
+
+
+@pytest.fixture
+def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
+    migrate.upgrade(db_url)
+    engine = create_db_engine(db_url)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def _count(factory: sessionmaker[Session], model: type) -> int:
+    with factory() as session:
+        return int(session.scalar(sa.select(sa.func.count()).select_from(model)) or 0)
+
+
+def _bar(close: int) -> dict[str, object]:
+    return {
+        "ticker": "005930",
+        "interval": "1d",
+        "bar_time": datetime(2023, 11, 8, 9, 0, tzinfo=KST),
+        "open_krw": 71_300,
+        "high_krw": 71_800,
+        "low_krw": 70_900,
+        "close_krw": close,
+        "volume": 12_345_678,
+        "source": "kis",
+    }
+
+
+def test_writing_the_same_bar_twice_leaves_one_row(sessions: sessionmaker[Session]) -> None:
+    for close in (71_000, 71_500):
+        with transaction(sessions) as session:
+            MarketDataRepository(session).save_bars([_bar(close)])
+    assert _count(sessions, MarketBar) == 1
+    with sessions() as session:
+        (bar,) = MarketDataRepository(session).bars("005930")
+    assert bar.close_krw == 71_500, "a rewrite corrects the bar"
+    assert bar.bar_time == datetime(2023, 11, 8, 0, 0, tzinfo=UTC)
+
+
+def _run(factory: sessionmaker[Session]) -> int:
+    with transaction(factory) as session:
+        portfolio = PortfolioRepository(session).ensure("default", "paper", 100_000_000)
+        run = RunRepository(session).ensure(
+            {
+                "thread_id": "default:2026-11-26:regular",
+                "portfolio_id": portfolio.id,
+                "session_date": date(2026, 11, 26),
+                "phase": "regular",
+                "status": RunStatus.RUNNING,
+            }
+        )
+        return run.id
+
+
+def test_writing_the_same_signal_twice_leaves_one_row(sessions: sessionmaker[Session]) -> None:
+    run_id = _run(sessions)
+    assert _run(sessions) == run_id, "ensuring a run twice returns the same run"
+    for conviction in ("0.70000", "0.65000"):
+        with transaction(sessions) as session:
+            SignalRepository(session).save(
+                [
+                    {
+                        "run_id": run_id,
+                        "ticker": "005930",
+                        "agent": "market_analyst",
+                        "status": SignalStatus.OK,
+                        "stance": Stance.BUY,
+                        "conviction": Decimal(conviction),
+                        "horizon": "swing",
+                        "rationale": "golden cross",
+                        "evidence": {"rsi_14": 61.2, "sma_20": 70500},
+                        "prompt_version": "rules-1",
+                    }
+                ]
+            )
+    assert _count(sessions, Signal) == 1
+    with sessions() as session:
+        (signal,) = SignalRepository(session).for_run(run_id)
+    assert signal.conviction == Decimal("0.65000")
+    assert signal.evidence == {"rsi_14": 61.2, "sma_20": 70500}
+
+
+def test_writing_the_same_order_twice_leaves_one_unchanged_row(
+    sessions: sessionmaker[Session],
+) -> None:
+    run_id = _run(sessions)
+    order = {
+        "client_order_id": "default-20261126-005930-buy-1",
+        "run_id": run_id,
+        "ticker": "005930",
+        "side": OrderSide.BUY,
+        "order_type": OrderType.LIMIT,
+        "qty": 10,
+        "limit_price_krw": 71_300,
+        "status": OrderStatus.PROPOSED,
+    }
+    with transaction(sessions) as session:
+        OrderRepository(session).add_if_absent(order)
+    with transaction(sessions) as session:
+        OrderRepository(session).set_status(
+            order["client_order_id"], OrderStatus.SUBMITTED, broker_order_no="0000117057"
+        )
+    with transaction(sessions) as session:
+        stored = OrderRepository(session).add_if_absent({**order, "qty": 99})
+    assert _count(sessions, Order) == 1
+    assert stored.qty == 10 and stored.status is OrderStatus.SUBMITTED
+
+    fill = {
+        "fill_key": "0000117057-1",
+        "order_id": stored.id,
+        "ticker": "005930",
+        "side": OrderSide.BUY,
+        "qty": 10,
+        "price_krw": 71_300,
+        "commission_krw": 106,
+        "tax_krw": 0,
+        "filled_at": datetime(2026, 11, 26, 9, 0, 3, tzinfo=KST),
+    }
+    for _ in range(2):
+        with transaction(sessions) as session:
+            FillRepository(session).add([fill])
+    assert _count(sessions, Fill) == 1
+
+
+def test_constraints_hold(sessions: sessionmaker[Session]) -> None:
+    with pytest.raises(sa.exc.IntegrityError), transaction(sessions) as session:
+        OrderRepository(session).add_if_absent(
+            {
+                "client_order_id": "x",
+                "ticker": "005930",
+                "side": OrderSide.BUY,
+                "order_type": OrderType.MARKET,
+                "qty": 0,
+                "status": OrderStatus.PROPOSED,
+            }
+        )
+    with pytest.raises(sa.exc.StatementError, match="naive"), transaction(sessions) as session:
+        MarketDataRepository(session).save_bars([{**_bar(1), "bar_time": datetime(2023, 1, 2)}])
