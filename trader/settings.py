@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     ecos_api_key: SecretStr | None = None
     fred_api_key: SecretStr | None = None
     dart_api_key: SecretStr | None = None
+    ecos_base_url: str | None = None
+    """Override the ECOS host (default https://ecos.bok.or.kr/api), e.g. the econ simulator."""
+    fred_base_url: str | None = None
+    """Override the FRED host (default https://api.stlouisfed.org/fred)."""
+    dart_base_url: str | None = None
+    """Override the OpenDART host (default https://opendart.fss.or.kr/api)."""
 
     # --- costs ----------------------------------------------------------------------------
     commission_rate: Decimal = Field(default=Decimal("0.00015"), ge=0, lt=Decimal("0.01"))

@@ -1,0 +1,241 @@
+"""Async client of the FRED API (Federal Reserve Bank of St. Louis).
+
+Every call is ``GET {base}/<path>?api_key=...&file_type=json&...``. Errors come as HTTP 4xx with
+``{"error_code", "error_message"}``; a message about ``api_key`` means the key is wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from functools import partial
+from typing import Any, Self, TypeVar
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from tools.econ.errors import (
+    EconConfigurationError,
+    EconError,
+    EconRateLimitError,
+    EconRequestError,
+    EconResponseError,
+    EconUnavailableError,
+)
+from tools.econ.fred_models import (
+    FredErrorBody,
+    FredObservation,
+    FredObservationPage,
+    FredReleaseDate,
+    FredReleaseDatePage,
+)
+from tools.econ.http import RetryPolicy, ServiceHttp
+from trader.settings import Settings
+
+SERVICE = "FRED"
+FRED_BASE_URL = "https://api.stlouisfed.org/fred"
+MAX_OBSERVATIONS_PER_PAGE = 100_000
+MAX_RELEASE_DATES_PER_PAGE = 1_000
+
+_Page = TypeVar("_Page", bound=BaseModel)
+
+
+class SortOrder(StrEnum):
+    """FRED sort orders."""
+
+    ASC = "asc"
+    DESC = "desc"
+
+
+def fred_error(code: int, message: str) -> EconError:
+    """Return the error for a FRED ``error_code`` / ``error_message`` pair."""
+    tag = str(code)
+    if "api_key" in message:
+        return EconConfigurationError(SERVICE, tag, message)
+    if code == 429:
+        return EconRateLimitError(SERVICE, tag, message)
+    if code >= 500:
+        return EconUnavailableError(SERVICE, tag, message)
+    if 400 <= code < 500:
+        return EconRequestError(SERVICE, tag, message)
+    return EconResponseError(SERVICE, tag, message)
+
+
+def read_fred_body(body: Any, model: type[_Page]) -> _Page:
+    """Validate a decoded FRED JSON answer as `model`, or raise the error it reports."""
+    if isinstance(body, dict) and "error_code" in body:
+        try:
+            error = FredErrorBody.model_validate(body)
+        except ValidationError:
+            raise EconResponseError(SERVICE, "malformed", "unreadable error body") from None
+        raise fred_error(error.error_code, error.error_message)
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        detail = f"unreadable {model.__name__}: {exc.error_count()} problem(s)"
+        raise EconResponseError(SERVICE, "malformed", detail) from None
+
+
+class FredClient:
+    """Reads series and release calendars from FRED. An async context manager."""
+
+    def __init__(
+        self,
+        api_key: SecretStr,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        base_url: str | None = None,
+        timeout_s: float = 20.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        """Build the client.
+
+        Args:
+            api_key: the 32-character FRED key.
+            transport: where requests go (None = the real network).
+            base_url: override of ``https://api.stlouisfed.org/fred``.
+            timeout_s: per-request timeout.
+            retry: retry policy for temporary failures (FRED allows about 120 requests/min).
+        """
+        self._http = ServiceHttp(
+            service=SERVICE,
+            base_url=base_url or FRED_BASE_URL,
+            api_key=api_key,
+            transport=transport,
+            timeout_s=timeout_s,
+            retry=retry or RetryPolicy(),
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> Self:
+        """Build from `FRED_API_KEY` / `FRED_BASE_URL`."""
+        if settings.fred_api_key is None or not settings.fred_api_key.get_secret_value():
+            raise EconConfigurationError(SERVICE, "no-key", "FRED_API_KEY is not set")
+        return cls(settings.fred_api_key, transport=transport, base_url=settings.fred_base_url)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def series_observations(
+        self,
+        series_id: str,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        sort_order: SortOrder = SortOrder.ASC,
+        limit: int | None = None,
+        realtime_start: date | None = None,
+        realtime_end: date | None = None,
+    ) -> list[FredObservation]:
+        """Return the observations of `series_id` dated from `start` to `end` (inclusive).
+
+        Args:
+            series_id: e.g. ``CPIAUCSL``, ``DEXKOUS``.
+            start: first observation date (FRED default: the series' first).
+            end: last observation date.
+            sort_order: ``asc`` (oldest first) or ``desc``.
+            limit: at most this many observations; None pages through all of them.
+            realtime_start: start of the real-time (vintage) period.
+            realtime_end: end of the real-time period.
+        """
+        params = _dates(
+            observation_start=start,
+            observation_end=end,
+            realtime_start=realtime_start,
+            realtime_end=realtime_end,
+        )
+        params |= {"series_id": series_id, "sort_order": sort_order.value}
+        result: list[FredObservation] = []
+        while True:
+            page_size = min(limit - len(result), MAX_OBSERVATIONS_PER_PAGE) if limit else None
+            page = await self._page(
+                "/series/observations",
+                params | {"offset": str(len(result))},
+                FredObservationPage,
+                page_size or MAX_OBSERVATIONS_PER_PAGE,
+            )
+            result.extend(page.observations)
+            done = limit is not None and len(result) >= limit
+            if done or not page.observations or len(result) >= page.count:
+                return result
+
+    async def releases_dates(
+        self,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        include_no_data: bool = False,
+        sort_order: SortOrder = SortOrder.DESC,
+        order_by: str = "release_date",
+    ) -> list[FredReleaseDate]:
+        """Return release dates of all releases between `start` and `end` (``releases/dates``).
+
+        `include_no_data=True` adds scheduled dates whose data is not out yet: the calendar
+        of upcoming US releases. FRED's default window starts on January 1 of the current year.
+        """
+        params = _dates(realtime_start=start, realtime_end=end)
+        params |= {
+            "include_release_dates_with_no_data": _flag(include_no_data),
+            "sort_order": sort_order.value,
+            "order_by": order_by,
+        }
+        return await self._all_release_dates("/releases/dates", params)
+
+    async def release_dates(
+        self,
+        release_id: int,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        include_no_data: bool = False,
+        sort_order: SortOrder = SortOrder.ASC,
+    ) -> list[FredReleaseDate]:
+        """Return the dates of one release (``release/dates``), e.g. 10 = CPI."""
+        params = _dates(realtime_start=start, realtime_end=end)
+        params |= {
+            "release_id": str(release_id),
+            "include_release_dates_with_no_data": _flag(include_no_data),
+            "sort_order": sort_order.value,
+        }
+        return await self._all_release_dates("/release/dates", params)
+
+    async def _all_release_dates(self, path: str, params: dict[str, str]) -> list[FredReleaseDate]:
+        result: list[FredReleaseDate] = []
+        while True:
+            page = await self._page(
+                path,
+                params | {"offset": str(len(result))},
+                FredReleaseDatePage,
+                MAX_RELEASE_DATES_PER_PAGE,
+            )
+            result.extend(page.release_dates)
+            if not page.release_dates or len(result) >= page.count:
+                return result
+
+    async def _page(
+        self, path: str, params: dict[str, str], model: type[_Page], limit: int
+    ) -> _Page:
+        query = params | {"limit": str(limit)}
+        return await self._http.call(partial(self._fetch, path, query, model))
+
+    async def _fetch(self, path: str, params: dict[str, str], model: type[_Page]) -> _Page:
+        query = {"api_key": self._http.key, "file_type": "json", **params}
+        response = await self._http.get(path, query)
+        return read_fred_body(self._http.json(response), model)
+
+
+def _dates(**values: date | None) -> dict[str, str]:
+    return {name: value.isoformat() for name, value in values.items() if value is not None}
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"

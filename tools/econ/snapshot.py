@@ -1,0 +1,283 @@
+"""As-of-date views over the economic-data clients, safe for backtests.
+
+`MacroSnapshot` (ECOS + FRED) and `FundamentalsSnapshot` (OpenDART) say what was *public* at the
+start of the as-of date: every value carries the period it describes and the date it became
+usable, and nothing usable only later is returned. ECOS does not publish release times, so the
+usable date is the period's end plus a conservative lag per series (`MacroSeries.lag_days`):
+daily values from the next day, monthly CPI from the 7th of the following month (Statistics
+Korea publishes it in the first days of the month). OpenDART filings carry their date in
+`rcept_no`; a report filed on or after the as-of date is ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from tools.econ.dart import DartClient
+from tools.econ.dart_models import CorpCodeDirectory, DartAccount, FsDiv, ReportCode
+from tools.econ.ecos import EcosClient
+from tools.econ.ecos_models import EcosCycle, EcosObservation
+from tools.econ.fred import FredClient, SortOrder
+from trader.errors import RejectedError, TemporaryError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class MacroSeries:
+    """An ECOS series the snapshot reads, and how late its values become usable."""
+
+    name: str
+    stat_code: str
+    cycle: EcosCycle
+    item_code: str
+    lag_days: int
+    lookback_days: int
+
+
+BASE_RATE = MacroSeries("base_rate", "722Y001", EcosCycle.DAILY, "0101000", 1, 45)
+KRW_USD = MacroSeries("krw_usd", "731Y001", EcosCycle.DAILY, "0000001", 1, 21)
+KR_CPI = MacroSeries("cpi", "901Y009", EcosCycle.MONTHLY, "0", 7, 800)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Observed(_Frozen):
+    """A value, the period it describes, and the first date it could be used."""
+
+    name: str
+    source: str
+    """Where it comes from, e.g. ``ECOS 722Y001/0101000``."""
+    value: Decimal
+    unit: str | None
+    period: str
+    """The period as the source writes it (``20250529``, ``202504``)."""
+    period_start: date
+    period_end: date
+    available_on: date
+
+
+class UpcomingRelease(_Frozen):
+    """A scheduled US data release (FRED calendar; the sources' dates, not FRED's)."""
+
+    release_id: int
+    name: str
+    date: date
+
+
+class MacroSnapshot(_Frozen):
+    """Korean macro state and the US release calendar, as known at the start of `as_of`.
+
+    A piece that could not be read is None and named in `problems` with the reason (an
+    explicit gap, never a made-up value).
+    """
+
+    as_of: date
+    base_rate: Observed | None
+    krw_usd: Observed | None
+    cpi: Observed | None
+    cpi_yoy_pct: Decimal | None
+    """CPI change over 12 months, % (None when the year-earlier value is missing)."""
+    upcoming_us_releases: list[UpcomingRelease]
+    """Releases dated from `as_of` to `as_of + horizon_days`, inclusive."""
+    horizon_days: int
+    problems: dict[str, str]
+
+
+class FundamentalsSnapshot(_Frozen):
+    """Key accounts of the latest annual report filed before `as_of` (whole KRW)."""
+
+    corp_code: str
+    stock_code: str | None
+    as_of: date
+    fiscal_year: int
+    report_code: ReportCode
+    fs_div: FsDiv
+    """CFS when the company files consolidated statements, else OFS."""
+    receipt_no: str
+    published_on: date
+    currency: str
+    revenue: int | None
+    operating_income: int | None
+    net_income: int | None
+    total_assets: int | None
+    total_liabilities: int | None
+    total_equity: int | None
+
+
+ACCOUNT_NAMES: dict[str, tuple[str, ...]] = {
+    "revenue": ("매출액", "수익(매출액)", "영업수익"),
+    "operating_income": ("영업이익", "영업이익(손실)"),
+    "net_income": ("당기순이익", "당기순이익(손실)"),
+    "total_assets": ("자산총계",),
+    "total_liabilities": ("부채총계",),
+    "total_equity": ("자본총계",),
+}
+"""fnlttSinglAcnt `account_nm` spellings of each key account."""
+
+
+def _observed(series: MacroSeries, row: EcosObservation) -> Observed | None:
+    if row.value is None:
+        return None
+    return Observed(
+        name=series.name,
+        source=f"ECOS {series.stat_code}/{series.item_code}",
+        value=row.value,
+        unit=row.unit_name,
+        period=row.time,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        available_on=row.period_end + timedelta(days=series.lag_days),
+    )
+
+
+async def public_series(ecos: EcosClient, series: MacroSeries, as_of: date) -> list[Observed]:
+    """Return the values of `series` usable on `as_of`, oldest first."""
+    rows = await ecos.statistic_search(
+        series.stat_code,
+        series.cycle,
+        as_of - timedelta(days=series.lookback_days),
+        as_of,
+        [series.item_code],
+    )
+    values = [_observed(series, row) for row in rows]
+    return [v for v in values if v is not None and v.available_on <= as_of]
+
+
+def year_on_year_pct(values: list[Observed]) -> Decimal | None:
+    """Return the % change of the last value over the value 12 months before it."""
+    if not values:
+        return None
+    last = values[-1]
+    start = last.period_start
+    target = start.replace(year=start.year - 1)
+    base = next((v for v in values if v.period_start == target), None)
+    if base is None or base.value == 0:
+        return None
+    return ((last.value / base.value - 1) * 100).quantize(Decimal("0.01"))
+
+
+async def _guard(name: str, work: Awaitable[T], problems: dict[str, str]) -> T | None:
+    """Run one piece; a temporary or rejected failure becomes a named gap, others propagate."""
+    try:
+        return await work
+    except (TemporaryError, RejectedError) as exc:
+        problems[name] = str(exc)
+        return None
+
+
+async def macro_snapshot(
+    ecos: EcosClient, fred: FredClient, as_of: date, *, horizon_days: int = 7
+) -> MacroSnapshot:
+    """Build the macro snapshot for `as_of` (pieces are fetched concurrently)."""
+    problems: dict[str, str] = {}
+    base, fx, cpi, releases = await asyncio.gather(
+        _guard("base_rate", public_series(ecos, BASE_RATE, as_of), problems),
+        _guard("krw_usd", public_series(ecos, KRW_USD, as_of), problems),
+        _guard("cpi", public_series(ecos, KR_CPI, as_of), problems),
+        _guard(
+            "upcoming_us_releases",
+            fred.releases_dates(
+                start=as_of,
+                end=as_of + timedelta(days=horizon_days),
+                include_no_data=True,
+                sort_order=SortOrder.ASC,
+            ),
+            problems,
+        ),
+    )
+    for name, values in (("base_rate", base), ("krw_usd", fx), ("cpi", cpi)):
+        if values == [] and name not in problems:
+            problems[name] = "no value public on this date"
+    upcoming = sorted(
+        {
+            UpcomingRelease(release_id=r.release_id, name=r.release_name or "", date=r.date)
+            for r in releases or []
+        },
+        key=lambda r: (r.date, r.name),
+    )
+    return MacroSnapshot(
+        as_of=as_of,
+        base_rate=base[-1] if base else None,
+        krw_usd=fx[-1] if fx else None,
+        cpi=cpi[-1] if cpi else None,
+        cpi_yoy_pct=year_on_year_pct(cpi or []),
+        upcoming_us_releases=upcoming,
+        horizon_days=horizon_days,
+        problems=problems,
+    )
+
+
+def _pick_basis(rows: list[DartAccount]) -> tuple[FsDiv, list[DartAccount]]:
+    consolidated = [r for r in rows if r.fs_div is FsDiv.CONSOLIDATED]
+    if consolidated:
+        return FsDiv.CONSOLIDATED, consolidated
+    return FsDiv.SEPARATE, [r for r in rows if r.fs_div is FsDiv.SEPARATE]
+
+
+async def fundamentals_snapshot(
+    dart: DartClient, corp_code: str, as_of: date, *, years_back: int = 3
+) -> FundamentalsSnapshot | None:
+    """Return the key accounts of the latest annual report filed before `as_of`, or None.
+
+    Looks at fiscal years ``as_of.year - 1`` back to ``as_of.year - years_back``. OpenDART
+    serves the latest version of a report, so an amendment filed after `as_of` hides that year
+    and an older report is used instead (conservative, never lookahead).
+    """
+    for year in range(as_of.year - 1, as_of.year - 1 - years_back, -1):
+        rows = await dart.single_accounts(corp_code, year, ReportCode.ANNUAL)
+        if not rows or rows[0].receipt_date >= as_of:
+            continue
+        fs_div, basis = _pick_basis(rows)
+        amounts = {
+            field: next((r.thstrm_amount for r in basis if r.account_nm in names), None)
+            for field, names in ACCOUNT_NAMES.items()
+        }
+        return FundamentalsSnapshot(
+            corp_code=corp_code,
+            stock_code=basis[0].stock_code,
+            as_of=as_of,
+            fiscal_year=year,
+            report_code=ReportCode.ANNUAL,
+            fs_div=fs_div,
+            receipt_no=basis[0].rcept_no,
+            published_on=basis[0].receipt_date,
+            currency=basis[0].currency,
+            **amounts,
+        )
+    return None
+
+
+class EconSnapshots:
+    """The three clients behind one object, for the fundamental agent's runtime context."""
+
+    def __init__(self, ecos: EcosClient, fred: FredClient, dart: DartClient) -> None:
+        """Hold the clients (their owner closes them)."""
+        self.ecos, self.fred, self.dart = ecos, fred, dart
+        self._directory: CorpCodeDirectory | None = None
+
+    async def macro(self, as_of: date, *, horizon_days: int = 7) -> MacroSnapshot:
+        """See `macro_snapshot`."""
+        return await macro_snapshot(self.ecos, self.fred, as_of, horizon_days=horizon_days)
+
+    async def corp_code(self, ticker: str) -> str | None:
+        """Map a 6-digit ticker to its corp_code (corpCode.xml is downloaded once)."""
+        if self._directory is None:
+            self._directory = await self.dart.corp_codes()
+        return self._directory.corp_code_for(ticker)
+
+    async def fundamentals(self, ticker: str, as_of: date) -> FundamentalsSnapshot | None:
+        """See `fundamentals_snapshot`; None when the ticker or a filed report is unknown."""
+        corp_code = await self.corp_code(ticker)
+        if corp_code is None:
+            return None
+        return await fundamentals_snapshot(self.dart, corp_code, as_of)
