@@ -1,0 +1,154 @@
+"""The chat model behind the analysts, built from settings, and the meter of its use.
+
+`LLM_PROVIDER` picks one of three:
+
+- `none` (default): no model; the analysts use their deterministic rules reasoner.
+- `openai`: OpenAI's API with `OPENAI_API_KEY` and `LLM_MODEL`.
+- `openai-compatible`: any server speaking OpenAI's chat API (Ollama, vLLM, LM Studio...) at
+  `OPENAI_BASE_URL`; a key is optional there.
+
+The model is plain LangChain `BaseChatModel`, so tests and benches pass a scripted fake
+(`agents/fake_llm.py`) in its place. `UsageMeter` adds up the tokens of every call of a run (from
+the models' `usage_metadata`), prices them, and enforces the optional `LLM_TOKEN_BUDGET`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage
+from pydantic import BaseModel, SecretStr
+
+from trader.errors import ConfigurationError
+from trader.settings import LLMProvider, Settings
+
+LLM_TIMEOUT_S = 60.0
+LLM_MAX_RETRIES = 2
+"""Transport-level retries inside the OpenAI client (connection errors, 429, 5xx)."""
+
+# USD per million tokens (input, output). Unknown models are counted but priced at zero, and the
+# run summary says so rather than inventing a price.
+PRICES_PER_MTOK: dict[str, tuple[Decimal, Decimal]] = {
+    "gpt-4o-mini": (Decimal("0.15"), Decimal("0.60")),
+    "gpt-4o": (Decimal("2.50"), Decimal("10.00")),
+    "gpt-4.1-mini": (Decimal("0.40"), Decimal("1.60")),
+    "gpt-4.1": (Decimal("2.00"), Decimal("8.00")),
+}
+
+
+def build_chat_model(settings: Settings) -> BaseChatModel | None:
+    """Return the configured chat model, or None for the rules reasoner."""
+    if settings.llm_provider is LLMProvider.NONE:
+        return None
+    from langchain_openai import ChatOpenAI  # imported lazily: rules mode never pays for it
+
+    if settings.llm_provider is LLMProvider.OPENAI:
+        if settings.openai_api_key is None:
+            raise ConfigurationError("LLM_PROVIDER=openai needs OPENAI_API_KEY")
+        return ChatOpenAI(
+            model=settings.llm_model,
+            api_key=settings.openai_api_key,
+            base_url=settings.openai_base_url,
+            timeout=LLM_TIMEOUT_S,
+            max_retries=LLM_MAX_RETRIES,
+            temperature=0,
+        )
+    if not settings.openai_base_url:
+        raise ConfigurationError("LLM_PROVIDER=openai-compatible needs OPENAI_BASE_URL")
+    return ChatOpenAI(
+        model=settings.llm_model,
+        # Local servers ignore the key, but the client requires one.
+        api_key=settings.openai_api_key or SecretStr("not-needed"),
+        base_url=settings.openai_base_url,
+        timeout=LLM_TIMEOUT_S,
+        max_retries=LLM_MAX_RETRIES,
+        temperature=0,
+    )
+
+
+class LLMUsage(BaseModel):
+    """Tokens and cost of a set of calls; adds with `+`."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+    unpriced_models: tuple[str, ...] = ()
+
+    def __add__(self, other: LLMUsage) -> LLMUsage:
+        """Sum two usages."""
+        return LLMUsage(
+            calls=self.calls + other.calls,
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cost_usd=self.cost_usd + other.cost_usd,
+            unpriced_models=tuple(sorted(set(self.unpriced_models) | set(other.unpriced_models))),
+        )
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.input_tokens + self.output_tokens
+
+
+def usage_of(message: AIMessage, model_name: str) -> LLMUsage:
+    """Read one answer's token use from its `usage_metadata` and price it."""
+    meta = message.usage_metadata
+    tokens_in = int(meta["input_tokens"]) if meta else 0
+    tokens_out = int(meta["output_tokens"]) if meta else 0
+    price = PRICES_PER_MTOK.get(model_name)
+    if price is None:
+        return LLMUsage(
+            calls=1,
+            input_tokens=tokens_in,
+            output_tokens=tokens_out,
+            unpriced_models=(model_name,) if model_name else (),
+        )
+    cost = (Decimal(tokens_in) * price[0] + Decimal(tokens_out) * price[1]) / Decimal(1_000_000)
+    return LLMUsage(calls=1, input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=cost)
+
+
+class BudgetExhausted(Exception):
+    """The run's token budget is spent; the caller marks the ticker `budget_exhausted`."""
+
+
+@dataclass
+class UsageMeter:
+    """Counts a run's LLM use across concurrent calls and refuses calls past the budget.
+
+    Shared by both analysts of a run (they run in parallel), hence the lock. The budget is
+    checked before a call: a call already in flight may overshoot it by its own size.
+    """
+
+    model_name: str = ""
+    token_budget: int | None = None
+    usage: LLMUsage = field(default_factory=LLMUsage)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    async def reserve(self) -> None:
+        """Raise `BudgetExhausted` when no further call may start."""
+        async with self._lock:
+            if self.token_budget is not None and self.usage.total_tokens >= self.token_budget:
+                raise BudgetExhausted(
+                    f"LLM token budget of {self.token_budget} spent "
+                    f"({self.usage.total_tokens} tokens used)"
+                )
+
+    async def record(self, message: AIMessage) -> LLMUsage:
+        """Add one answer's usage; return that answer's own usage."""
+        one = usage_of(message, self.model_name)
+        async with self._lock:
+            self.usage = self.usage + one
+        return one
+
+
+def model_name_of(model: BaseChatModel) -> str:
+    """Best-effort model name of a chat model, for pricing."""
+    for attr in ("model_name", "model"):
+        value = getattr(model, attr, None)
+        if isinstance(value, str):
+            return value
+    return type(model).__name__
