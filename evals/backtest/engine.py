@@ -151,7 +151,7 @@ def run_backtest(
     last = days[-1]
     final = book.cash
     for ticker, qty in book.positions.items():
-        final += qty * Decimal(repr(closes[ticker][counts[ticker][last] - 1]))
+        final += qty * _decimal_price(closes[ticker][counts[ticker][last] - 1])
     return BacktestResult(
         strategy=strategy.name,
         params=dict(strategy.params()),
@@ -173,6 +173,10 @@ def run_backtest(
         sold_value=book.sold_value,
         exposed=exposed,
     )
+
+
+def _decimal_price(price: float) -> Decimal:
+    return Decimal(int(price)) if price.is_integer() else Decimal(repr(price))
 
 
 def _fill_pending(
