@@ -88,9 +88,10 @@ class BacktestResult:
     tax_paid: Decimal
     bought_value: int
     sold_value: int
-    exposed: np.ndarray[Any, np.dtype[np.bool_]] = field(
-        default_factory=lambda: np.zeros(0, dtype=bool)
-    )
+    exposed: np.ndarray[Any, np.dtype[np.bool_]]
+    """Per day: whether any shares were held at the close."""
+    benchmark: FloatArray
+    """Per day: equal-weight buy-and-hold of the tickers (see `buy_and_hold`)."""
 
 
 def day_range(data: MarketData, start: date | None, end: date | None) -> range:
@@ -172,7 +173,31 @@ def run_backtest(
         bought_value=book.bought_value,
         sold_value=book.sold_value,
         exposed=exposed,
+        benchmark=buy_and_hold(data, days, config.cash),
     )
+
+
+def buy_and_hold(data: MarketData, days: range, cash: int) -> FloatArray:
+    """Return the equity of an equal-weight buy-and-hold benchmark over `days`.
+
+    Each ticker gets cash / N, invested at its first close in the window (cash stays idle until
+    then), fractional shares, no costs: a yardstick, not a tradable book.
+    """
+    share = cash / len(data.tickers)
+    curve = np.zeros(len(days), dtype=np.float64)
+    idx = np.arange(days.start, days.stop)
+    for ticker, bars in data.bars.items():
+        counts = np.asarray(data.counts[ticker])[idx]
+        known = counts > 0
+        if not known.any():
+            curve += share
+            continue
+        marks = np.where(known, bars.close[np.maximum(counts - 1, 0)], np.nan)
+        first = int(np.argmax(known))
+        units = share / marks[first]
+        curve[:first] += share
+        curve[first:] += units * marks[first:]
+    return curve
 
 
 def _decimal_price(price: float) -> Decimal:
