@@ -327,3 +327,67 @@ class EconEvent(Base):
     unit: Mapped[str | None] = mapped_column(sa.String(32))
     published_at: Mapped[datetime | None]
     """When the value became public; the backtester uses it to avoid lookahead."""
+
+
+class BacktestRun(Base):
+    """One backtest: what was replayed, with which costs, and its headline metrics.
+
+    Equity is `Numeric`: the parity cost mode keeps backtesting.py's fractional-won commission.
+    """
+
+    __tablename__ = "backtest_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    strategy: Mapped[str] = mapped_column(sa.String(32))
+    params: Mapped[dict[str, Any]]
+    tickers: Mapped[dict[str, Any]]
+    """`{"tickers": [...]}`, in the order given."""
+    start_date: Mapped[date] = mapped_column(sa.Date)
+    end_date: Mapped[date] = mapped_column(sa.Date)
+    data_source: Mapped[str] = mapped_column(sa.String(200))
+    cost_mode: Mapped[str] = mapped_column(sa.String(16))
+    commission_rate: Mapped[Decimal] = mapped_column(Rate)
+    charge_tax: Mapped[bool] = mapped_column(sa.Boolean)
+    initial_cash_krw: Mapped[int] = mapped_column(MoneyKRW)
+    final_equity_krw: Mapped[Decimal] = mapped_column(sa.Numeric(20, 4))
+    metrics: Mapped[dict[str, Any]]
+    benchmark_metrics: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BacktestTrade(Base):
+    """A round trip of a backtest (FIFO lots); exit columns are empty while it is open."""
+
+    __tablename__ = "backtest_trades"
+    __table_args__ = (
+        sa.CheckConstraint("qty > 0", name="qty_positive"),
+        sa.Index("ix_backtest_trades_run_id", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("backtest_runs.id", ondelete="CASCADE"))
+    ticker: Mapped[str] = mapped_column(sa.String(12))
+    qty: Mapped[int] = mapped_column(sa.BigInteger)
+    entry_decided_on: Mapped[date] = mapped_column(sa.Date)
+    entry_fill_date: Mapped[date] = mapped_column(sa.Date)
+    entry_price_krw: Mapped[int] = mapped_column(MoneyKRW)
+    exit_decided_on: Mapped[date | None] = mapped_column(sa.Date)
+    exit_fill_date: Mapped[date | None] = mapped_column(sa.Date)
+    exit_price_krw: Mapped[int | None] = mapped_column(MoneyKRW)
+    commission_krw: Mapped[Decimal] = mapped_column(sa.Numeric(20, 4))
+    tax_krw: Mapped[Decimal] = mapped_column(sa.Numeric(20, 4))
+    pnl_krw: Mapped[Decimal | None] = mapped_column(sa.Numeric(20, 4))
+
+
+class BacktestEquity(Base):
+    """A backtest's book at one day's close, beside the buy-and-hold benchmark."""
+
+    __tablename__ = "backtest_equity"
+    __table_args__ = (sa.UniqueConstraint("run_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("backtest_runs.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(sa.Date)
+    equity_krw: Mapped[Decimal] = mapped_column(sa.Numeric(20, 4))
+    cash_krw: Mapped[Decimal] = mapped_column(sa.Numeric(20, 4))
+    benchmark_krw: Mapped[Decimal] = mapped_column(sa.Numeric(20, 4))

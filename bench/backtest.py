@@ -1,0 +1,120 @@
+"""Speed and memory of the backtest engine against backtesting.py, in one process.
+
+Usage: uv run python bench/backtest.py [SHARED_DIR]   (default ../shared)
+
+Data: 100 series x 1,250 daily bars cut from the real ../shared/market-data files as in
+backtest-anchors.md §4.2 (series k comes from file k mod 4 and starts at bar (k div 4) x 150;
+Samsung and SK hynix from 1999 on). Both engines run the long-only SMA(10/30) crossover, one
+series at a time, with backtesting.py's settings (parity cost mode). Our side uses the built-in
+SMA rules strategy standing in for the agents graph, which does not exist yet; it decides from
+the point-in-time view every day, as the graph will. A second pass runs the 100 series as one
+100-ticker portfolio (re-dated onto one calendar) through our engine in KRX cost mode.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+import tracemalloc
+from datetime import date
+from pathlib import Path
+
+from evals.backtest.anchor import run_sma_anchor
+from evals.backtest.broker import BrokerConfig
+from evals.backtest.data import Bars, CsvBarSource
+from evals.backtest.engine import BacktestConfig, run_backtest
+from evals.backtest.metrics import compute_metrics
+from evals.backtest.strategies import SmaCrossover
+from evals.backtest.view import MarketData
+
+N_SERIES, N_BARS, STEP = 100, 1_250, 150
+FILES = (("005930", date(1999, 1, 1)), ("000660", date(1999, 1, 1)),
+         ("035420", date(1990, 1, 1)), ("069500", date(1990, 1, 1)))  # fmt: skip
+
+
+def synthesise(shared: Path) -> list[Bars]:
+    source = CsvBarSource(shared / "market-data")
+    full = [source.daily_bars(t, start, date(2023, 12, 31)) for t, start in FILES]
+    out: list[Bars] = []
+    k = 0
+    while len(out) < N_SERIES:
+        src = full[k % 4]
+        lo = (k // 4) * STEP
+        k += 1
+        if lo + N_BARS > len(src):
+            if all(((j // 4) * STEP + N_BARS) > len(full[j % 4]) for j in range(k, k + 4)):
+                raise SystemExit("not enough data for 100 series")
+            continue
+        sel = slice(lo, lo + N_BARS)
+        out.append(
+            Bars(ticker=f"S{len(out):03d}", dates=src.dates[sel].copy(), open=src.open[sel].copy(),
+                 high=src.high[sel].copy(), low=src.low[sel].copy(), close=src.close[sel].copy(),
+                 volume=src.volume[sel].copy())
+        )  # fmt: skip
+    return out
+
+
+def ours_one(bars: Bars) -> float:
+    data = MarketData([bars])
+    result = run_backtest(data, SmaCrossover(10, 30), BacktestConfig(broker=BrokerConfig.parity()))
+    compute_metrics(result)
+    return float(result.final_equity)
+
+
+def main() -> None:
+    shared = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("../shared")
+    series = synthesise(shared)
+    print(f"data: {len(series)} series x {N_BARS} bars from {shared / 'market-data'}")
+    print("strategy: SMA(10/30) long-only. Ours = built-in rules strategy STANDING IN for the")
+    print("          agents graph (not built yet), deciding each day from the point-in-time view.")
+
+    run_sma_anchor(series[0])  # warm both paths (imports, first-call costs)
+    ours_one(series[0])
+
+    t0 = time.perf_counter()
+    theirs = [run_sma_anchor(b).final_equity for b in series]
+    t_theirs = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    ours = [ours_one(b) for b in series]
+    t_ours = time.perf_counter() - t0
+
+    same = sum(1 for a, b in zip(ours, theirs, strict=True) if abs(a - b) < 0.01)
+    print(f"backtesting.py  : {t_theirs:7.3f} s  ({t_theirs / N_SERIES * 1e3:.1f} ms/series)")
+    print(f"ours            : {t_ours:7.3f} s  ({t_ours / N_SERIES * 1e3:.1f} ms/series, "
+          f"{t_ours / (N_SERIES * N_BARS) * 1e6:.1f} us/bar)")  # fmt: skip
+    ratio = t_ours / t_theirs
+    print(f"ratio ours/theirs: {ratio:.2f}  (target <= 2.0: {'met' if ratio <= 2.0 else 'MISSED'})")
+    note = "" if same == N_SERIES else " (we refuse fills on zero-volume halt bars; it does not)"
+    print(f"final equity equal (to 0.01 KRW) on {same}/{N_SERIES} series{note}")
+
+    calendar = series[0].dates
+    redated = [
+        Bars(ticker=b.ticker, dates=calendar.copy(), open=b.open.copy(), high=b.high.copy(),
+             low=b.low.copy(), close=b.close.copy(), volume=b.volume.copy())
+        for b in series
+    ]  # fmt: skip
+    t0 = time.perf_counter()
+    book = run_backtest(
+        MarketData(redated), SmaCrossover(10, 30), BacktestConfig(cash=1_000_000_000)
+    )
+    t_port = time.perf_counter() - t0
+    print(f"ours, one 100-ticker portfolio, KRX costs: {t_port:.3f} s, {len(book.trades)} "
+          f"closed trades, final equity {book.final_equity:,.0f} KRW")  # fmt: skip
+
+    tracemalloc.start()
+    for b in series:
+        ours_one(b)
+    run_backtest(MarketData(redated), SmaCrossover(10, 30), BacktestConfig(cash=1_000_000_000))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"our peak traced memory: {peak / 2**20:.1f} MiB; process max RSS {rss:.0f} MiB "
+        "(includes pandas, backtesting.py and bokeh)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,343 @@
+"""Daily bars for the backtester, and the sources that load them.
+
+A `Bars` holds one ticker's history as read-only numpy arrays, loaded once per run; the engine
+and the point-in-time view only slice them. Sources implement `DailyBarSource`:
+
+- `CsvBarSource`: a folder with one file per ticker, `<ticker>.csv` or `<ticker>_<anything>.csv`.
+  Understood layouts: the ../shared/market-data one (`date` as YYYYMMDD plus extra columns), a
+  plain `date,open,high,low,close,volume` with ISO dates, Yahoo's (`Date,...,Adj Close,Volume`,
+  `null` rows dropped) and pykrx's Korean headers (날짜,시가,고가,저가,종가,거래량).
+- `DatabaseBarSource`: the `market_data` table (`1d` bars) through `MarketDataRepository`.
+- `KisBarSource`: any client with an async `daily_chart(ticker, start, end)` (the KIS client).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from db.repositories import MarketDataRepository
+from trader.errors import ConfigurationError
+
+logger = logging.getLogger(__name__)
+
+KST = ZoneInfo("Asia/Seoul")
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+DateArray = npt.NDArray[np.datetime64]
+
+
+class BarDataError(ConfigurationError):
+    """The requested bars cannot be loaded (no file, unknown layout, bad rows); fix the input."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Bars:
+    """One ticker's daily bars, oldest first, as read-only arrays (dates are `datetime64[D]`)."""
+
+    ticker: str
+    dates: DateArray
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+    volume: IntArray
+
+    def __post_init__(self) -> None:
+        n = len(self.dates)
+        arrays = (self.open, self.high, self.low, self.close, self.volume)
+        if any(len(a) != n for a in arrays):
+            raise BarDataError(f"{self.ticker}: OHLCV arrays have different lengths")
+        if n > 1 and not bool(np.all(self.dates[1:] > self.dates[:-1])):
+            raise BarDataError(f"{self.ticker}: dates are not strictly increasing")
+        for a in (self.dates, *arrays):
+            a.flags.writeable = False  # strategies get slices of these; nobody may edit history
+
+    @classmethod
+    def from_columns(
+        cls,
+        ticker: str,
+        dates: Iterable[date] | DateArray,
+        open_: Iterable[float],
+        high: Iterable[float],
+        low: Iterable[float],
+        close: Iterable[float],
+        volume: Iterable[int],
+    ) -> Bars:
+        """Build bars from plain sequences (copies them into fresh arrays)."""
+        return cls(
+            ticker=ticker,
+            dates=np.array(list(dates) if not isinstance(dates, np.ndarray) else dates).astype(
+                "datetime64[D]"
+            ),
+            open=np.asarray(list(open_), dtype=np.float64),
+            high=np.asarray(list(high), dtype=np.float64),
+            low=np.asarray(list(low), dtype=np.float64),
+            close=np.asarray(list(close), dtype=np.float64),
+            volume=np.asarray(list(volume), dtype=np.int64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.dates)
+
+    def between(self, start: date | None = None, end: date | None = None) -> Bars:
+        """Return the bars with start <= date <= end (copies, so the result owns its arrays)."""
+        lo = 0 if start is None else int(np.searchsorted(self.dates, np.datetime64(start, "D")))
+        hi = (
+            len(self)
+            if end is None
+            else int(np.searchsorted(self.dates, np.datetime64(end, "D"), side="right"))
+        )
+        return self._take(slice(lo, hi))
+
+    def _take(self, sel: slice) -> Bars:
+        return Bars(
+            ticker=self.ticker,
+            dates=self.dates[sel].copy(),
+            open=self.open[sel].copy(),
+            high=self.high[sel].copy(),
+            low=self.low[sel].copy(),
+            close=self.close[sel].copy(),
+            volume=self.volume[sel].copy(),
+        )
+
+
+class DailyBarSource(Protocol):
+    """Anything that returns a ticker's daily bars between two dates (inclusive)."""
+
+    def daily_bars(self, ticker: str, start: date, end: date) -> Bars:
+        """Return the bars of `ticker` dated start..end; raise `BarDataError` if there are none."""
+        ...
+
+
+def load_universe(
+    source: DailyBarSource, tickers: Sequence[str], start: date, end: date
+) -> list[Bars]:
+    """Load every ticker from one source, in the order given."""
+    return [source.daily_bars(t, start, end) for t in tickers]
+
+
+# --- CSV files --------------------------------------------------------------------------------
+
+_HEADER_ALIASES = {
+    "date": "date",
+    "날짜": "date",
+    "일자": "date",
+    "open": "open",
+    "시가": "open",
+    "high": "high",
+    "고가": "high",
+    "low": "low",
+    "저가": "low",
+    "close": "close",
+    "종가": "close",
+    "volume": "volume",
+    "거래량": "volume",
+}
+_REQUIRED = ("date", "open", "high", "low", "close", "volume")
+
+
+def _read_csv_frame(path: Path) -> pd.DataFrame:
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rename = {
+        c: _HEADER_ALIASES[c.strip().lower()]
+        for c in raw.columns
+        if c.strip().lower() in _HEADER_ALIASES
+    }
+    frame = raw.rename(columns=rename)
+    missing = [c for c in _REQUIRED if c not in frame.columns]
+    if missing:
+        raise BarDataError(f"{path.name}: missing columns {missing} (have {list(raw.columns)})")
+    frame = frame[list(_REQUIRED)]
+    frame = frame[~frame.isin(["null", "", "NaN", "nan"]).any(axis=1)]  # Yahoo's holiday rows
+    text = frame["date"].str.strip()
+    compact = text.str.fullmatch(r"\d{8}")
+    dates = pd.to_datetime(
+        text.where(
+            ~compact, text.str.slice(0, 4) + "-" + text.str.slice(4, 6) + "-" + text.str.slice(6, 8)
+        ),
+        format="%Y-%m-%d",
+        errors="coerce",
+    )
+    if dates.isna().any():
+        bad = text[dates.isna()].iloc[0]
+        raise BarDataError(f"{path.name}: unreadable date {bad!r}")
+    out = pd.DataFrame({c: pd.to_numeric(frame[c], errors="coerce") for c in _REQUIRED[1:]})
+    if out.isna().any().any():
+        raise BarDataError(f"{path.name}: non-numeric OHLCV values")
+    out.index = pd.DatetimeIndex(dates.to_numpy(), name="date")
+    return out
+
+
+class CsvBarSource:
+    """Daily bars from a folder of CSV files, one (or more) per ticker.
+
+    Files named `<ticker>.csv` or `<ticker>_<anything>.csv` belong to a ticker. When several
+    files match (e.g. a long history and a recent download), they are not merged (sources
+    disagree on volumes, and a recent file may end with an intraday snapshot): the file with
+    the most bars inside the requested window is used, the first by name on a tie.
+    """
+
+    def __init__(self, folder: Path | str) -> None:
+        """Read from `folder` (checked when bars are requested)."""
+        self.folder = Path(folder)
+
+    def files_for(self, ticker: str) -> list[Path]:
+        """Return the files holding `ticker`, sorted by name."""
+        if not self.folder.is_dir():
+            raise BarDataError(f"data folder {self.folder} does not exist")
+        exact = self.folder / f"{ticker}.csv"
+        found = sorted(self.folder.glob(f"{ticker}_*.csv"))
+        return ([exact] if exact.is_file() else []) + found
+
+    def daily_bars(self, ticker: str, start: date, end: date) -> Bars:
+        """Return the bars of `ticker` dated start..end."""
+        files = self.files_for(ticker)
+        if not files:
+            raise BarDataError(f"no CSV file for {ticker} in {self.folder}")
+        window = pd.DataFrame()
+        chosen = files[0]
+        for path in files:
+            frame = _read_csv_frame(path).sort_index()
+            if frame.index.has_duplicates:
+                raise BarDataError(f"{path.name}: a date appears twice")
+            cut = frame.loc[pd.Timestamp(start) : pd.Timestamp(end)]
+            if len(cut) > len(window):
+                window, chosen = cut, path
+        if len(files) > 1:
+            logger.info("%s: using %s of %d matching files", ticker, chosen.name, len(files))
+        if window.empty:
+            raise BarDataError(f"{ticker}: no bars between {start} and {end} in {self.folder}")
+        return Bars(
+            ticker=ticker,
+            dates=window.index.to_numpy().astype("datetime64[D]"),
+            open=window["open"].to_numpy(dtype=np.float64),
+            high=window["high"].to_numpy(dtype=np.float64),
+            low=window["low"].to_numpy(dtype=np.float64),
+            close=window["close"].to_numpy(dtype=np.float64),
+            volume=window["volume"].to_numpy(dtype=np.int64),
+        )
+
+
+# --- the database ----------------------------------------------------------------------------
+
+
+class DatabaseBarSource:
+    """Daily bars from the `market_data` table (interval `1d`); bar times are read in KST."""
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        """Open a short session per request from `session_factory`."""
+        self.session_factory = session_factory
+
+    def daily_bars(self, ticker: str, start: date, end: date) -> Bars:
+        """Return the stored bars of `ticker` whose KST trading date is start..end."""
+        with self.session_factory() as session:
+            rows = MarketDataRepository(session).bars(ticker, "1d")
+            picked = [(r.bar_time.astimezone(KST).date(), r) for r in rows]
+            picked = [(d, r) for d, r in picked if start <= d <= end]
+            if not picked:
+                raise BarDataError(f"{ticker}: no daily bars between {start} and {end} in the db")
+            return Bars.from_columns(
+                ticker,
+                [d for d, _ in picked],
+                [r.open_krw for _, r in picked],
+                [r.high_krw for _, r in picked],
+                [r.low_krw for _, r in picked],
+                [r.close_krw for _, r in picked],
+                [r.volume for _, r in picked],
+            )
+
+
+# --- the KIS daily chart ---------------------------------------------------------------------
+
+
+class DailyChartBar(Protocol):
+    """One daily bar as a chart client returns it (field names of the KIS client's model)."""
+
+    @property
+    def date(self) -> date:
+        """The trading date (KST)."""
+        ...
+
+    @property
+    def open(self) -> int:
+        """Opening price, KRW."""
+        ...
+
+    @property
+    def high(self) -> int:
+        """High, KRW."""
+        ...
+
+    @property
+    def low(self) -> int:
+        """Low, KRW."""
+        ...
+
+    @property
+    def close(self) -> int:
+        """Close, KRW."""
+        ...
+
+    @property
+    def volume(self) -> int:
+        """Shares traded."""
+        ...
+
+
+class DailyChartClient(Protocol):
+    """The slice of the KIS client this source needs."""
+
+    async def daily_chart(self, ticker: str, start: date, end: date) -> Sequence[DailyChartBar]:
+        """Return daily bars start..end in any order (paging is the client's business)."""
+        ...
+
+
+class KisBarSource:
+    """Daily bars from the KIS daily chart, through any `DailyChartClient`.
+
+    The client is async; `fetch` is the async entry point. `daily_bars` (the `DailyBarSource`
+    method) runs `fetch` on a fresh event loop, so call it only where no loop is running (the
+    CLI, a worker thread); inside async code await `fetch` instead.
+    """
+
+    def __init__(self, client: DailyChartClient) -> None:
+        """Wrap a chart client (the KIS client, or a fake in tests)."""
+        self.client = client
+
+    async def fetch(self, ticker: str, start: date, end: date) -> Bars:
+        """Fetch, sort and de-duplicate the bars of `ticker` dated start..end."""
+        raw = await self.client.daily_chart(ticker, start, end)
+        by_day: dict[date, DailyChartBar] = {}
+        for bar in raw:
+            day = bar.date.date() if isinstance(bar.date, datetime) else bar.date
+            if start <= day <= end:
+                by_day.setdefault(day, bar)
+        if not by_day:
+            raise BarDataError(f"{ticker}: the chart returned no bars between {start} and {end}")
+        days = sorted(by_day)
+        bars = [by_day[d] for d in days]
+        return Bars.from_columns(
+            ticker,
+            days,
+            [b.open for b in bars],
+            [b.high for b in bars],
+            [b.low for b in bars],
+            [b.close for b in bars],
+            [b.volume for b in bars],
+        )
+
+    def daily_bars(self, ticker: str, start: date, end: date) -> Bars:
+        """Return the bars of `ticker` dated start..end (runs its own event loop)."""
+        return asyncio.run(self.fetch(ticker, start, end))

@@ -1,0 +1,107 @@
+"""`trader backtest` end to end: real data, files written, database storage, clear errors."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from db import migrate
+from db.engine import create_db_engine, session_factory, transaction
+from db.models import BacktestRun, BacktestTrade
+from db.repositories import MarketDataRepository
+from trader.cli.main import app
+
+runner = CliRunner()
+REFERENCE = "market-data/reference/sma10_30_005930_2019-2023_backtesting-0.6.6_trades.csv"
+
+
+def test_parity_run_prints_the_reference_equity_and_writes_outputs(
+    shared_dir: Path, tmp_path: Path, sqlite_url: str
+) -> None:
+    migrate.upgrade(sqlite_url)
+    trades, report = tmp_path / "trades.csv", tmp_path / "report.html"
+    args = [
+        "backtest", "--data", str(shared_dir / "market-data"), "--tickers", "005930",
+        "--start", "2019-01-01", "--end", "2023-12-31", "--strategy", "sma",
+        "--fast", "10", "--slow", "30", "--cash", "10000000", "--parity",
+        "--trades-csv", str(trades), "--report", str(report), "--save", "--db-url", sqlite_url,
+    ]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "final equity 12,433,369.2475 KRW" in result.output
+    with trades.open() as fh:
+        ours = list(csv.DictReader(fh))
+    with (shared_dir / REFERENCE).open() as fh:
+        ref = list(csv.DictReader(fh))
+    keys = ("entry_fill_date", "exit_fill_date")
+    assert [tuple(r[k] for k in keys) for r in ours] == [tuple(r[k] for k in keys) for r in ref]
+    assert [int(r["qty"]) for r in ours] == [int(r["qty"]) for r in ref]
+    assert "<svg" in report.read_text()
+    engine = create_db_engine(sqlite_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.scalar(sa.select(sa.func.count()).select_from(BacktestRun)) == 1
+            assert conn.scalar(sa.select(sa.func.count()).select_from(BacktestTrade)) == 22
+    finally:
+        engine.dispose()
+
+
+def test_krx_costs_by_default_and_no_tax_flag(shared_dir: Path) -> None:
+    base = [
+        "backtest", "--data", str(shared_dir / "market-data"), "--tickers", "005930",
+        "--start", "2019-01-01", "--end", "2023-12-31",
+    ]  # fmt: skip
+    taxed = runner.invoke(app, base)
+    untaxed = runner.invoke(app, [*base, "--no-tax"])
+    assert taxed.exit_code == 0 and untaxed.exit_code == 0, taxed.output + untaxed.output
+    assert "final equity 11,842,831.0000 KRW (KRX costs)" in taxed.output
+    assert "(KRX costs)" in untaxed.output and "11,842,831" not in untaxed.output
+
+
+def test_reads_bars_from_the_database(sqlite_url: str) -> None:
+    migrate.upgrade(sqlite_url)
+    engine = create_db_engine(sqlite_url)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = [
+        {"ticker": "123456", "interval": "1d", "bar_time": start + timedelta(days=i),
+         "open_krw": 1_000 + i, "high_krw": 1_100 + i, "low_krw": 900 + i,
+         "close_krw": 1_000 + i, "volume": 10, "source": "test"}
+        for i in range(40)
+    ]  # fmt: skip
+    try:
+        with transaction(session_factory(engine)) as session:
+            MarketDataRepository(session).save_bars(rows)
+    finally:
+        engine.dispose()
+    args = ["backtest", "--tickers", "123456", "--start", "2024-01-01", "--end", "2024-12-31",
+            "--fast", "3", "--slow", "5", "--db-url", sqlite_url]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "final equity 10,000,000.0000 KRW" in result.output  # a steady rise never crosses
+
+
+def test_agents_strategy_is_refused_until_the_graph_exists(shared_dir: Path) -> None:
+    args = ["backtest", "--data", str(shared_dir / "market-data"), "--tickers", "005930",
+            "--start", "2019-01-01", "--end", "2019-12-31", "--strategy", "agents"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "session graph" in result.output and "not available yet" in result.output
+
+
+def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["backtest", "--data", str(tmp_path), "--tickers", "999999", "--start", "2024-01-01",
+         "--end", "2024-02-01"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "no CSV file for 999999" in result.output
+    bad_date = runner.invoke(
+        app, ["backtest", "--data", str(tmp_path), "--tickers", "1", "--start", "2024-13-01",
+              "--end", "2024-02-01"],
+    )  # fmt: skip
+    assert bad_date.exit_code == 2 and "--start must be a date" in bad_date.output

@@ -1,0 +1,200 @@
+"""`trader backtest`: replay a strategy over daily bars with the simulated KRX broker."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from evals.backtest.broker import BrokerConfig, CostMode
+from evals.backtest.data import CsvBarSource, DailyBarSource, DatabaseBarSource, load_universe
+from evals.backtest.engine import BacktestConfig, BacktestResult, run_backtest
+from evals.backtest.metrics import SHARPE_CONVENTION, benchmark_metrics, compute_metrics
+from evals.backtest.report import write_equity_csv, write_html_report, write_trades_csv
+from evals.backtest.slippage import BpsSlippage, NoSlippage, SlippageModel, TickSlippage
+from evals.backtest.store import BacktestStore
+from evals.backtest.strategies import STRATEGY_NAMES, build_strategy
+from evals.backtest.view import MarketData
+from tools.krx.costs import DEFAULT_COMMISSION_RATE
+from trader.cli.console import cli_errors, console
+from trader.errors import ConfigurationError
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigurationError(f"{option} must be a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _rate(text: str) -> Decimal:
+    try:
+        rate = Decimal(text)
+    except InvalidOperation:
+        raise ConfigurationError(
+            f"--commission must be a rate like 0.00015, got {text!r}"
+        ) from None
+    if not Decimal(0) <= rate < Decimal("0.01"):
+        raise ConfigurationError(f"--commission must be in [0, 0.01), got {text}")
+    return rate
+
+
+def _slippage(bps: float | None, ticks: int | None) -> SlippageModel:
+    if bps is not None and ticks is not None:
+        raise ConfigurationError("give --slippage-bps or --slippage-ticks, not both")
+    if bps is not None:
+        return BpsSlippage(Decimal(str(bps)))
+    if ticks is not None:
+        return TickSlippage(ticks)
+    return NoSlippage()
+
+
+def _db_url(db_url: str | None) -> str:
+    if db_url:
+        return db_url
+    from trader.settings import load_settings
+
+    return load_settings().resolved_database_url
+
+
+def _print_summary(result: BacktestResult) -> None:
+    metrics, bench = compute_metrics(result), benchmark_metrics(result)
+    table = Table(title="Backtest", show_header=True)
+    table.add_column("")
+    table.add_column("strategy", justify="right")
+    table.add_column("buy & hold", justify="right")
+
+    def pct(v: float | None) -> str:
+        return "n/a" if v is None else f"{v * 100:.2f} %"
+
+    ours, theirs = metrics.curve, bench
+    table.add_row("total return", pct(ours.total_return), pct(theirs.total_return))
+    table.add_row("CAGR", pct(ours.cagr), pct(theirs.cagr))
+    table.add_row("volatility (ann.)", pct(ours.volatility), pct(theirs.volatility))
+    sharpe = "n/a" if ours.sharpe is None else f"{ours.sharpe:.4f}"
+    b_sharpe = "n/a" if theirs.sharpe is None else f"{theirs.sharpe:.4f}"
+    table.add_row("Sharpe", sharpe, b_sharpe)
+    table.add_row("max drawdown", pct(ours.max_drawdown), pct(theirs.max_drawdown))
+    table.add_row("trades closed / open", f"{metrics.closed_trades} / {metrics.open_trades}", "")
+    table.add_row("win rate", pct(metrics.win_rate), "")
+    table.add_row("exposure", pct(metrics.exposure), "")
+    table.add_row("turnover", f"{metrics.turnover:.2f}", "")
+    table.add_row("costs paid (KRW)", f"{metrics.costs_paid:,.2f}", "")
+    console.print(table)
+    console.print(f"Sharpe convention: {SHARPE_CONVENTION}", style="dim")
+
+
+def backtest(
+    tickers: Annotated[str, typer.Option(help="Comma-separated tickers, e.g. 005930,000660.")],
+    start: Annotated[str, typer.Option(help="First trading day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option(help="Last trading day, YYYY-MM-DD.")],
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Folder of <ticker>.csv / <ticker>_*.csv files (default: the database)."),
+    ] = None,
+    strategy: Annotated[str, typer.Option(help=f"One of {', '.join(STRATEGY_NAMES)}.")] = "sma",
+    fast: Annotated[int, typer.Option(help="SMA fast window (days).")] = 10,
+    slow: Annotated[int, typer.Option(help="SMA slow window (days).")] = 30,
+    cash: Annotated[int, typer.Option(help="Starting cash, KRW.", min=1)] = 10_000_000,
+    commission: Annotated[str, typer.Option(help="Commission per side, as a fraction.")] = str(
+        DEFAULT_COMMISSION_RATE
+    ),
+    no_tax: Annotated[bool, typer.Option("--no-tax", help="Do not charge the sell tax.")] = False,
+    parity: Annotated[
+        bool,
+        typer.Option(
+            "--parity",
+            help="backtesting.py arithmetic: fractional commission, no tax, no tick/band checks.",
+        ),
+    ] = False,
+    slippage_bps: Annotated[float | None, typer.Option(help="Slippage, basis points.")] = None,
+    slippage_ticks: Annotated[int | None, typer.Option(help="Slippage, ticks.")] = None,
+    trades_csv: Annotated[Path | None, typer.Option(help="Write the closed trades here.")] = None,
+    equity_csv: Annotated[Path | None, typer.Option(help="Write the daily equity here.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
+    save: Annotated[bool, typer.Option("--save", help="Store the run in the database.")] = False,
+    db_url: Annotated[
+        str | None, typer.Option(help="Database URL (default: DATABASE_URL / the SQLite file).")
+    ] = None,
+) -> None:
+    """Replay a strategy day by day; decisions on day t fill at day t+1's open."""
+    with cli_errors():
+        first, last = _day(start, "--start"), _day(end, "--end")
+        if first > last:
+            raise ConfigurationError("--start is after --end")
+        names = [t.strip() for t in tickers.split(",") if t.strip()]
+        if not names:
+            raise ConfigurationError("--tickers is empty")
+        chosen = build_strategy(strategy, fast=fast, slow=slow)
+        rate = _rate(commission)
+        slip = _slippage(slippage_bps, slippage_ticks)
+        if parity:
+            broker = BrokerConfig.parity(rate)
+        else:
+            broker = BrokerConfig(commission_rate=rate, charge_tax=not no_tax, slippage=slip)
+        if parity and (slippage_bps is not None or slippage_ticks is not None):
+            raise ConfigurationError("--parity runs without slippage")
+        source: DailyBarSource
+        if data is not None:
+            source, source_name = CsvBarSource(data), f"csv:{data}"
+        else:
+            from db.engine import create_db_engine, session_factory
+
+            source = DatabaseBarSource(session_factory(create_db_engine(_db_url(db_url))))
+            source_name = "db:market_data"
+        bars = load_universe(source, names, first, last)
+        market = MarketData(bars)
+        config = BacktestConfig(cash=cash, broker=broker, start=first, end=last)
+        with Progress(
+            TextColumn("replaying"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("days", total=len(market))
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = run_backtest(market, chosen, config, progress=advance)
+        _print_summary(result)
+        if trades_csv is not None:
+            write_trades_csv(result, trades_csv)
+            console.print(f"trades written to {trades_csv}")
+        if equity_csv is not None:
+            write_equity_csv(result, equity_csv)
+            console.print(f"equity written to {equity_csv}")
+        if report is not None:
+            write_html_report(result, report)
+            console.print(f"report written to {report}")
+        if save:
+            _save(result, _db_url(db_url), source_name)
+        mode = "parity" if broker.cost_mode is CostMode.PARITY else "KRX"
+        console.print(
+            f"final equity {result.final_equity:,.4f} KRW ({mode} costs)", highlight=False
+        )
+
+
+def _save(result: BacktestResult, url: str, source_name: str) -> None:
+    import sqlalchemy as sa
+
+    from db.engine import create_db_engine, session_factory, transaction
+
+    engine = create_db_engine(url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            run_id = BacktestStore(session).save(result, source_name)
+    except sa.exc.OperationalError as exc:
+        raise ConfigurationError(
+            "cannot store the backtest; is the schema current? run `trader db upgrade`"
+        ) from exc
+    finally:
+        engine.dispose()
+    console.print(f"stored as backtest run {run_id}")
