@@ -6,6 +6,7 @@ they only deal with the payload. Each names its TR in any error it raises.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tools.kis.errors import KISError, KISResponseError, error_for
@@ -26,12 +27,17 @@ Body = dict[str, Any]
 
 
 def envelope_error(
-    body: Any, *, tr_id: str | None, http_status: int, is_order: bool
+    body: Any,
+    *,
+    tr_id: str | None,
+    http_status: int,
+    is_order: bool,
+    mask: Callable[[str], str] = str,
 ) -> KISError | None:
     """Return the error a body reports, or None when it reports success.
 
     Handles both shapes: the `/uapi` envelope (`rt_cd`, `msg_cd`, `msg1`; "0" is success) and the
-    `/oauth2` one (`error_code`, `error_description`). Callers mask `msg1` before showing it.
+    `/oauth2` one (`error_code`, `error_description`); `mask` scrubs secrets from msg1.
     """
     if not isinstance(body, dict):
         return KISResponseError(
@@ -40,7 +46,7 @@ def envelope_error(
     if "error_code" in body:
         return error_for(
             str(body.get("error_code", "")),
-            str(body.get("error_description", "")),
+            mask(str(body.get("error_description", ""))),
             tr_id=tr_id,
             http_status=http_status,
             is_order=is_order,
@@ -48,7 +54,7 @@ def envelope_error(
     if "rt_cd" in body and str(body["rt_cd"]) != "0":
         return error_for(
             str(body.get("msg_cd", "")),
-            str(body.get("msg1", "")),
+            mask(str(body.get("msg1", ""))),
             tr_id=tr_id,
             http_status=http_status,
             is_order=is_order,
