@@ -35,6 +35,7 @@ FAULTS = {
     "timeout_after",
     "malformed",
     "echo_secrets",
+    "reject_cash",
 }
 
 TRS = {
@@ -119,6 +120,8 @@ class FakeKIS:
         if fault == "echo_secrets":  # a gateway that quotes the request back in its error
             text = f"bad request appkey={request.headers.get('appkey')} url={request.url}"
             return httpx.Response(200, json={"rt_cd": "1", "msg_cd": "OPSQ9999", "msg1": text})
+        if fault == "reject_cash":
+            return httpx.Response(200, json=self.sample("error-real-insufficient-cash.json"))
         if fault == "malformed":
             return httpx.Response(200, text='{"rt_cd": "0", "output": {')
         auth = request.headers.get("authorization", "")
