@@ -1,0 +1,1 @@
+"""KIS Open API: client, token cache, rate limiter, errors, typed models and simulator."""
