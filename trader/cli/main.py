@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from trader import __version__
-from trader.cli import db
+from trader.cli import db, kis_sim
 from trader.cli.console import console
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(db.app, name="db")
+app.command("kis-sim")(kis_sim.run)
 
 
 def _show_version(value: bool) -> None:

@@ -17,9 +17,10 @@ def test_inquire_price_shape_limits_and_case_insensitive_keys(start_sim, shared_
     expected = sample(shared_dir, "inquire-price.json")
     upper = caller.price("005930")
     lower = caller.get(
-        "/quotations/inquire-price", "FHKST01010100",
+        "/quotations/inquire-price",
+        "FHKST01010100",
         {"fid_cond_mrkt_div_code": "J", "fid_input_iscd": "005930"},
-    )  # fmt: skip
+    )
     assert upper.status_code == lower.status_code == 200
     assert upper.json() == lower.json()
     body = upper.json()
@@ -47,9 +48,13 @@ def test_daily_chart_100_rows_newest_first(start_sim, shared_dir: Path) -> None:
     _, caller = start_sim()
     expected = sample(shared_dir, "inquire-daily-itemchartprice.json")
     params = {
-        "FID_COND_MRKT_DIV_CODE": "J", "FID_INPUT_ISCD": "000660", "FID_INPUT_DATE_1": "20150101",
-        "FID_INPUT_DATE_2": "20260310", "FID_PERIOD_DIV_CODE": "D", "FID_ORG_ADJ_PRC": "0",
-    }  # fmt: skip
+        "FID_COND_MRKT_DIV_CODE": "J",
+        "FID_INPUT_ISCD": "000660",
+        "FID_INPUT_DATE_1": "20150101",
+        "FID_INPUT_DATE_2": "20260310",
+        "FID_PERIOD_DIV_CODE": "D",
+        "FID_ORG_ADJ_PRC": "0",
+    }
     body = caller.get("/quotations/inquire-daily-itemchartprice", "FHKST03010100", params).json()
     assert set(body) == set(expected) | {"rt_cd", "msg1"}
     assert body["output1"].keys() == expected["output1"].keys()
@@ -59,16 +64,18 @@ def test_daily_chart_100_rows_newest_first(start_sim, shared_dir: Path) -> None:
     dates = [r["stck_bsop_date"] for r in rows]
     assert dates == sorted(dates, reverse=True) and dates[0] == "20260310"
     older = caller.get(
-        "/quotations/inquire-daily-itemchartprice", "FHKST03010100",
+        "/quotations/inquire-daily-itemchartprice",
+        "FHKST03010100",
         params | {"FID_INPUT_DATE_2": str(int(dates[-1]) - 1)},
-    ).json()["output2"]  # fmt: skip
+    ).json()["output2"]
     assert older[0]["stck_bsop_date"] < dates[-1]
     for row in rows:
         assert int(row["stck_lwpr"]) <= int(row["stck_clpr"]) <= int(row["stck_hgpr"])
     monthly = caller.get(
-        "/quotations/inquire-daily-itemchartprice", "FHKST03010100",
+        "/quotations/inquire-daily-itemchartprice",
+        "FHKST03010100",
         params | {"FID_INPUT_DATE_1": "20250101", "FID_PERIOD_DIV_CODE": "M"},
-    ).json()["output2"]  # fmt: skip
+    ).json()["output2"]
     assert len(monthly) == 15
 
 
@@ -77,9 +84,13 @@ def test_minute_chart_30_rows_and_prices_move_with_the_clock(
 ) -> None:
     _, caller = start_sim()
     expected = sample(shared_dir, "inquire-time-itemchartprice.json")
-    params = {"FID_COND_MRKT_DIV_CODE": "J", "FID_INPUT_ISCD": "000660",
-              "FID_INPUT_HOUR_1": "150000", "FID_PW_DATA_INCU_YN": "Y",
-              "FID_ETC_CLS_CODE": ""}  # fmt: skip
+    params = {
+        "FID_COND_MRKT_DIV_CODE": "J",
+        "FID_INPUT_ISCD": "000660",
+        "FID_INPUT_HOUR_1": "150000",
+        "FID_PW_DATA_INCU_YN": "Y",
+        "FID_ETC_CLS_CODE": "",
+    }
     body = caller.get("/quotations/inquire-time-itemchartprice", "FHKST03010200", params).json()
     assert body.keys() == expected.keys()
     assert body["output1"].keys() == expected["output1"].keys()
@@ -99,11 +110,19 @@ def test_minute_chart_30_rows_and_prices_move_with_the_clock(
 def test_news_finance_info_and_holidays(start_sim, shared_dir: Path) -> None:
     _, caller = start_sim()
     news = caller.get(
-        "/quotations/news-title", "FHKST01011800",
-        {"FID_NEWS_OFER_ENTP_CODE": "", "FID_COND_MRKT_CLS_CODE": "", "FID_INPUT_ISCD": "005930",
-         "FID_TITL_CNTT": "", "FID_INPUT_DATE_1": "", "FID_INPUT_HOUR_1": "",
-         "FID_RANK_SORT_CLS_CODE": "", "FID_INPUT_SRNO": ""},
-    ).json()  # fmt: skip
+        "/quotations/news-title",
+        "FHKST01011800",
+        {
+            "FID_NEWS_OFER_ENTP_CODE": "",
+            "FID_COND_MRKT_CLS_CODE": "",
+            "FID_INPUT_ISCD": "005930",
+            "FID_TITL_CNTT": "",
+            "FID_INPUT_DATE_1": "",
+            "FID_INPUT_HOUR_1": "",
+            "FID_RANK_SORT_CLS_CODE": "",
+            "FID_INPUT_SRNO": "",
+        },
+    ).json()
     rows = news["output"]
     assert rows and all(r["iscd1"] == "005930" for r in rows)
     assert {"hts_pbnt_titl_cntt", "data_dt", "data_tm"} <= rows[0].keys()
@@ -111,21 +130,60 @@ def test_news_finance_info_and_holidays(start_sim, shared_dir: Path) -> None:
     assert stamps == sorted(stamps, reverse=True) and max(stamps) <= "20260310103000"
 
     fields = {
-        "balance-sheet": {"cras", "fxas", "total_aset", "flow_lblt", "fix_lblt", "total_lblt",
-                          "cpfn", "cfp_surp", "prfi_surp", "total_cptl"},
-        "income-statement": {"sale_account", "sale_cost", "sale_totl_prfi", "depr_cost",
-                             "sell_mang", "bsop_prti", "bsop_non_ernn", "bsop_non_expn",
-                             "op_prfi", "spec_prfi", "spec_loss", "thtr_ntin"},
-        "financial-ratio": {"grs", "bsop_prfi_inrt", "ntin_inrt", "roe_val", "eps", "sps", "bps",
-                            "rsrv_rate", "lblt_rate"},
-        "profit-ratio": {"cptl_ntin_rate", "self_cptl_ntin_inrt", "sale_ntin_rate",
-                         "sale_totl_rate"},
+        "balance-sheet": {
+            "cras",
+            "fxas",
+            "total_aset",
+            "flow_lblt",
+            "fix_lblt",
+            "total_lblt",
+            "cpfn",
+            "cfp_surp",
+            "prfi_surp",
+            "total_cptl",
+        },
+        "income-statement": {
+            "sale_account",
+            "sale_cost",
+            "sale_totl_prfi",
+            "depr_cost",
+            "sell_mang",
+            "bsop_prti",
+            "bsop_non_ernn",
+            "bsop_non_expn",
+            "op_prfi",
+            "spec_prfi",
+            "spec_loss",
+            "thtr_ntin",
+        },
+        "financial-ratio": {
+            "grs",
+            "bsop_prfi_inrt",
+            "ntin_inrt",
+            "roe_val",
+            "eps",
+            "sps",
+            "bps",
+            "rsrv_rate",
+            "lblt_rate",
+        },
+        "profit-ratio": {
+            "cptl_ntin_rate",
+            "self_cptl_ntin_inrt",
+            "sale_ntin_rate",
+            "sale_totl_rate",
+        },
         "stability-ratio": {"lblt_rate", "bram_depn", "crnt_rate", "quck_rate"},
         "growth-ratio": {"grs", "bsop_prfi_inrt", "equt_inrt", "totl_aset_inrt"},
-    }  # fmt: skip
-    trs = {"balance-sheet": "FHKST66430100", "income-statement": "FHKST66430200",
-           "financial-ratio": "FHKST66430300", "profit-ratio": "FHKST66430400",
-           "stability-ratio": "FHKST66430600", "growth-ratio": "FHKST66430800"}  # fmt: skip
+    }
+    trs = {
+        "balance-sheet": "FHKST66430100",
+        "income-statement": "FHKST66430200",
+        "financial-ratio": "FHKST66430300",
+        "profit-ratio": "FHKST66430400",
+        "stability-ratio": "FHKST66430600",
+        "growth-ratio": "FHKST66430800",
+    }
     for name, keys in fields.items():
         params = {
             "FID_DIV_CLS_CODE": "0",

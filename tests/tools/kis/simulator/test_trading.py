@@ -138,9 +138,20 @@ def test_cash_checks_and_market_buy_at_upper_limit(start_sim, shared_dir: Path) 
     assert caller.order("buy", "005930", 12, 0, "01").json() == sample(
         shared_dir, "error-real-insufficient-cash.json"
     )
-    psbl = _out(caller.get("/trading/inquire-psbl-order", "TTTC8908R", caller.account() | {
-        "PDNO": "005930", "ORD_UNPR": "", "ORD_DVSN": "01", "CMA_EVLU_AMT_ICLD_YN": "N",
-        "OVRS_ICLD_YN": "N"}))  # fmt: skip
+    psbl = _out(
+        caller.get(
+            "/trading/inquire-psbl-order",
+            "TTTC8908R",
+            caller.account()
+            | {
+                "PDNO": "005930",
+                "ORD_UNPR": "",
+                "ORD_DVSN": "01",
+                "CMA_EVLU_AMT_ICLD_YN": "N",
+                "OVRS_ICLD_YN": "N",
+            },
+        )
+    )
     assert psbl["output"].keys() == sample(shared_dir, "inquire-psbl-order.json")["output"].keys()
     assert psbl["output"]["psbl_qty_calc_unpr"] == str(top)
     assert int(psbl["output"]["max_buy_qty"]) == 10
@@ -191,18 +202,53 @@ def test_revise_and_cancel_unfilled_quantity(start_sim, shared_dir: Path) -> Non
     psbl = _out(caller.get("/trading/inquire-psbl-order", "TTTC8908R", params))
     before = int(psbl["output"]["ord_psbl_cash"])
     assert before == START - 10 * bottom - COSTS.commission(10 * bottom)
-    base = caller.account() | {"KRX_FWDG_ORD_ORGNO": "91252", "ORGN_ODNO": odno,
-                               "EXCG_ID_DVSN_CD": "KRX", "CNDT_PRIC": ""}  # fmt: skip
-    revised = _out(caller.post("/trading/order-rvsecncl", "TTTC0013U", base | {
-        "ORD_DVSN": "00", "RVSE_CNCL_DVSN_CD": "01", "ORD_QTY": "4",
-        "ORD_UNPR": str(bottom + 100), "QTY_ALL_ORD_YN": "N"}))  # fmt: skip
+    base = caller.account() | {
+        "KRX_FWDG_ORD_ORGNO": "91252",
+        "ORGN_ODNO": odno,
+        "EXCG_ID_DVSN_CD": "KRX",
+        "CNDT_PRIC": "",
+    }
+    revised = _out(
+        caller.post(
+            "/trading/order-rvsecncl",
+            "TTTC0013U",
+            base
+            | {
+                "ORD_DVSN": "00",
+                "RVSE_CNCL_DVSN_CD": "01",
+                "ORD_QTY": "4",
+                "ORD_UNPR": str(bottom + 100),
+                "QTY_ALL_ORD_YN": "N",
+            },
+        )
+    )
     assert set(revised["output"]) == {"krx_fwdg_ord_orgno", "odno", "ord_tmd"}
-    cancelled = _out(caller.post("/trading/order-rvsecncl", "TTTC0013U", base | {
-        "ORD_DVSN": "00", "RVSE_CNCL_DVSN_CD": "02", "ORD_QTY": "0", "ORD_UNPR": "0",
-        "QTY_ALL_ORD_YN": "Y"}))  # fmt: skip
-    again = caller.post("/trading/order-rvsecncl", "TTTC0013U", base | {
-        "ORD_DVSN": "00", "RVSE_CNCL_DVSN_CD": "02", "ORD_QTY": "0", "ORD_UNPR": "0",
-        "QTY_ALL_ORD_YN": "Y"}).json()  # fmt: skip
+    cancelled = _out(
+        caller.post(
+            "/trading/order-rvsecncl",
+            "TTTC0013U",
+            base
+            | {
+                "ORD_DVSN": "00",
+                "RVSE_CNCL_DVSN_CD": "02",
+                "ORD_QTY": "0",
+                "ORD_UNPR": "0",
+                "QTY_ALL_ORD_YN": "Y",
+            },
+        )
+    )
+    again = caller.post(
+        "/trading/order-rvsecncl",
+        "TTTC0013U",
+        base
+        | {
+            "ORD_DVSN": "00",
+            "RVSE_CNCL_DVSN_CD": "02",
+            "ORD_QTY": "0",
+            "ORD_UNPR": "0",
+            "QTY_ALL_ORD_YN": "Y",
+        },
+    ).json()
     assert again["msg_cd"] == "APBK0634"
     orders = {o.odno: o for o in sim.broker_orders()}
     assert orders[odno].remaining == 0 and orders[odno].cancelled_qty == 10
