@@ -75,6 +75,12 @@ class Quote:
     """No bar for the session (replay gap) or a zero-volume bar: no fills."""
 
 
+@lru_cache(maxsize=4096)
+def _trading(day: date) -> bool:
+    return is_trading_day(day)
+
+
+@lru_cache(maxsize=4096)
 def previous_trading_day(day: date) -> date:
     """Return the last trading day strictly before `day`."""
     cal = krx_calendar()
@@ -89,7 +95,7 @@ def session_point(now: datetime, always_open: bool) -> SessionPoint:
     kst = now.astimezone(KST)
     minutes = kst.hour * 60 + kst.minute - OPEN_MINUTE
     day = kst.date()
-    trading = is_trading_day(day)
+    trading = _trading(day)
     if always_open:
         return SessionPoint(day if trading else previous_trading_day(day), minutes % 390, "open")
     if not trading:
