@@ -1,1 +1,1 @@
-"""The KIS (한국투자증권) Open API client: typed models, token cache, rate limiter, broker."""
+"""KIS Open API: client, token cache, rate limiter, errors, typed models, broker and simulator."""

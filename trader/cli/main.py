@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from trader import __version__
-from trader.cli import backtest, db
+from trader.cli import backtest, db, kis_sim
 from trader.cli.console import console
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.command("backtest")(backtest.backtest)
+app.command("kis-sim")(kis_sim.run)
 
 
 def _show_version(value: bool) -> None:
