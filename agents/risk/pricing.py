@@ -38,7 +38,8 @@ def price_band(snapshot: MarketSnapshot, on: date | None = None) -> PriceBand | 
     raw_lower, raw_upper = price_limits(snapshot.prev_close_krw, snapshot.market, on)
     lower = round_to_tick(raw_lower, snapshot.market, on, up=True)
     upper = round_to_tick(raw_upper, snapshot.market, on)
-    if lower > upper:
+    # round_to_tick never goes below one tick, so a tiny band can snap outside itself
+    if lower > upper or upper > raw_upper or lower < raw_lower:
         return None
     return PriceBand(lower=lower, upper=upper, limit_upper=raw_upper)
 
