@@ -8,7 +8,8 @@
 3. Signals, one per ticker (a repeated ticker is denied): failed signals and unknown tickers
    are denied with their reason, HOLDs propose nothing. Sells go before buys (they reduce
    risk), buys by conviction, highest first, ties by ticker.
-4. Sizing a buy: ``equity x max_ticker_exposure_pct x conviction x min(1, target_vol / vol)``,
+4. Sizing a buy: ``equity x max_ticker_exposure_pct x conviction x min(1, target_vol / vol)``
+   (a volatility of 0 scales by 1; no volatility estimate at all denies the buy),
    at the last price rounded down to the tick and kept inside today's band, floored to whole
    shares; then cut by the per-order, per-ticker, gross and cash caps (`agents.risk.book`).
    Sizing a sell: ``floor(held x conviction)`` at the last price rounded up, cut to the shares

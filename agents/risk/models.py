@@ -160,6 +160,15 @@ class RiskDecision(BaseModel):
     before: int | None = None
     after: int | None = None
 
+    def describe(self) -> str:
+        """Return the one line the approver reads, e.g. ``CLAMP 005930 buy qty 142->71: ...``."""
+        subject = " ".join(p for p in (self.ticker, self.side.value if self.side else None) if p)
+        change = ""
+        if self.field is not None and self.before is not None and self.after is not None:
+            change = f" {self.field} {self.before:,}->{self.after:,}"
+        head = f"{self.kind.value.upper()} {subject}".rstrip()
+        return f"{head}{change} [{self.code.value}]: {self.reason}"
+
 
 class RiskReport(BaseModel):
     """The gate's answer: the orders to put before the approver and why they look as they do."""
@@ -169,6 +178,10 @@ class RiskReport(BaseModel):
     orders: tuple[ProposedOrder, ...] = ()
     decisions: tuple[RiskDecision, ...] = ()
     buys_halted: bool = False
+
+    def lines(self) -> list[str]:
+        """Return every decision as a line for the approver, in the order they were made."""
+        return [d.describe() for d in self.decisions]
 
     def decisions_for(self, ticker: str) -> tuple[RiskDecision, ...]:
         """Return the lines about one ticker, in the order they were made."""

@@ -119,6 +119,11 @@ def test_watchlist_ticker_without_opinions_is_data_failed() -> None:
     ]
 
 
+def test_signals_survive_json_for_checkpoints() -> None:
+    signal = combine_opinions(T, [opinion("market", Stance.BUY, "0.8")])
+    assert Signal.model_validate_json(signal.model_dump_json()) == signal
+
+
 def test_inconsistent_inputs_are_refused() -> None:
     with pytest.raises(ValueError, match="same agent"):
         combine_opinions(T, [opinion("m", Stance.BUY, "1"), opinion("m", Stance.SELL, "1")])
@@ -128,12 +133,22 @@ def test_inconsistent_inputs_are_refused() -> None:
         Signal(ticker=T, status=SignalStatus.DATA_FAILED, stance=Stance.HOLD)
 
 
+def _any_opinion(
+    agent: str, status: SignalStatus, stance: Stance, conviction: Decimal
+) -> AnalystOpinion:
+    if status is not SignalStatus.OK:
+        return AnalystOpinion.failed(T, agent, status, "failed")
+    return AnalystOpinion(
+        ticker=T, agent=agent, status=status, stance=stance, conviction=conviction
+    )
+
+
+def _agent_of(o: AnalystOpinion) -> str:
+    return o.agent
+
+
 opinions = st.builds(
-    lambda agent, status, stance, conviction: (
-        AnalystOpinion(ticker=T, agent=agent, status=status, stance=stance, conviction=conviction)
-        if status is SignalStatus.OK
-        else AnalystOpinion.failed(T, agent, status, "failed")
-    ),
+    _any_opinion,
     agent=st.sampled_from(["market", "fundamental", "news", "macro"]),
     status=st.sampled_from(list(SignalStatus)),
     stance=st.sampled_from(list(Stance)),
@@ -145,7 +160,7 @@ opinions = st.builds(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(opinions, max_size=4, unique_by=lambda o: o.agent))
+@given(st.lists(opinions, max_size=4, unique_by=_agent_of))
 def test_any_opinions_combine_into_a_valid_signal(ops: list[AnalystOpinion]) -> None:
     signal = combine_opinions(T, ops)
     if any(o.status is SignalStatus.OK for o in ops):

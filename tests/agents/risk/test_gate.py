@@ -6,6 +6,7 @@ order 5,000,000; cash buffer 1,000,000; volatility target 2 %; commission 0.015 
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from agents.risk import RiskCode, RiskLimits, propose_orders
@@ -288,3 +289,24 @@ def test_limits_come_from_settings() -> None:
         load_settings(risk_max_order_krw=1_000_000, risk_stop_loss_pct=Decimal("3.5"))
     )
     assert (tight.max_order_krw, tight.stop_loss_pct) == (1_000_000, Decimal("3.5"))
+
+
+def test_decisions_read_as_lines_and_the_report_survives_json() -> None:
+    report = run([ok_signal(SAMSUNG, Stance.BUY, "1")])
+    assert report.lines() == [
+        "CLAMP 005930 buy qty 142->71 [max_order_value]: order value capped at 5,000,000 KRW: "
+        "quantity cut from 142 to 71 at 70,000 KRW"
+    ]
+    assert RiskReport.model_validate_json(report.model_dump_json()) == report
+
+
+def test_the_session_date_picks_the_tick_table() -> None:
+    # 150,100 is on the 100-won grid since 2023-01-25; before, 100,000-500,000 ticked by 500
+    market = book_of(snap(SAMSUNG, 150_100, prev_close=150_000))
+    signals = [ok_signal(SAMSUNG, Stance.BUY, "0.5")]
+    now = propose_orders(signals, account(), market, LIMITS, thread_id=THREAD)
+    before = propose_orders(
+        signals, account(), market, LIMITS, thread_id=THREAD, session_date=date(2022, 6, 2)
+    )
+    assert now.orders[0].limit_price_krw == 150_100
+    assert before.orders[0].limit_price_krw == 150_000
