@@ -119,6 +119,28 @@ class Settings(BaseSettings):
     commission_rate: Decimal = Field(default=Decimal("0.00015"), ge=0, lt=Decimal("0.01"))
     """Broker commission per side, as a fraction of the traded value."""
 
+    # --- risk gate (agents/risk/limits.py; percentages are percent, money int KRW) ---------
+    risk_max_order_krw: int = Field(default=5_000_000, gt=0)
+    """Largest value of one discretionary order; protective exits are exempt."""
+    risk_max_ticker_exposure_pct: Decimal = Field(default=Decimal(10), gt=0, le=100)
+    """Held value plus pending buys of one ticker, percent of equity."""
+    risk_max_gross_exposure_pct: Decimal = Field(default=Decimal(80), gt=0, le=100)
+    """All positions plus pending buys, percent of equity."""
+    risk_min_cash_buffer_krw: int = Field(default=1_000_000, ge=0)
+    """Cash that buys may never spend."""
+    risk_daily_loss_halt_pct: Decimal = Field(default=Decimal(3), gt=0, le=100)
+    """New buys stop when equity falls this far below the start-of-day equity."""
+    risk_drawdown_halt_pct: Decimal = Field(default=Decimal(15), gt=0, le=100)
+    """New buys stop when equity falls this far below its peak."""
+    risk_stop_loss_pct: Decimal = Field(default=Decimal(7), gt=0, lt=100)
+    """Sell a position this far below its average cost."""
+    risk_take_profit_pct: Decimal = Field(default=Decimal(20), gt=0)
+    """Sell a position this far above its average cost."""
+    risk_max_orders_per_session: int = Field(default=20, gt=0)
+    """Orders one session may propose (exits are never cut, but use up slots)."""
+    risk_volatility_target_pct: Decimal = Field(default=Decimal(2), gt=0)
+    """Daily volatility at which a full-conviction buy gets its whole budget."""
+
     log_level: str = "INFO"
 
     @field_validator(

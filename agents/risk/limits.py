@@ -1,0 +1,68 @@
+"""The numbers the risk gate enforces, in one frozen model.
+
+Percentages are `Decimal` percent (``Decimal("10")`` is 10 %), money is int KRW. The defaults
+suit a 100,000,000 KRW paper account; each is overridable from the environment through the
+`RISK_*` settings (`RiskLimits.from_settings`).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+if TYPE_CHECKING:
+    from trader.settings import Settings
+
+Percent = Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]
+
+
+class RiskLimits(BaseModel):
+    """Limits of one portfolio; immutable so a session cannot loosen them halfway."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_order_krw: int = Field(default=5_000_000, gt=0)
+    """Largest value of one discretionary order (qty x limit price). Protective exits are exempt."""
+    max_ticker_exposure_pct: Percent = Decimal(10)
+    """Held value plus pending buys of one ticker, as a percentage of equity."""
+    max_gross_exposure_pct: Percent = Decimal(80)
+    """Value of all positions plus pending buys, as a percentage of equity (100 = no leverage)."""
+    min_cash_buffer_krw: int = Field(default=1_000_000, ge=0)
+    """Cash that buys may never spend (fees, settlement surprises)."""
+    daily_loss_halt_pct: Percent = Decimal(3)
+    """New buys stop when equity is this far below the start-of-day equity."""
+    drawdown_halt_pct: Percent = Decimal(15)
+    """New buys stop when equity is this far below its peak."""
+    stop_loss_pct: Annotated[Decimal, Field(gt=0, lt=100, allow_inf_nan=False)] = Decimal(7)
+    """Sell a whole position once its price is this far below its average cost."""
+    take_profit_pct: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] = Decimal(20)
+    """Sell a whole position once its price is this far above its average cost."""
+    max_orders_per_session: int = Field(default=20, gt=0)
+    """Orders one session may propose; exits are never cut by it but do use up slots."""
+    volatility_target_pct: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] = Decimal(2)
+    """Daily volatility at which a full-conviction buy gets its full budget; a more volatile
+    ticker gets budget x target / volatility."""
+
+    @model_validator(mode="after")
+    def _ticker_within_gross(self) -> RiskLimits:
+        if self.max_ticker_exposure_pct > self.max_gross_exposure_pct:
+            raise ValueError("max_ticker_exposure_pct cannot exceed max_gross_exposure_pct")
+        return self
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RiskLimits:
+        """Build the limits from the application settings (`RISK_*` variables)."""
+        return cls(
+            max_order_krw=settings.risk_max_order_krw,
+            max_ticker_exposure_pct=settings.risk_max_ticker_exposure_pct,
+            max_gross_exposure_pct=settings.risk_max_gross_exposure_pct,
+            min_cash_buffer_krw=settings.risk_min_cash_buffer_krw,
+            daily_loss_halt_pct=settings.risk_daily_loss_halt_pct,
+            drawdown_halt_pct=settings.risk_drawdown_halt_pct,
+            stop_loss_pct=settings.risk_stop_loss_pct,
+            take_profit_pct=settings.risk_take_profit_pct,
+            max_orders_per_session=settings.risk_max_orders_per_session,
+            volatility_target_pct=settings.risk_volatility_target_pct,
+        )
