@@ -13,8 +13,9 @@ from tools.indicators import (
 
 
 def _samsung(shared_dir: Path) -> pd.DataFrame:
-    df = pd.read_csv(shared_dir / "market-data" / "005930_samsung_electronics_1990-2023.csv",
-                     dtype={"date": str})
+    df = pd.read_csv(
+        shared_dir / "market-data" / "005930_samsung_electronics_1990-2023.csv", dtype={"date": str}
+    )
     df = df[(df["date"] >= "20220101") & (df["date"] <= "20231231")].reset_index(drop=True)
     return df[["open", "high", "low", "close", "volume"]].astype(float)
 
@@ -45,8 +46,10 @@ def test_indicators_are_causal_so_the_cut_history_gives_the_same_row(shared_dir:
 
 
 def test_short_history_leaves_long_indicators_undefined() -> None:
-    bars = [{"open": 100 + i, "high": 101 + i, "low": 99 + i, "close": 100 + i, "volume": 1000}
-            for i in range(25)]
+    bars = [
+        {"open": 100 + i, "high": 101 + i, "low": 99 + i, "close": 100 + i, "volume": 1000}
+        for i in range(25)
+    ]
     snap = latest_snapshot(bars)
     assert snap.sma_20 is not None and snap.sma_60 is None and not snap.complete
     assert "sma_60" not in snap.evidence() and snap.evidence()["close"] == 124

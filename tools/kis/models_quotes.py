@@ -5,7 +5,7 @@ Field names are ours; the KIS name is the alias. Prices are int KRW, rates Decim
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from tools.kis.fields import (
     KBool,
@@ -143,6 +143,7 @@ class StockInfo(KISModel):
     """search-stock-info `output` (CTPF1002R)."""
 
     ticker: KText = Field(alias="pdno")
+    """The 6-character short code; KIS may send the 12-character form `00000A005930`."""
     product_type: KText = Field(default="", alias="prdt_type_cd")
     name: KText = Field(alias="prdt_name")
     short_name: KText = Field(default="", alias="prdt_abrv_name")
@@ -158,6 +159,14 @@ class StockInfo(KISModel):
     halted: OptBool = Field(default=None, alias="tr_stop_yn")
     administrative: OptBool = Field(default=None, alias="admn_item_yn")
     prev_close: OptInt = Field(default=None, alias="bfdy_clpr")
+
+    @field_validator("ticker")
+    @classmethod
+    def _short_code(cls, value: str) -> str:
+        # search-stock-info echoes the product number padded to 12 characters (00000A + code).
+        if len(value) == 12 and value.startswith("00000"):
+            return value[-6:]
+        return value
 
 
 class HolidayDay(KISModel):

@@ -37,3 +37,7 @@ def main(
     ] = False,
 ) -> None:
     """Market Auto Trader: automated KRX trading through the KIS Open API."""
+
+
+if __name__ == "__main__":  # `python -m trader.cli.main`, for subprocesses without the script
+    app()
