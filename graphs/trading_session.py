@@ -1,57 +1,85 @@
-"""The trading-session graph (placeholder until the agents land).
+"""The trading-session graph.
 
-Today it holds only the first step of a session, `load_context`: it resolves the session date
-in KRX time, whether KRX trades that day, and the watchlist. The analysts, the risk gate, the
-approval interrupt and the executor are added by the session-graph work; until then this graph
-lets `langgraph dev` and Studio load the project.
+    load_context ─┬─ market_analyst ─┬─ signals ─ risk_manager ─ approval ─ review ─ executor
+                  └─ fundamental ────┘                                                 └─ report
+    (a closed market goes straight to report; so does a session with no order to approve or
+     none approved)
 
-`graph` is compiled without a checkpointer (the server brings its own); `build_graph()` returns
-the uncompiled builder for code that brings a checkpointer.
+`graph` is compiled without a checkpointer: LangGraph Studio / `langgraph dev` bring their own
+(`langgraph.json` points them at our database). Code that runs sessions itself compiles
+`build_graph()` with a checkpointer from `db.checkpointer` and passes the runtime context
+(`graphs.context.SessionContext`) on every invoke and resume.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, TypedDict
+from typing import Literal
 
 from langgraph.graph import END, START, StateGraph
 
-from tools.krx.calendar import is_trading_day
-from trader.clock import SystemClock, kst_today
+from agents.executor import executor
+from agents.fundamental import fundamental
+from agents.market_analyst import market_analyst
+from agents.risk_manager import risk_manager
+from graphs.nodes.approval import approval, review
+from graphs.nodes.load_context import load_context
+from graphs.nodes.report import report
+from graphs.nodes.signals import signals
+from graphs.state import SessionInput, SessionState
+
+NODES = (
+    "load_context",
+    "market_analyst",
+    "fundamental",
+    "signals",
+    "risk_manager",
+    "approval",
+    "review",
+    "executor",
+    "report",
+)
 
 
-class SessionInput(TypedDict, total=False):
-    """What a trigger may pass: the session date (default: today in KRX time) and tickers."""
-
-    session_date: str
-    tickers: list[str]
-
-
-class SessionState(SessionInput, total=False):
-    """The session's state so far."""
-
-    is_trading_day: bool
-    status: str
+def after_context(state: SessionState) -> list[str] | Literal["report"]:
+    """Analyse on a trading day; report straight away when KRX is closed."""
+    if state.get("status") == "closed":
+        return "report"
+    return ["market_analyst", "fundamental"]
 
 
-def load_context(state: SessionInput) -> dict[str, Any]:
-    """Resolve the session date and whether KRX is open that day."""
-    raw = state.get("session_date")
-    day = date.fromisoformat(raw) if raw else kst_today(SystemClock())
-    trading = is_trading_day(day)
-    return {
-        "session_date": day.isoformat(),
-        "is_trading_day": trading,
-        "status": "context loaded" if trading else "KRX is closed on this date",
-    }
+def after_risk(state: SessionState) -> Literal["approval", "report"]:
+    """Ask for approval only when there is something to approve."""
+    return "approval" if state.get("status") == "awaiting_approval" else "report"
+
+
+def after_review(state: SessionState) -> Literal["executor", "report"]:
+    """Execute only what was approved."""
+    return "executor" if state.get("approved_orders") else "report"
 
 
 def build_graph() -> StateGraph[SessionState, None, SessionInput, SessionState]:
     """Return the session graph's builder (compile it with your checkpointer)."""
     builder = StateGraph(SessionState, input_schema=SessionInput)
     builder.add_node("load_context", load_context)
+    builder.add_node("market_analyst", market_analyst)
+    builder.add_node("fundamental", fundamental)
+    builder.add_node("signals", signals)
+    builder.add_node("risk_manager", risk_manager)
+    builder.add_node("approval", approval)
+    builder.add_node("review", review)
+    builder.add_node("executor", executor)
+    builder.add_node("report", report)
     builder.add_edge(START, "load_context")
-    builder.add_edge("load_context", END)
+    builder.add_conditional_edges(
+        "load_context", after_context, ["market_analyst", "fundamental", "report"]
+    )
+    builder.add_edge(["market_analyst", "fundamental"], "signals")
+    builder.add_edge("signals", "risk_manager")
+    builder.add_conditional_edges("risk_manager", after_risk, ["approval", "report"])
+    builder.add_edge("approval", "review")
+    builder.add_conditional_edges("review", after_review, ["executor", "report"])
+    builder.add_edge("executor", "report")
+    builder.add_edge("report", END)
     return builder
 
 

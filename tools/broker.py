@@ -73,6 +73,8 @@ class OrderAck(_Model):
     client_order_id: str
     status: OrderStatus
     broker_order_id: str | None = None
+    broker_branch_no: str | None = None
+    """KIS KRX_FWDG_ORD_ORGNO, needed to cancel after a restart (None for other brokers)."""
     accepted_at: datetime | None = None
     recovered: bool = False
     """True when the answer was lost and the order was found in the broker's books instead."""
@@ -131,6 +133,19 @@ class Execution(_Model):
 
 class UnknownOrderError(RejectedError):
     """The client_order_id was never placed through this broker."""
+
+
+@runtime_checkable
+class RemembersOrders(Protocol):
+    """A broker whose client_order_id mapping lives in memory (KIS) and must be restored.
+
+    After a restart the executor hands back the pairs it stored in the orders table before it
+    asks the broker anything, so `place` recognises orders it already sent.
+    """
+
+    def remember(self, client_order_id: str, broker_order_id: str, org_no: str = "") -> None:
+        """Restore one client_order_id -> broker order mapping."""
+        ...
 
 
 @runtime_checkable

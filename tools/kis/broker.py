@@ -97,7 +97,9 @@ class KISBroker:
         """Place `order` once per client_order_id; see the module docstring for lost answers."""
         tracked = self._orders.setdefault(order.client_order_id, _Tracked())
         if tracked.order_no is not None:
-            return self._ack(order.client_order_id, OrderStatus.ACCEPTED, tracked.order_no)
+            return self._ack(
+                order.client_order_id, OrderStatus.ACCEPTED, tracked.order_no, org_no=tracked.org_no
+            )
         known = self._known_order_nos()
         if tracked.sent is not None:
             outcome = await self.client.find_order(tracked.sent, known, cause="earlier attempt")
@@ -172,6 +174,7 @@ class KISBroker:
                 client_order_id,
                 OrderStatus.ACCEPTED,
                 tracked.order_no,
+                org_no=tracked.org_no,
                 accepted_at=at,
                 recovered=outcome.status is SubmissionStatus.RECOVERED,
             )
@@ -189,6 +192,7 @@ class KISBroker:
         status: OrderStatus,
         order_no: str,
         *,
+        org_no: str = "",
         accepted_at: datetime | None = None,
         recovered: bool = False,
     ) -> OrderAck:
@@ -196,6 +200,7 @@ class KISBroker:
             client_order_id=client_order_id,
             status=status,
             broker_order_id=order_no,
+            broker_branch_no=org_no or None,
             accepted_at=accepted_at,
             recovered=recovered,
         )

@@ -1,0 +1,327 @@
+"""The executor: the only code that sends orders, and it must never send one twice or lose one.
+
+For every approved order, in order:
+
+1. **Restore.** The orders table is the executor's memory. Broker order numbers stored there are
+   handed back to a broker that keeps its mapping in memory (`RemembersOrders`, i.e. KIS).
+2. **Reconcile before sending.** An order whose row says `submitting` may or may not have
+   reached the broker (the process died between the call and the answer). The day's executions
+   are searched for it — by client order id where the broker knows it (paper), else by ticker,
+   side, quantity and price among orders placed after ours was written and not mapped to
+   another of our orders (KIS). One match: it exists, record it. None: it never arrived; send
+   it. Several: nothing is sent, the order is marked failed for a person to settle.
+3. **Write, then send.** The row moves to `submitting` (committed) *before* `place` is called,
+   and to `submitted`/`rejected` after. `place` itself is idempotent per client order id.
+4. **Follow fills** by polling the day's executions until every order is filled, cancelled or
+   rejected, or `fill_timeout` passes; then the unfilled rest is cancelled, so nothing keeps
+   working at the broker unobserved. Fills are stored as increments keyed by the cumulative
+   quantity, so polling twice never books a fill twice.
+
+The graph runs this node with `durability="sync"`, so the approval that led here is on disk
+before the first order goes out.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from langgraph.runtime import Runtime
+from pydantic import BaseModel
+
+from agents.risk.models import ProposedOrder
+from db.engine import transaction
+from db.models import (
+    TERMINAL_ORDER_STATUSES,
+    Order,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+)
+from db.repositories import FillRepository, OrderRepository
+from graphs.context import SessionContext, session_context
+from graphs.state import SessionState, dump, read_approved_orders, read_context
+from tools.broker import Execution, OrderAck, OrderRequest, RemembersOrders, Side
+from tools.broker import OrderStatus as AckStatus
+from tools.broker import OrderType as BrokerOrderType
+from tools.krx.calendar import settlement_date
+from trader.errors import ConfigurationError, TraderError
+
+log = logging.getLogger(__name__)
+
+RECONCILE_WINDOW = timedelta(seconds=5)
+"""A broker order placed this long before our row was written can still be ours (clock skew)."""
+SENT_STATUSES = frozenset({OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED})
+
+
+class OrderOutcome(BaseModel):
+    """Where one approved order ended."""
+
+    client_order_id: str
+    ticker: str
+    side: OrderSide
+    qty: int
+    order_type: OrderType
+    limit_price_krw: int | None
+    status: OrderStatus
+    broker_order_id: str | None = None
+    filled_qty: int = 0
+    filled_value_krw: int = 0
+    note: str = ""
+
+
+def _request(order: ProposedOrder) -> OrderRequest:
+    return OrderRequest(
+        client_order_id=order.client_order_id,
+        ticker=order.ticker,
+        side=Side(order.side.value),
+        qty=order.qty,
+        order_type=BrokerOrderType(order.order_type.value),
+        limit_price=order.limit_price_krw,
+    )
+
+
+class _Books:
+    """The executor's reads and writes of the orders and fills tables, one transaction each."""
+
+    def __init__(self, ctx: SessionContext) -> None:
+        self.ctx = ctx
+
+    def get(self, client_order_id: str) -> Order:
+        with transaction(self.ctx.sessions) as session:
+            row = OrderRepository(session).get(client_order_id)
+            if row is None:
+                raise ConfigurationError(f"approved order {client_order_id} has no row")
+            return row
+
+    def set(self, client_order_id: str, status: OrderStatus, **fields: Any) -> Order:
+        with transaction(self.ctx.sessions) as session:
+            repo = OrderRepository(session)
+            repo.set_status(client_order_id, status, **fields)
+            return _must(repo.get(client_order_id), client_order_id)
+
+    def book_fill(self, row: Order, execution: Execution, day: date) -> Order:
+        """Store the fill increment since the last poll and the order's new totals."""
+        filled = min(execution.filled_qty, row.qty)
+        value = int((execution.avg_fill_price * filled).to_integral_value())
+        status = row.status
+        if filled >= row.qty:
+            status = OrderStatus.FILLED
+        elif execution.remaining_qty == 0 and (filled or execution.rejected_qty):
+            status = OrderStatus.CANCELLED if filled < row.qty else OrderStatus.FILLED
+        elif filled > 0:
+            status = OrderStatus.PARTIALLY_FILLED
+        increment = filled - row.filled_qty
+        with transaction(self.ctx.sessions) as session:
+            if increment > 0:
+                step_value = value - row.filled_value_krw
+                price = max(round(step_value / increment), 1)
+                tax = 0
+                if row.side is OrderSide.SELL:
+                    tax = self.ctx.cost_model.tax(step_value, settlement_date(day))
+                FillRepository(session).add(
+                    [
+                        {
+                            "fill_key": f"{row.client_order_id}:{filled}",
+                            "order_id": row.id,
+                            "ticker": row.ticker,
+                            "side": row.side,
+                            "qty": increment,
+                            "price_krw": price,
+                            "commission_krw": self.ctx.cost_model.commission(step_value),
+                            "tax_krw": tax,
+                            "filled_at": self.ctx.clock.now(),
+                        }
+                    ]
+                )
+            repo = OrderRepository(session)
+            repo.set_status(row.client_order_id, status, filled_qty=filled, filled_value_krw=value)
+            return _must(repo.get(row.client_order_id), row.client_order_id)
+
+
+def _must(row: Order | None, client_order_id: str) -> Order:
+    if row is None:  # the row was written in this transaction; only a bug gets here
+        raise RuntimeError(f"order {client_order_id} vanished from the orders table")
+    return row
+
+
+def _find_at_broker(
+    row: Order, executions: list[Execution], mapped: set[str]
+) -> Execution | str | None:
+    """Return the broker's order for a row in doubt, None if absent, "ambiguous" if unclear."""
+    for execution in executions:
+        if execution.client_order_id == row.client_order_id:
+            return execution
+    since = (row.submitted_at or row.updated_at) - RECONCILE_WINDOW
+    candidates = [
+        e
+        for e in executions
+        if e.client_order_id is None
+        and e.broker_order_id not in mapped
+        and e.original_broker_order_id is None
+        and e.ticker == row.ticker
+        and e.side.value == row.side.value
+        and e.ordered_qty == row.qty
+        and (row.limit_price_krw is None or e.limit_price == row.limit_price_krw)
+        and e.ordered_at >= since
+    ]
+    if len(candidates) > 1:
+        return "ambiguous"
+    return candidates[0] if candidates else None
+
+
+class Executor:
+    """One pass of the executor over a session's approved orders."""
+
+    def __init__(self, ctx: SessionContext, day: date) -> None:
+        self.ctx = ctx
+        self.day = day
+        self.books = _Books(ctx)
+
+    async def run(self, orders: list[ProposedOrder]) -> list[OrderOutcome]:
+        """Restore, reconcile, send what was never sent, follow fills; return the outcomes."""
+        rows = {o.client_order_id: self.books.get(o.client_order_id) for o in orders}
+        self._restore(rows)
+        notes: dict[str, str] = {}
+        if any(r.status is OrderStatus.SUBMITTING for r in rows.values()):
+            await self._reconcile(rows, notes)
+        for order in orders:
+            row = rows[order.client_order_id]
+            if row.status in TERMINAL_ORDER_STATUSES or row.status in SENT_STATUSES:
+                continue
+            rows[order.client_order_id] = await self._send(order, row, notes)
+        await self._follow(rows, notes)
+        return [self._outcome(order, rows[order.client_order_id], notes) for order in orders]
+
+    def _restore(self, rows: dict[str, Order]) -> None:
+        broker = self.ctx.broker
+        if not isinstance(broker, RemembersOrders):
+            return
+        for row in rows.values():
+            if row.broker_order_no:
+                broker.remember(
+                    row.client_order_id, row.broker_order_no, row.broker_branch_no or ""
+                )
+
+    async def _reconcile(self, rows: dict[str, Order], notes: dict[str, str]) -> None:
+        executions = await self.ctx.broker.executions(self.day)
+        mapped = {r.broker_order_no for r in rows.values() if r.broker_order_no}
+        for cid, row in list(rows.items()):
+            if row.status is not OrderStatus.SUBMITTING:
+                continue
+            found = _find_at_broker(row, executions, mapped)
+            if found == "ambiguous":
+                rows[cid] = self.books.set(
+                    cid,
+                    OrderStatus.FAILED,
+                    reason="several broker orders match this one; settle it by hand",
+                )
+            elif isinstance(found, Execution):
+                log.info("order %s was already at the broker as %s", cid, found.broker_order_id)
+                notes[cid] = "recovered after a restart"
+                mapped.add(found.broker_order_id)
+                if isinstance(self.ctx.broker, RemembersOrders):
+                    self.ctx.broker.remember(cid, found.broker_order_id)
+                rows[cid] = self.books.set(
+                    cid, OrderStatus.SUBMITTED, broker_order_no=found.broker_order_id
+                )
+
+    async def _send(self, order: ProposedOrder, row: Order, notes: dict[str, str]) -> Order:
+        cid = order.client_order_id
+        row = self.books.set(cid, OrderStatus.SUBMITTING, submitted_at=self.ctx.clock.now())
+        try:
+            ack: OrderAck = await self.ctx.broker.place(_request(order))
+        except TraderError as exc:
+            # Whether it reached the broker is unknown: the row stays `submitting` and the
+            # next pass reconciles before anything is sent again.
+            log.warning("placing %s failed: %s", cid, exc)
+            notes[cid] = f"placing failed, left for reconciliation: {exc}"
+            return row
+        if ack.status is AckStatus.ACCEPTED:
+            if ack.recovered:
+                notes[cid] = "answer lost; found at the broker"
+            return self.books.set(
+                cid,
+                OrderStatus.SUBMITTED,
+                broker_order_no=ack.broker_order_id,
+                broker_branch_no=ack.broker_branch_no,
+            )
+        if ack.status is AckStatus.REJECTED:
+            return self.books.set(
+                cid,
+                OrderStatus.REJECTED,
+                error_code=ack.reason_code,
+                reason=ack.reason,
+            )
+        notes[cid] = f"unconfirmed: {ack.reason or ack.reason_code}"
+        return row
+
+    async def _follow(self, rows: dict[str, Order], notes: dict[str, str]) -> None:
+        polls = max(
+            1, math.ceil(self.ctx.fill_timeout.total_seconds() / self.ctx.fill_poll_interval_s)
+        )
+        for poll in range(polls + 1):
+            working = [r for r in rows.values() if r.status in SENT_STATUSES]
+            if not working:
+                return
+            await self._poll(rows)
+            if all(r.status not in SENT_STATUSES for r in rows.values()):
+                return
+            if poll < polls:
+                await self.ctx.sleep(self.ctx.fill_poll_interval_s)
+        for row in [r for r in rows.values() if r.status in SENT_STATUSES]:
+            cid = row.client_order_id
+            ack = await self.ctx.broker.cancel(cid)
+            notes[cid] = f"unfilled after {self.ctx.fill_timeout}; cancel {ack.status.value}"
+        await self._poll(rows)
+        for cid, row in list(rows.items()):
+            if row.status in SENT_STATUSES:
+                rows[cid] = self.books.set(cid, OrderStatus.CANCELLED, reason=notes.get(cid))
+
+    async def _poll(self, rows: dict[str, Order]) -> None:
+        executions = await self.ctx.broker.executions(self.day)
+        by_order_no = {e.broker_order_id: e for e in executions}
+        for cid, row in list(rows.items()):
+            if row.status not in SENT_STATUSES or row.broker_order_no is None:
+                continue
+            execution = by_order_no.get(row.broker_order_no)
+            if execution is not None:
+                rows[cid] = self.books.book_fill(row, execution, self.day)
+
+    @staticmethod
+    def _outcome(order: ProposedOrder, row: Order, notes: dict[str, str]) -> OrderOutcome:
+        return OrderOutcome(
+            client_order_id=order.client_order_id,
+            ticker=row.ticker,
+            side=row.side,
+            qty=row.qty,
+            order_type=row.order_type,
+            limit_price_krw=row.limit_price_krw,
+            status=row.status,
+            broker_order_id=row.broker_order_no,
+            filled_qty=row.filled_qty,
+            filled_value_krw=row.filled_value_krw,
+            note="; ".join(p for p in (notes.get(order.client_order_id), row.reason) if p)
+            if row.status is not OrderStatus.FILLED
+            else notes.get(order.client_order_id, ""),
+        )
+
+
+async def executor(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+    """Send the approved orders (reconciling first) and follow their fills."""
+    ctx = await session_context(runtime)
+    if not ctx.persist:
+        raise ConfigurationError("the executor needs the database (persist=True)")
+    data = read_context(state)
+    outcomes = await Executor(ctx, data.session_date).run(read_approved_orders(state))
+    return {"executions": [dump(o) for o in outcomes], "status": "done"}
+
+
+def average_price(outcome: OrderOutcome) -> Decimal | None:
+    """The average fill price of an outcome, or None before any fill."""
+    if outcome.filled_qty == 0:
+        return None
+    return Decimal(outcome.filled_value_krw) / outcome.filled_qty

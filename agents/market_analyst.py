@@ -1,0 +1,173 @@
+"""The market analyst: prices and indicators, read for trend, momentum, mean reversion, risk.
+
+For each ticker it reads up to `HISTORY_BARS` daily bars through `MarketData` (KIS live, the
+point-in-time view in backtests), computes the indicators with `ta` (tools/indicators.py) and
+today's move from the quote, then judges: by the rules below, or by the LLM with the same
+numbers (plus today's headlines and intraday bars through its tools).
+
+Rules reasoner (deterministic): four readings in [-1, 1], weighted
+
+- trend (0.35): close vs SMA20 vs SMA60 (+1 stacked up, -1 stacked down, else the sign of
+  close - SMA20 at half weight);
+- momentum (0.30): MACD histogram sign and 20-day return sign, averaged;
+- mean reversion (0.25): RSI below 30 / above 70 and the Bollinger %b outside [0, 1], each
+  pushing against the recent move;
+- volume (0.10): the sign of the 20-day on-balance-volume slope, only when volume is above
+  its 20-day average.
+
+The score's sign and size give the stance (|score| >= 0.2 to act) and conviction (|score|,
+damped by 30 % when the day's ATR exceeds 5 % of the price). Too little history is a
+`data_failed` opinion, not a guess.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agents.analyst import (
+    Judgement,
+    judge_all,
+    llm_judgement,
+    opinion_from,
+    to_evidence,
+)
+from agents.llm import LLMUsage
+from agents.schemas import AnalystOpinion, Horizon
+from db.models import SignalStatus, Stance
+from graphs.context import SessionContext, session_context
+from graphs.state import SessionContextData, SessionState, dump, read_context
+from tools.agent_tools import market_tools
+from tools.indicators import MIN_BARS, IndicatorSnapshot, latest_snapshot
+
+AGENT = "market_analyst"
+PROMPT_VERSION_RULES = "market-rules-1"
+PROMPT_VERSION_LLM = "market-llm-1"
+HISTORY_BARS = 120
+ACT_THRESHOLD = 0.2
+HIGH_ATR_PCT = 0.05
+
+SYSTEM_PROMPT = """You are the market analyst of a Korean equity trading desk (KRX).
+You receive one ticker's technical indicators, computed in code from daily bars, and a
+rules-based reading of them. Judge trend, momentum, mean reversion and volatility. You may call
+your tools for today's headlines or intraday bars when they would change your view. Do no
+arithmetic of your own beyond comparing the numbers given. Answer by calling submit_opinion
+exactly once with stance (buy/sell/hold), conviction in [0, 1], horizon and a short rationale
+that cites the numbers you relied on."""
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
+
+
+def rules_judgement(snap: IndicatorSnapshot) -> Judgement:
+    """Judge a complete indicator snapshot by the rules in the module docstring."""
+    if snap.sma_20 is None or snap.sma_60 is None:
+        raise ValueError("the rules need SMA20 and SMA60 (at least 60 bars)")
+    close = snap.close
+    if close > snap.sma_20 > snap.sma_60:
+        trend = 1.0
+    elif close < snap.sma_20 < snap.sma_60:
+        trend = -1.0
+    else:
+        trend = 0.5 * _sign(close - snap.sma_20)
+    momentum = (_sign(snap.macd_hist or 0.0) + _sign(snap.return_20d or 0.0)) / 2
+    reversion = 0.0
+    if snap.rsi_14 is not None:
+        reversion += 1.0 if snap.rsi_14 < 30 else -1.0 if snap.rsi_14 > 70 else 0.0
+    if snap.bb_pct_b is not None:
+        reversion += 1.0 if snap.bb_pct_b < 0 else -1.0 if snap.bb_pct_b > 1 else 0.0
+    reversion = max(-1.0, min(1.0, reversion))
+    volume = 0.0
+    if (snap.volume_ratio_20 or 0.0) > 1.0 and snap.obv_slope_20 is not None:
+        volume = _sign(snap.obv_slope_20)
+    score = 0.35 * trend + 0.30 * momentum + 0.25 * reversion + 0.10 * volume
+    conviction = abs(score)
+    if (snap.atr_pct or 0.0) > HIGH_ATR_PCT:
+        conviction *= 0.7
+    if score >= ACT_THRESHOLD:
+        stance = Stance.BUY
+    elif score <= -ACT_THRESHOLD:
+        stance = Stance.SELL
+    else:
+        stance = Stance.HOLD
+        conviction = 1.0 - abs(score) / ACT_THRESHOLD
+    horizon = Horizon.DAYS if abs(reversion) > abs(trend) else Horizon.WEEKS
+    rationale = (
+        f"trend {trend:+.2f} (close {close:,.0f}, SMA20 {snap.sma_20:,.0f}, "
+        f"SMA60 {snap.sma_60:,.0f}); momentum {momentum:+.2f} (MACD hist "
+        f"{snap.macd_hist or 0:+.1f}, 20d return {100 * (snap.return_20d or 0):+.1f}%); "
+        f"mean reversion {reversion:+.2f} (RSI {snap.rsi_14 or 0:.1f}, %b "
+        f"{snap.bb_pct_b or 0:.2f}); volume {volume:+.2f}; score {score:+.3f}"
+    )
+    return Judgement(
+        stance=stance,
+        conviction=Decimal(str(round(min(max(conviction, 0.0), 1.0), 5))),
+        horizon=horizon,
+        rationale=rationale,
+    )
+
+
+async def analyse_ticker(
+    ctx: SessionContext, data: SessionContextData, ticker: str
+) -> tuple[AnalystOpinion, LLMUsage]:
+    """Compute one ticker's numbers and judge them."""
+    bars = await ctx.market.daily_bars(ticker, data.session_date, HISTORY_BARS)
+    if len(bars) < MIN_BARS:
+        return (
+            AnalystOpinion.failed(
+                ticker,
+                AGENT,
+                SignalStatus.DATA_FAILED,
+                f"only {len(bars)} daily bars; the indicators need {MIN_BARS}",
+            ),
+            LLMUsage(),
+        )
+    snap = latest_snapshot([b.model_dump() for b in bars])
+    evidence: dict[str, Any] = snap.evidence()
+    quote = data.market.get(ticker)
+    if quote is not None:
+        evidence["last_price_krw"] = quote.last_price_krw
+        evidence["prev_close_krw"] = quote.prev_close_krw
+        evidence["intraday_change_pct"] = (
+            100 * (quote.last_price_krw - quote.prev_close_krw) / quote.prev_close_krw
+        )
+    rules = rules_judgement(snap)
+    if ctx.llm is None:
+        return opinion_from(ticker, AGENT, rules, evidence), LLMUsage()
+    verdict, note, usage = await llm_judgement(
+        ctx.llm,
+        ctx.usage,
+        system_prompt=SYSTEM_PROMPT,
+        ticker=ticker,
+        payload={"indicators": to_evidence(evidence), "rules_reading": rules.model_dump()},
+        tools=market_tools(ctx, data.session_date),
+        max_tool_calls=ctx.llm_max_tool_calls,
+    )
+    if isinstance(verdict, Judgement):
+        return opinion_from(ticker, AGENT, verdict, evidence), usage
+    return AnalystOpinion.failed(ticker, AGENT, verdict, note), usage
+
+
+async def market_analyst(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+    """Judge every ticker of the session (concurrently, bounded)."""
+    ctx = await session_context(runtime)
+    data = read_context(state)
+    usage = LLMUsage()
+
+    async def judge(ticker: str) -> AnalystOpinion:
+        nonlocal usage
+        opinion, spent = await analyse_ticker(ctx, data, ticker)
+        usage = usage + spent
+        return opinion
+
+    tradable = [t for t in data.tickers if t in data.market]
+    opinions = await judge_all(tradable, judge, agent=AGENT, concurrency=ctx.analyst_concurrency)
+    return {"opinions": [dump(o) for o in opinions], "llm_usage": dump(usage)}
+
+
+def prompt_version(ctx: SessionContext) -> str:
+    """The prompt version recorded with this analyst's signals."""
+    return PROMPT_VERSION_LLM if ctx.llm is not None else PROMPT_VERSION_RULES

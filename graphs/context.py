@@ -1,0 +1,85 @@
+"""The runtime context of a session: every dependency a node needs, none of it in state.
+
+LangGraph passes this object to nodes as `runtime.context` (`graph.invoke(..., context=ctx)`).
+It is not checkpointed, so every resume must pass it again; the CLI and the Studio factory both
+build it with `graphs.deps.open_session_context`. Nodes call `session_context(runtime)`, which
+also covers Studio (no context passed): it builds the default context from settings once per
+process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.runtime import Runtime
+from sqlalchemy.orm import Session, sessionmaker
+
+from agents.llm import UsageMeter
+from agents.risk.limits import RiskLimits
+from tools.broker import Broker
+from tools.econ.snapshot import EconSnapshots
+from tools.kis.client import KISClient
+from tools.krx.costs import CostModel
+from tools.market_data import MarketData
+from trader.clock import Clock, SystemClock
+from trader.settings import Settings
+
+
+@dataclass(kw_only=True)
+class SessionContext:
+    """Per-run dependencies of the trading-session graph."""
+
+    settings: Settings
+    market: MarketData
+    """Quotes and daily bars (KIS, the simulator, or the backtester's point-in-time view)."""
+    broker: Broker
+    """The only thing the executor places orders with."""
+    sessions: sessionmaker[Session]
+    """Our database (signals, orders, approvals, runs)."""
+    venue: str
+    """Where orders go, for the report and the runs table: kis-real, kis-virtual, paper, demo."""
+    clock: Clock = field(default_factory=SystemClock)
+    llm: BaseChatModel | None = None
+    """None: the deterministic rules reasoners."""
+    kis: KISClient | None = None
+    """For the KIS finance endpoints the fundamental analyst reads (None in backtests)."""
+    econ: EconSnapshots | None = None
+    """ECOS, FRED and OpenDART (None: the fundamental analyst works without macro and DART)."""
+    limits: RiskLimits = field(default_factory=RiskLimits)
+    cost_model: CostModel = field(default_factory=CostModel)
+    usage: UsageMeter = field(default_factory=UsageMeter)
+    analyst_concurrency: int = 8
+    """Tickers analysed at once within one analyst node (each may call KIS and the LLM)."""
+    llm_max_tool_calls: int = 2
+    """Tool calls an analyst's LLM may make per ticker before it must answer."""
+    approval_ttl: timedelta = timedelta(hours=2)
+    """How long a proposal may wait for approval (capped at the day's close)."""
+    fill_timeout: timedelta = timedelta(minutes=5)
+    """How long the executor follows an order's fills before it stops waiting."""
+    fill_poll_interval_s: float = 2.0
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    persist: bool = True
+    """False in backtests: nothing is written to the database."""
+
+
+_default: SessionContext | None = None
+_default_lock = asyncio.Lock()
+
+
+async def session_context(runtime: Runtime[Any]) -> SessionContext:
+    """Return the run's context; without one (Studio, the SDK), the default from settings."""
+    ctx = runtime.context
+    if isinstance(ctx, SessionContext):
+        return ctx
+    global _default
+    async with _default_lock:
+        if _default is None:
+            from graphs.deps import default_context
+
+            _default = await default_context()
+        return _default

@@ -1,0 +1,208 @@
+"""Build a session's runtime context from settings: which market, broker, LLM and data sources.
+
+Three venues, chosen by settings and the `demo` flag, never by branches inside the clients:
+
+- `demo`: the built-in market. The KIS simulator runs in-process (an ASGI transport, no port)
+  with its seeded market and its own store file, and it is also the broker, so the demo
+  exercises the live KIS code path end to end. Its store lives in the data folder, so another
+  process (`trader approve`) continues the same session against the same simulated broker.
+  Economic data comes from the in-process econ twin.
+- `kis-real` / `kis-virtual`: the KIS client on the configured account is market and broker.
+- `paper`: quotes from KIS (real server, read-only) when KIS keys are set, otherwise from the
+  built-in market; orders go to the paper broker, which fills against those quotes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from pydantic import SecretStr
+
+from agents.llm import UsageMeter, build_chat_model, model_name_of
+from agents.risk.limits import RiskLimits
+from db.engine import create_db_engine, session_factory
+from graphs.context import SessionContext
+from tools.broker import Broker
+from tools.econ.dart import DartClient
+from tools.econ.ecos import EcosClient
+from tools.econ.fred import FredClient
+from tools.econ.simulator.app import EconSimulator
+from tools.econ.simulator.state import SimulatorKeys, SimulatorState
+from tools.econ.snapshot import EconSnapshots
+from tools.kis.broker import KISBroker
+from tools.kis.client import KISClient
+from tools.kis.config import KISConfig
+from tools.kis.endpoints import Mode
+from tools.kis.simulator import SimulatorConfig, create_app
+from tools.krx.costs import CostModel
+from tools.market_data import KISMarketData
+from trader.clock import Clock, SystemClock, kst_today
+from trader.settings import Settings, TradingMode, load_settings
+
+log = logging.getLogger(__name__)
+
+DEMO_STORE = "demo-kis-sim.db"
+"""The demo market's simulator store, in the data folder."""
+DEMO_HOST = "http://kis-demo.invalid"
+"""Origin of the in-process simulator (never resolved: the ASGI transport answers)."""
+
+
+@dataclass(frozen=True)
+class Venue:
+    """Where a session's orders go."""
+
+    name: str
+    demo: bool
+
+
+def venue_for(settings: Settings, *, demo: bool) -> Venue:
+    """Return the venue the settings (and the demo flag) select."""
+    if demo:
+        return Venue("demo", True)
+    return Venue(settings.trading_mode.value, False)
+
+
+def _has_kis_keys(settings: Settings) -> bool:
+    return all(
+        s is not None and s.get_secret_value().strip()
+        for s in (settings.kis_app_key, settings.kis_app_secret, settings.kis_account_no)
+    )
+
+
+def demo_simulator_config(settings: Settings, clock: Clock) -> SimulatorConfig:
+    """The demo market: the seeded simulator, always open, kept in the data folder."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SimulatorConfig(
+        mode="real",
+        starting_cash_krw=settings.starting_cash_krw,
+        commission_rate=settings.commission_rate,
+        store_path=settings.data_dir / DEMO_STORE,
+        clock=clock,
+        always_open=True,
+        # In-process, requests are stamped when the event loop gets to them, which bunches
+        # them; a little burst allowance absorbs that (the client still paces at the limit).
+        rate_limit_burst=4.0,
+    )
+
+
+def _demo_kis_client(settings: Settings, clock: Clock) -> KISClient:
+    sim = demo_simulator_config(settings, clock)
+    config = KISConfig(
+        mode=Mode.REAL,
+        app_key=SecretStr(sim.app_key),
+        app_secret=SecretStr(sim.app_secret),
+        account_no=SecretStr(sim.account_no),
+        account_product_code=sim.account_product_code,
+        base_url=DEMO_HOST,
+        token_cache_dir=settings.data_dir / "demo",
+        reconcile_delay_s=0.2,
+    )
+    return KISClient(config, transport=httpx.ASGITransport(app=create_app(sim)), clock=clock)
+
+
+def _live_kis_client(settings: Settings, clock: Clock) -> KISClient:
+    if settings.trading_mode is TradingMode.PAPER:
+        # Paper with keys: read the real server's quotes; orders never go there.
+        config = KISConfig.from_settings(
+            settings.model_copy(update={"trading_mode": TradingMode.KIS_REAL})
+        )
+    else:
+        config = KISConfig.from_settings(settings)
+    return KISClient(config, clock=clock)
+
+
+def _econ(settings: Settings, clock: Clock, stack: AsyncExitStack) -> EconSnapshots:
+    """Real ECOS/FRED/OpenDART when all three keys are set, else the in-process twin."""
+    keys = (settings.ecos_api_key, settings.fred_api_key, settings.dart_api_key)
+    if all(k is not None for k in keys):
+        ecos, fred, dart = (
+            EcosClient.from_settings(settings),
+            FredClient.from_settings(settings),
+            DartClient.from_settings(settings),
+        )
+    else:
+        twin = EconSimulator(SimulatorState(SimulatorKeys(), today=kst_today(clock)))
+        urls = EconSimulator.base_urls()
+        transport = twin.transport()
+        sim_keys = SimulatorKeys()
+        ecos = EcosClient(SecretStr(sim_keys.ecos), transport=transport, base_url=urls.ecos)
+        fred = FredClient(SecretStr(sim_keys.fred), transport=transport, base_url=urls.fred)
+        dart = DartClient(SecretStr(sim_keys.dart), transport=transport, base_url=urls.dart)
+    for client in (ecos, fred, dart):
+        stack.push_async_callback(client.aclose)
+    return EconSnapshots(ecos, fred, dart)
+
+
+@asynccontextmanager
+async def open_session_context(
+    settings: Settings, *, demo: bool = False, clock: Clock | None = None
+) -> AsyncIterator[SessionContext]:
+    """Open every client a session needs; they close when the block exits."""
+    clock = clock or SystemClock()
+    venue = venue_for(settings, demo=demo)
+    async with AsyncExitStack() as stack:
+        if venue.demo or (
+            settings.trading_mode is TradingMode.PAPER and not _has_kis_keys(settings)
+        ):
+            kis = _demo_kis_client(settings, clock)
+        else:
+            kis = _live_kis_client(settings, clock)
+        stack.push_async_callback(kis.aclose)
+        market = KISMarketData(kis, news=kis.config.mode is Mode.REAL)
+        broker: Broker
+        if settings.trading_mode is TradingMode.PAPER and not venue.demo:
+            from tools.paper import PaperBroker, PaperStore
+
+            store = PaperStore.open(settings.data_dir / f"paper-{settings.portfolio}.db")
+            stack.callback(store.close)
+            broker = PaperBroker(
+                market,
+                store=store,
+                clock=clock,
+                cost_model=CostModel(commission_rate=settings.commission_rate),
+                starting_cash_krw=settings.starting_cash_krw,
+            )
+        else:
+            broker = KISBroker(kis)
+        engine = create_db_engine(settings.resolved_database_url)
+        stack.callback(engine.dispose)
+        llm = build_chat_model(settings)
+        yield SessionContext(
+            settings=settings,
+            market=market,
+            broker=broker,
+            sessions=session_factory(engine),
+            venue=venue.name,
+            clock=clock,
+            llm=llm,
+            kis=kis,
+            econ=_econ(settings, clock, stack),
+            limits=RiskLimits.from_settings(settings),
+            cost_model=CostModel(commission_rate=settings.commission_rate),
+            usage=UsageMeter(
+                model_name=model_name_of(llm) if llm else "",
+                token_budget=settings.llm_token_budget,
+            ),
+            analyst_concurrency=settings.llm_max_concurrency,
+        )
+
+
+_held: AsyncExitStack | None = None
+
+
+async def default_context() -> SessionContext:
+    """The context for runs that bring none (Studio, the LangGraph SDK): from settings.
+
+    Opened once per server process and kept for its lifetime.
+    """
+    global _held
+    settings = load_settings()
+    stack = AsyncExitStack()
+    demo = settings.trading_mode is TradingMode.PAPER and not _has_kis_keys(settings)
+    ctx = await stack.enter_async_context(open_session_context(settings, demo=demo))
+    _held = stack
+    return ctx

@@ -1,0 +1,1 @@
+"""Graph nodes that are not agents: context loading, signals, approval, report."""

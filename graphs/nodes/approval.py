@@ -1,0 +1,180 @@
+"""Human approval: the interrupt, and the review that applies the approver's answer.
+
+`approval` calls `interrupt()` with the request prepared by the risk manager and does nothing
+else, because LangGraph re-runs an interrupted node from its first line on resume. The resume
+value is validated against `ApprovalResponse` (`response_schema`), which is also what Studio
+renders as a form and what the CLI and the SDK send:
+
+    {"approve_all": true, "decided_by": "cli"}
+    {"decisions": [{"client_order_id": "mat-…", "action": "edit", "qty": 5,
+                    "limit_price_krw": 71000}], "decided_by": "studio"}
+
+`review` then applies it: an edit goes back through the same risk rules (`recheck_edit`); an
+order without a decision is not traded; an answer after the expiry cancels every order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.risk.gate import recheck_edit
+from agents.risk.models import ProposedOrder
+from agents.risk_manager import with_volatility
+from db.models import ApprovalDecision
+from graphs import records
+from graphs.context import session_context
+from graphs.state import (
+    ApprovalRequest,
+    SessionState,
+    dump,
+    read_context,
+    read_opinions,
+)
+
+
+class Action(StrEnum):
+    """What the approver does with one order."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    EDIT = "edit"
+
+
+class OrderDecision(BaseModel):
+    """The approver's decision on one proposed order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_order_id: str
+    action: Action
+    qty: int | None = Field(default=None, gt=0)
+    """New quantity (edit only)."""
+    limit_price_krw: int | None = Field(default=None, gt=0)
+    """New limit price (edit only); giving one to a market order makes it a limit order."""
+
+
+class ApprovalResponse(BaseModel):
+    """The resume value of the approval interrupt (CLI, Studio and SDK alike)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decisions: list[OrderDecision] = Field(default_factory=list)
+    approve_all: bool = False
+    """Approve every order without its own decision."""
+    decided_by: str = Field(default="operator", min_length=1, max_length=64)
+    note: str | None = None
+
+
+class ReviewLine(BaseModel):
+    """What happened to one proposed order at approval."""
+
+    client_order_id: str
+    ticker: str
+    decision: ApprovalDecision
+    approved: ProposedOrder | None
+    note: str = ""
+
+
+def approval(state: SessionState) -> dict[str, Any]:
+    """Pause for the approver; resume with an `ApprovalResponse`."""
+    answer: Any = interrupt(state["approval_request"], response_schema=ApprovalResponse)
+    if isinstance(answer, BaseModel):
+        answer = answer.model_dump(mode="json")
+    return {"approval": answer}
+
+
+async def review(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+    """Apply the approver's answer: approvals, rejections, edits rechecked, expiry."""
+    ctx = await session_context(runtime)
+    data = read_context(state)
+    request = ApprovalRequest.model_validate(state["approval_request"])
+    response = ApprovalResponse.model_validate(state.get("approval") or {})
+    now = ctx.clock.now()
+    expired = now > datetime.fromisoformat(request.expires_at)
+    by_id = {d.client_order_id: d for d in response.decisions}
+    unknown = sorted(set(by_id) - {o.client_order_id for o in request.orders})
+    market = with_volatility(data, read_opinions(state))
+    lines: list[ReviewLine] = []
+    approved: list[ProposedOrder] = []
+    for index, order in enumerate(request.orders):
+        decision = by_id.get(order.client_order_id)
+        if expired:
+            line = ReviewLine(
+                client_order_id=order.client_order_id,
+                ticker=order.ticker,
+                decision=ApprovalDecision.EXPIRED,
+                approved=None,
+                note=f"approval came after the expiry {request.expires_at}",
+            )
+        elif decision is None and not response.approve_all:
+            line = _line(order, ApprovalDecision.REJECT, None, "no decision given")
+        elif decision is None or decision.action is Action.APPROVE:
+            line = _line(order, ApprovalDecision.APPROVE, order, "")
+        elif decision.action is Action.REJECT:
+            line = _line(order, ApprovalDecision.REJECT, None, response.note or "rejected")
+        else:
+            # Caps and cash are shared with the orders approved so far and, conservatively,
+            # with every order still to be reviewed.
+            others = [*approved, *request.orders[index + 1 :]]
+            result = recheck_edit(
+                order,
+                decision.qty,
+                decision.limit_price_krw,
+                portfolio=data.portfolio_snapshot,
+                market=market,
+                limits=ctx.limits,
+                other_orders=others,
+                cost_model=ctx.cost_model,
+                session_date=data.session_date,
+            )
+            note = "; ".join(d.describe() for d in result.decisions)
+            line = _line(order, ApprovalDecision.EDIT, result.order, note)
+        lines.append(line)
+        if line.approved is not None:
+            approved.append(line.approved)
+    records.record_review(
+        ctx,
+        data.run_id,
+        [
+            (o, line.decision, line.approved, line.note)
+            for o, line in zip(request.orders, lines, strict=True)
+        ],
+        decided_by=response.decided_by,
+        decided_at=now,
+    )
+    update: dict[str, Any] = {
+        "approved_orders": [dump(o) for o in approved],
+        "review": [dump(line) for line in lines],
+        "status": "executing" if approved else "no_orders",
+    }
+    if unknown:
+        update["review"].append(
+            dump(
+                ReviewLine(
+                    client_order_id=",".join(unknown),
+                    ticker="",
+                    decision=ApprovalDecision.REJECT,
+                    approved=None,
+                    note="decisions for unknown order ids were ignored",
+                )
+            )
+        )
+    return update
+
+
+def _line(
+    order: ProposedOrder, decision: ApprovalDecision, approved: ProposedOrder | None, note: str
+) -> ReviewLine:
+    return ReviewLine(
+        client_order_id=order.client_order_id,
+        ticker=order.ticker,
+        decision=decision,
+        approved=approved,
+        note=note,
+    )

@@ -1,0 +1,147 @@
+"""`load_context`: the day, the account as the broker reports it, and today's quotes.
+
+The broker is the source of truth for cash and positions; our portfolio row only keeps the last
+reconciled cash and the high-water mark. A ticker that cannot be quoted (a typo, a delisting,
+an outage) is listed with its reason and analysed no further; it never stops the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agents.risk.models import Holding, MarketSnapshot, PortfolioSnapshot
+from graphs import records
+from graphs.context import SessionContext, session_context
+from graphs.state import SessionContextData, SessionState, dump, thread_id_for
+from tools.broker import AccountSnapshot
+from tools.krx.calendar import is_trading_day
+from tools.market_data import MarketQuote
+from trader.clock import kst_today
+from trader.errors import TraderError
+
+log = logging.getLogger(__name__)
+
+TICKER_LENGTH = 6
+
+
+def _normalise(tickers: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for raw in tickers:
+        ticker = raw.strip().upper()
+        if ticker:
+            seen.setdefault(ticker, None)
+    return tuple(seen)
+
+
+async def _quote(ctx: SessionContext, ticker: str) -> MarketQuote | str:
+    if len(ticker) != TICKER_LENGTH or not ticker.isalnum():
+        return f"{ticker!r} is not a 6-character KRX code"
+    try:
+        quote = await ctx.market.quote(ticker)
+    except TraderError as exc:
+        return f"could not be quoted: {exc}"
+    if quote.halted:
+        return "trading is halted"
+    return quote
+
+
+def _portfolio(
+    account: AccountSnapshot, quotes: dict[str, MarketQuote], peak_equity: int
+) -> PortfolioSnapshot:
+    positions: dict[str, Holding] = {}
+    prev_close_value = 0
+    for position in account.positions:
+        if position.qty <= 0:
+            continue
+        cost = int(position.avg_price * position.qty)
+        positions[position.ticker] = Holding(qty=position.qty, cost_basis_krw=max(cost, 0))
+        quote = quotes.get(position.ticker)
+        base = quote.prev_close_krw if quote else position.last_price
+        prev_close_value += base * position.qty
+    cash = max(min(account.cash.deposit, account.cash.settled_d2), 0)
+    equity = max(account.cash.total_eval, 0)
+    return PortfolioSnapshot(
+        cash_krw=cash,
+        positions=positions,
+        equity_krw=equity,
+        peak_equity_krw=max(peak_equity, equity),
+        # Equity at the previous close: the daily-loss halt measures today's move from it.
+        start_of_day_equity_krw=max(cash + prev_close_value, 0),
+    )
+
+
+async def _econ_events(ctx: SessionContext, day: date) -> tuple[str, ...]:
+    if ctx.econ is None:
+        return ()
+    try:
+        macro = await ctx.econ.macro(day, horizon_days=0)
+    except TraderError as exc:
+        log.warning("economic calendar unavailable: %s", exc)
+        return ()
+    return tuple(
+        f"{r.name} ({r.date.isoformat()})" for r in macro.upcoming_us_releases if r.date == day
+    )
+
+
+async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+    """Resolve the session, reconcile the account, quote the watchlist and held tickers."""
+    ctx = await session_context(runtime)
+    settings = ctx.settings
+    portfolio = state.get("portfolio") or settings.portfolio
+    raw_day = state.get("session_date")
+    day = date.fromisoformat(raw_day) if raw_day else kst_today(ctx.clock)
+    phase = state.get("phase") or "regular"
+    tickers = _normalise(state.get("tickers") or settings.watchlist)
+    info = runtime.execution_info
+    thread_id = (info.thread_id if info else None) or thread_id_for(portfolio, day, phase)
+    run_id = records.ensure_run(
+        ctx, thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
+    )
+    trading = is_trading_day(day)
+    account = await ctx.broker.account_snapshot()
+    held = tuple(p.ticker for p in account.positions if p.qty > 0)
+    wanted = _normalise(tickers + held)
+    semaphore = asyncio.Semaphore(ctx.analyst_concurrency)
+
+    async def quote(ticker: str) -> MarketQuote | str:
+        async with semaphore:
+            return await _quote(ctx, ticker)
+
+    answers = await asyncio.gather(*(quote(t) for t in wanted)) if trading else []
+    quotes = {t: a for t, a in zip(wanted, answers, strict=False) if isinstance(a, MarketQuote)}
+    unknown = {t: a for t, a in zip(wanted, answers, strict=False) if isinstance(a, str)}
+    peak = records.reconcile_book(ctx, portfolio, account.cash.deposit, account.cash.total_eval)
+    data = SessionContextData(
+        thread_id=thread_id,
+        run_id=run_id,
+        portfolio=portfolio,
+        session_date=day,
+        phase=phase,
+        tickers=tuple(t for t in tickers if t not in unknown),
+        trading_day=trading,
+        portfolio_snapshot=_portfolio(account, quotes, peak),
+        market={
+            t: MarketSnapshot(
+                ticker=t,
+                last_price_krw=q.last_price_krw,
+                prev_close_krw=q.prev_close_krw,
+                market=q.market,
+            )
+            for t, q in quotes.items()
+        },
+        unknown_tickers=unknown,
+        econ_events=await _econ_events(ctx, day) if trading else (),
+    )
+    return {
+        "portfolio": portfolio,
+        "session_date": day.isoformat(),
+        "phase": phase,
+        "tickers": list(tickers),
+        "context": dump(data),
+        "status": "running" if trading else "closed",
+    }

@@ -1,0 +1,133 @@
+"""`report`: the session summary, the reconciled positions, and the run closed in the database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from langgraph.runtime import Runtime
+from pydantic import BaseModel
+
+from agents.executor import OrderOutcome
+from agents.llm import LLMUsage
+from db.engine import transaction
+from db.models import Portfolio, Position, RunStatus
+from graphs import records
+from graphs.context import SessionContext, session_context
+from graphs.nodes.approval import ReviewLine
+from graphs.state import SessionState, dump, read_context, read_risk_report, read_signals
+from tools.broker import AccountSnapshot
+
+
+class HoldingLine(BaseModel):
+    """One position after the session."""
+
+    ticker: str
+    qty: int
+    avg_price_krw: int
+    last_price_krw: int
+    market_value_krw: int
+    unrealized_pnl_krw: int
+
+
+class SignalLine(BaseModel):
+    """One ticker's combined signal."""
+
+    ticker: str
+    status: str
+    stance: str | None
+    conviction: str | None
+    reason: str
+
+
+class SessionReport(BaseModel):
+    """What a session did, for the CLI, Studio and the runs table."""
+
+    thread_id: str
+    session_date: str
+    venue: str
+    status: str
+    signals: list[SignalLine]
+    risk_lines: list[str]
+    review: list[ReviewLine]
+    executions: list[OrderOutcome]
+    unknown_tickers: dict[str, str]
+    cash_krw: int
+    equity_krw: int
+    holdings: list[HoldingLine]
+    llm: LLMUsage
+
+
+def _holdings(account: AccountSnapshot) -> list[HoldingLine]:
+    return [
+        HoldingLine(
+            ticker=p.ticker,
+            qty=p.qty,
+            avg_price_krw=int(p.avg_price),
+            last_price_krw=p.last_price,
+            market_value_krw=p.market_value,
+            unrealized_pnl_krw=p.unrealized_pnl,
+        )
+        for p in account.positions
+        if p.qty > 0
+    ]
+
+
+def _store_positions(ctx: SessionContext, portfolio: str, account: AccountSnapshot) -> None:
+    """Mirror the broker's positions into the positions table (the broker is the truth)."""
+    if not ctx.persist:
+        return
+    with transaction(ctx.sessions) as session:
+        book = session.scalars(sa.select(Portfolio).where(Portfolio.name == portfolio)).one()
+        book.cash_krw = account.cash.deposit
+        book.peak_equity_krw = max(book.peak_equity_krw, account.cash.total_eval)
+        session.execute(sa.delete(Position).where(Position.portfolio_id == book.id))
+        for p in account.positions:
+            if p.qty > 0:
+                session.add(
+                    Position(
+                        portfolio_id=book.id,
+                        ticker=p.ticker,
+                        qty=p.qty,
+                        cost_basis_krw=int(p.avg_price * p.qty),
+                    )
+                )
+
+
+async def report(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+    """Summarise the session, reconcile positions, and close the run."""
+    ctx = await session_context(runtime)
+    data = read_context(state)
+    account = await ctx.broker.account_snapshot()
+    _store_positions(ctx, data.portfolio, account)
+    usage = LLMUsage.model_validate(state.get("llm_usage") or {})
+    status = state.get("status", "done")
+    if status in {"running", "executing", "awaiting_approval"}:
+        status = "done"
+    summary = SessionReport(
+        thread_id=data.thread_id,
+        session_date=data.session_date.isoformat(),
+        venue=ctx.venue,
+        status=status,
+        signals=[
+            SignalLine(
+                ticker=s.ticker,
+                status=s.status.value,
+                stance=s.stance.value if s.stance else None,
+                conviction=str(s.conviction) if s.conviction is not None else None,
+                reason=s.reason,
+            )
+            for s in read_signals(state)
+        ],
+        risk_lines=read_risk_report(state).lines(),
+        review=[ReviewLine.model_validate(r) for r in state.get("review", [])],
+        executions=[OrderOutcome.model_validate(e) for e in state.get("executions", [])],
+        unknown_tickers=data.unknown_tickers,
+        cash_krw=account.cash.deposit,
+        equity_krw=account.cash.total_eval,
+        holdings=_holdings(account),
+        llm=usage,
+    )
+    payload = dump(summary)
+    records.finish_run(ctx, data.thread_id, RunStatus.COMPLETED, usage, payload)
+    return {"report": payload, "status": status}

@@ -1,0 +1,32 @@
+"""`signals`: fold the analysts' opinions into one signal per ticker and record both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agents import fundamental, market_analyst
+from agents.schemas import combine_all
+from graphs import records
+from graphs.context import session_context
+from graphs.state import SessionState, dump, read_context, read_opinions
+
+
+async def signals(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+    """Combine opinions (agents/schemas.py rule) and persist opinions and signals."""
+    ctx = await session_context(runtime)
+    data = read_context(state)
+    opinions = read_opinions(state)
+    combined = combine_all(opinions, data.tickers)
+    records.record_signals(
+        ctx,
+        data.run_id,
+        opinions,
+        combined,
+        {
+            market_analyst.AGENT: market_analyst.prompt_version(ctx),
+            fundamental.AGENT: fundamental.prompt_version(ctx),
+        },
+    )
+    return {"signals": [dump(s) for s in combined]}

@@ -1,0 +1,222 @@
+"""What the session graph writes to our database: the run, signals, orders, approvals, fills.
+
+Every write is idempotent (repositories upsert on natural keys), because LangGraph re-runs a
+node from its first line when it resumes or retries: writing twice must leave one row.
+Nothing is written when the context says `persist=False` (backtests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from agents.llm import LLMUsage
+from agents.risk.models import ProposedOrder
+from agents.schemas import AnalystOpinion, Signal
+from db.engine import transaction
+from db.models import ApprovalDecision, OrderStatus, Portfolio, Run, RunStatus
+from db.repositories import (
+    ApprovalRepository,
+    OrderRepository,
+    PortfolioRepository,
+    RunRepository,
+    SignalRepository,
+)
+from graphs.context import SessionContext
+
+COMBINED_AGENT = "combined"
+"""The `agent` of the row holding a ticker's combined signal in the signals table."""
+
+
+def ensure_run(
+    ctx: SessionContext, *, thread_id: str, portfolio: str, session_date: date, phase: str
+) -> int:
+    """Create (or find) the portfolio and the run of this thread; return the run id."""
+    if not ctx.persist:
+        return 0
+    with transaction(ctx.sessions) as session:
+        book = PortfolioRepository(session).ensure(
+            portfolio, ctx.venue, ctx.settings.starting_cash_krw
+        )
+        run = RunRepository(session).ensure(
+            {
+                "thread_id": thread_id,
+                "portfolio_id": book.id,
+                "session_date": session_date,
+                "phase": phase,
+                "status": RunStatus.RUNNING,
+                "started_at": ctx.clock.now(),
+            }
+        )
+        return run.id
+
+
+def reconcile_book(ctx: SessionContext, portfolio: str, cash_krw: int, equity_krw: int) -> int:
+    """Store the broker's cash on the portfolio, raise its high-water mark; return the peak.
+
+    The broker is the source of truth for cash and positions; the portfolio row keeps the last
+    reconciled cash and the peak equity the drawdown halt is measured from.
+    """
+    if not ctx.persist:
+        return equity_krw
+    with transaction(ctx.sessions) as session:
+        row = session.scalars(sa.select(Portfolio).where(Portfolio.name == portfolio)).one()
+        row.cash_krw = cash_krw
+        row.peak_equity_krw = max(row.peak_equity_krw, equity_krw)
+        return row.peak_equity_krw
+
+
+def record_signals(
+    ctx: SessionContext,
+    run_id: int,
+    opinions: Sequence[AnalystOpinion],
+    signals: Sequence[Signal],
+    prompt_versions: dict[str, str],
+) -> None:
+    """Write each opinion, and each combined signal under the agent name `combined`."""
+    if not ctx.persist:
+        return
+    rows: list[dict[str, Any]] = [
+        {
+            "run_id": run_id,
+            "ticker": o.ticker,
+            "agent": o.agent,
+            "status": o.status,
+            "stance": o.stance,
+            "conviction": o.conviction,
+            "horizon": o.horizon.value if o.horizon else None,
+            "rationale": o.rationale,
+            "evidence": {k: (str(v) if v is not None else None) for k, v in o.evidence.items()},
+            "prompt_version": prompt_versions.get(o.agent),
+        }
+        for o in opinions
+    ]
+    rows += [
+        {
+            "run_id": run_id,
+            "ticker": s.ticker,
+            "agent": COMBINED_AGENT,
+            "status": s.status,
+            "stance": s.stance,
+            "conviction": s.conviction,
+            "horizon": None,
+            "rationale": s.reason,
+            "evidence": {"score": str(s.score) if s.score is not None else None},
+            "prompt_version": None,
+        }
+        for s in signals
+    ]
+    with transaction(ctx.sessions) as session:
+        SignalRepository(session).save(rows)
+
+
+def record_proposals(ctx: SessionContext, run_id: int, orders: Sequence[ProposedOrder]) -> None:
+    """Write the proposed orders (status `proposed`) unless they exist."""
+    if not ctx.persist or not orders:
+        return
+    with transaction(ctx.sessions) as session:
+        repo = OrderRepository(session)
+        portfolio_id = session.scalar(sa.select(Run.portfolio_id).where(Run.id == run_id))
+        for order in orders:
+            repo.add_if_absent(
+                {
+                    "client_order_id": order.client_order_id,
+                    "run_id": run_id,
+                    "portfolio_id": portfolio_id,
+                    "ticker": order.ticker,
+                    "side": order.side,
+                    "order_type": order.order_type,
+                    "qty": order.qty,
+                    "limit_price_krw": order.limit_price_krw,
+                    "status": OrderStatus.PROPOSED,
+                    "reason": order.reason,
+                }
+            )
+
+
+def record_review(
+    ctx: SessionContext,
+    run_id: int,
+    lines: Sequence[tuple[ProposedOrder, ApprovalDecision, ProposedOrder | None, str]],
+    decided_by: str,
+    decided_at: datetime,
+) -> None:
+    """Store each approval decision and move the orders to approved / rejected / expired.
+
+    Each line is (order as proposed, decision, order as approved or None, note).
+    """
+    if not ctx.persist or not lines:
+        return
+    with transaction(ctx.sessions) as session:
+        ApprovalRepository(session).record(
+            [
+                {
+                    "client_order_id": proposed.client_order_id,
+                    "run_id": run_id,
+                    "decision": decision,
+                    "edited_qty": final.qty
+                    if final and decision is ApprovalDecision.EDIT
+                    else None,
+                    "edited_price_krw": (
+                        final.limit_price_krw
+                        if final and decision is ApprovalDecision.EDIT
+                        else None
+                    ),
+                    "decided_by": decided_by,
+                    "decided_at": decided_at,
+                    "note": note or None,
+                }
+                for proposed, decision, final, note in lines
+            ]
+        )
+        orders = OrderRepository(session)
+        for proposed, decision, final, note in lines:
+            current = orders.get(proposed.client_order_id)
+            if current is None or current.status is not OrderStatus.PROPOSED:
+                continue  # already moved on (a resumed review); never go backwards
+            if final is not None:
+                orders.set_status(
+                    proposed.client_order_id,
+                    OrderStatus.APPROVED,
+                    qty=final.qty,
+                    limit_price_krw=final.limit_price_krw,
+                    order_type=final.order_type,
+                )
+            else:
+                status = (
+                    OrderStatus.EXPIRED
+                    if decision is ApprovalDecision.EXPIRED
+                    else OrderStatus.REJECTED
+                )
+                orders.set_status(proposed.client_order_id, status, reason=note or None)
+
+
+def finish_run(
+    ctx: SessionContext, thread_id: str, status: RunStatus, usage: LLMUsage, summary: dict[str, Any]
+) -> None:
+    """Close the run row with its status, token use, cost and summary."""
+    if not ctx.persist:
+        return
+    with transaction(ctx.sessions) as session:
+        run = RunRepository(session).get(thread_id)
+        if run is None:
+            return
+        run.status = status
+        run.finished_at = ctx.clock.now()
+        run.tokens_in = usage.input_tokens
+        run.tokens_out = usage.output_tokens
+        run.cost_usd = usage.cost_usd
+        run.summary = summary
+
+
+def set_run_status(ctx: SessionContext, thread_id: str, status: RunStatus) -> None:
+    """Move the run to `status` (e.g. awaiting approval)."""
+    if not ctx.persist:
+        return
+    with transaction(ctx.sessions) as session:
+        run = RunRepository(session).get(thread_id)
+        if run is not None:
+            run.status = status

@@ -1,0 +1,151 @@
+"""The state of one trading session, and the session's thread id.
+
+State holds data only, as JSON (the `model_dump(mode="json")` of the typed models named on each
+field): that keeps checkpoints portable and readable in Studio, lets interrupts carry state
+pieces as they are, and means a checkpoint never needs our classes to load. Nodes read the
+pieces they need through the typed accessors below and write them back dumped. Clients,
+the clock and settings never enter state: they come through the runtime context
+(`graphs/context.py`).
+"""
+
+from __future__ import annotations
+
+import operator
+from datetime import date
+from typing import Annotated, Any, TypedDict
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.llm import LLMUsage
+from agents.risk.models import MarketSnapshot, PortfolioSnapshot, ProposedOrder, RiskReport
+from agents.schemas import AnalystOpinion, Signal
+
+Json = dict[str, Any]
+
+PHASES = ("regular",)
+"""Session phases; one regular session a day today (pre/after-market phases would add here)."""
+
+
+def thread_id_for(portfolio: str, session_date: date, phase: str = "regular") -> str:
+    """Return the thread id of a session: the same session always maps to the same thread.
+
+    Triggering a session twice therefore resumes (or re-reads) the first run instead of
+    trading twice.
+    """
+    return f"{portfolio}:{session_date.isoformat()}:{phase}"
+
+
+def add_usage(left: Json | None, right: Json | None) -> Json:
+    """Reducer: sum the LLM usage reported by parallel analysts."""
+    total = LLMUsage.model_validate(left or {}) + LLMUsage.model_validate(right or {})
+    return total.model_dump(mode="json")
+
+
+class SessionInput(TypedDict, total=False):
+    """What a trigger passes (all optional)."""
+
+    portfolio: str
+    """Defaults to the PORTFOLIO setting."""
+    session_date: str
+    """ISO date; defaults to today in KRX time."""
+    phase: str
+    tickers: list[str]
+    """Defaults to the WATCHLIST setting."""
+
+
+class SessionContextData(BaseModel):
+    """What `load_context` found: the day, the account and today's market."""
+
+    model_config = ConfigDict(frozen=True)
+
+    thread_id: str
+    run_id: int
+    portfolio: str
+    session_date: date
+    phase: str
+    tickers: tuple[str, ...]
+    trading_day: bool
+    portfolio_snapshot: PortfolioSnapshot
+    market: dict[str, MarketSnapshot] = Field(default_factory=dict)
+    """Today's snapshot per ticker that could be quoted (held tickers included)."""
+    unknown_tickers: dict[str, str] = Field(default_factory=dict)
+    """Tickers that could not be quoted, with the reason (a typo, a delisting, an outage)."""
+    econ_events: tuple[str, ...] = ()
+    """Economic releases due today, as short descriptions."""
+
+
+class ApprovalRequest(BaseModel):
+    """The interrupt payload: what the approver sees."""
+
+    thread_id: str
+    orders: list[ProposedOrder]
+    risk_report: list[str]
+    """The risk gate's clamps, denials, halts and notes, one sentence each."""
+    expires_at: str
+    """ISO datetime (UTC) after which the approval cancels every order."""
+    resume_schema: str = (
+        '{"decisions": [{"client_order_id": ..., "action": "approve|reject|edit", '
+        '"qty": int?, "limit_price_krw": int?}], "approve_all": bool, "decided_by": str}'
+    )
+
+
+class SessionState(SessionInput, total=False):
+    """The whole session; each field documents the model its JSON holds."""
+
+    context: Json
+    """`SessionContextData`."""
+    opinions: Annotated[list[Json], operator.add]
+    """`AnalystOpinion` per (ticker, analyst); both analysts append in parallel."""
+    signals: list[Json]
+    """`Signal` per ticker."""
+    risk_report: Json
+    """`RiskReport`."""
+    approval_request: Json
+    """`ApprovalRequest`: what the approval interrupt shows (expiry fixed when proposed)."""
+    approval: Json
+    """`ApprovalResponse` (graphs/nodes/approval.py): the resume value as given."""
+    approved_orders: list[Json]
+    """`ProposedOrder`s that survived review (edits applied and rechecked)."""
+    review: list[Json]
+    """`ReviewLine` per proposed order: what happened to it at approval."""
+    executions: list[Json]
+    """`OrderOutcome` per approved order (agents/executor.py)."""
+    llm_usage: Annotated[Json, add_usage]
+    """`LLMUsage` summed over the run."""
+    report: Json
+    """`SessionReport` (graphs/nodes/report.py)."""
+    status: str
+    """Where the session is: running, closed, no_orders, awaiting_approval, done, failed."""
+
+
+# --- typed accessors ------------------------------------------------------------------------
+
+
+def read_context(state: SessionState) -> SessionContextData:
+    """Return the loaded context; raises KeyError before `load_context` ran."""
+    return SessionContextData.model_validate(state["context"])
+
+
+def read_opinions(state: SessionState) -> list[AnalystOpinion]:
+    """Return every analyst opinion of the session."""
+    return [AnalystOpinion.model_validate(o) for o in state.get("opinions", [])]
+
+
+def read_signals(state: SessionState) -> list[Signal]:
+    """Return the combined signals."""
+    return [Signal.model_validate(s) for s in state.get("signals", [])]
+
+
+def read_risk_report(state: SessionState) -> RiskReport:
+    """Return the risk report (empty before the gate ran)."""
+    return RiskReport.model_validate(state.get("risk_report") or {})
+
+
+def read_approved_orders(state: SessionState) -> list[ProposedOrder]:
+    """Return the orders the approver let through."""
+    return [ProposedOrder.model_validate(o) for o in state.get("approved_orders", [])]
+
+
+def dump(model: BaseModel) -> Json:
+    """Dump a model the way state stores it."""
+    return model.model_dump(mode="json")
