@@ -6,6 +6,7 @@ fails for an unknown code. It keeps no history and no news.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 from tools.krx.rules import Market
@@ -42,6 +43,7 @@ class FakeMarket:
 
     async def quote(self, ticker: str) -> MarketQuote:
         self.calls[ticker] = self.calls.get(ticker, 0) + 1
+        await asyncio.sleep(0)  # a real source suspends on I/O; let other tasks run
         try:
             return self._quotes[ticker]
         except KeyError:
