@@ -23,6 +23,7 @@ before the first order goes out.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from datetime import date, timedelta
@@ -85,7 +86,10 @@ def _request(order: ProposedOrder) -> OrderRequest:
 
 
 class _Books:
-    """The executor's reads and writes of the orders and fills tables, one transaction each."""
+    """The executor's reads and writes of the orders and fills tables, one transaction each.
+
+    Synchronous (the database driver is); the executor calls them through `asyncio.to_thread`.
+    """
 
     def __init__(self, ctx: SessionContext) -> None:
         self.ctx = ctx
@@ -183,7 +187,10 @@ class Executor:
 
     async def run(self, orders: list[ProposedOrder]) -> list[OrderOutcome]:
         """Restore, reconcile, send what was never sent, follow fills; return the outcomes."""
-        rows = {o.client_order_id: self.books.get(o.client_order_id) for o in orders}
+        rows = {
+            o.client_order_id: await asyncio.to_thread(self.books.get, o.client_order_id)
+            for o in orders
+        }
         self._restore(rows)
         notes: dict[str, str] = {}
         if any(r.status is OrderStatus.SUBMITTING for r in rows.values()):
@@ -214,7 +221,8 @@ class Executor:
                 continue
             found = _find_at_broker(row, executions, mapped)
             if found == "ambiguous":
-                rows[cid] = self.books.set(
+                rows[cid] = await asyncio.to_thread(
+                    self.books.set,
                     cid,
                     OrderStatus.FAILED,
                     reason="several broker orders match this one; settle it by hand",
@@ -225,13 +233,18 @@ class Executor:
                 mapped.add(found.broker_order_id)
                 if isinstance(self.ctx.broker, RemembersOrders):
                     self.ctx.broker.remember(cid, found.broker_order_id)
-                rows[cid] = self.books.set(
-                    cid, OrderStatus.SUBMITTED, broker_order_no=found.broker_order_id
+                rows[cid] = await asyncio.to_thread(
+                    self.books.set,
+                    cid,
+                    OrderStatus.SUBMITTED,
+                    broker_order_no=found.broker_order_id,
                 )
 
     async def _send(self, order: ProposedOrder, row: Order, notes: dict[str, str]) -> Order:
         cid = order.client_order_id
-        row = self.books.set(cid, OrderStatus.SUBMITTING, submitted_at=self.ctx.clock.now())
+        row = await asyncio.to_thread(
+            self.books.set, cid, OrderStatus.SUBMITTING, submitted_at=self.ctx.clock.now()
+        )
         try:
             ack: OrderAck = await self.ctx.broker.place(_request(order))
         except TraderError as exc:
@@ -243,14 +256,16 @@ class Executor:
         if ack.status is AckStatus.ACCEPTED:
             if ack.recovered:
                 notes[cid] = "answer lost; found at the broker"
-            return self.books.set(
+            return await asyncio.to_thread(
+                self.books.set,
                 cid,
                 OrderStatus.SUBMITTED,
                 broker_order_no=ack.broker_order_id,
                 broker_branch_no=ack.broker_branch_no,
             )
         if ack.status is AckStatus.REJECTED:
-            return self.books.set(
+            return await asyncio.to_thread(
+                self.books.set,
                 cid,
                 OrderStatus.REJECTED,
                 error_code=ack.reason_code,
@@ -279,7 +294,9 @@ class Executor:
         await self._poll(rows)
         for cid, row in list(rows.items()):
             if row.status in SENT_STATUSES:
-                rows[cid] = self.books.set(cid, OrderStatus.CANCELLED, reason=notes.get(cid))
+                rows[cid] = await asyncio.to_thread(
+                    self.books.set, cid, OrderStatus.CANCELLED, reason=notes.get(cid)
+                )
 
     async def _poll(self, rows: dict[str, Order]) -> None:
         executions = await self.ctx.broker.executions(self.day)
@@ -289,7 +306,7 @@ class Executor:
                 continue
             execution = by_order_no.get(row.broker_order_no)
             if execution is not None:
-                rows[cid] = self.books.book_fill(row, execution, self.day)
+                rows[cid] = await asyncio.to_thread(self.books.book_fill, row, execution, self.day)
 
     @staticmethod
     def _outcome(order: ProposedOrder, row: Order, notes: dict[str, str]) -> OrderOutcome:

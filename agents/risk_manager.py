@@ -71,7 +71,7 @@ async def risk_manager(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
         cost_model=ctx.cost_model,
         session_date=data.session_date,
     )
-    records.record_proposals(ctx, data.run_id, report.orders)
+    await records.record_proposals(ctx, data.run_id, report.orders)
     update: dict[str, Any] = {"risk_report": dump(report)}
     if not report.orders:
         update["status"] = "no_orders"

@@ -71,7 +71,8 @@ def open_checkpointer(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
             _setup_once(url, saver)
             yield saver
         return
-    conn = sqlite3.connect(_sqlite_target(url), check_same_thread=False)
+    conn = sqlite3.connect(_sqlite_target(url), check_same_thread=False, timeout=15)
+    conn.execute("PRAGMA journal_mode=WAL")
     try:
         saver = SqliteSaver(conn)
         _setup_once(url, saver)
@@ -96,7 +97,8 @@ async def open_async_checkpointer(url: str) -> AsyncIterator[BaseCheckpointSaver
                 _setup_done.add(url)
             yield saver
         return
-    async with aiosqlite.connect(_sqlite_target(url)) as conn:
+    async with aiosqlite.connect(_sqlite_target(url), timeout=15) as conn:
+        await conn.execute("PRAGMA journal_mode=WAL")
         async_saver = AsyncSqliteSaver(conn)
         if url not in _setup_done:
             await async_saver.setup()

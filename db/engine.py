@@ -67,7 +67,9 @@ def describe_target(url: str) -> str:
 def _enable_sqlite_foreign_keys(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # WAL lets the checkpointer's connection and ours read while the other writes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
 
 

@@ -40,6 +40,7 @@ from tools.kis.endpoints import Mode
 from tools.kis.simulator import SimulatorConfig, create_app
 from tools.krx.costs import CostModel
 from tools.market_data import KISMarketData
+from tools.paper import PaperBroker, PaperStore
 from trader.clock import Clock, SystemClock, kst_today
 from trader.settings import Settings, TradingMode, load_settings
 
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 
 DEMO_STORE = "demo-kis-sim.db"
 """The demo market's simulator store, in the data folder."""
+PAPER_STORE = "paper-broker.db"
+"""The paper broker's books (one account per portfolio), in the data folder."""
 DEMO_HOST = "http://kis-demo.invalid"
 """Origin of the in-process simulator (never resolved: the ASGI transport answers)."""
 
@@ -155,9 +158,8 @@ async def open_session_context(
         market = KISMarketData(kis, news=kis.config.mode is Mode.REAL)
         broker: Broker
         if settings.trading_mode is TradingMode.PAPER and not venue.demo:
-            from tools.paper import PaperBroker, PaperStore
-
-            store = PaperStore.open(settings.data_dir / f"paper-{settings.portfolio}.db")
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            store = PaperStore(settings.data_dir / PAPER_STORE)
             stack.callback(store.close)
             broker = PaperBroker(
                 market,
@@ -165,6 +167,7 @@ async def open_session_context(
                 clock=clock,
                 cost_model=CostModel(commission_rate=settings.commission_rate),
                 starting_cash_krw=settings.starting_cash_krw,
+                account=settings.portfolio,
             )
         else:
             broker = KISBroker(kis)

@@ -3,10 +3,16 @@
 Every write is idempotent (repositories upsert on natural keys), because LangGraph re-runs a
 node from its first line when it resumes or retries: writing twice must leave one row.
 Nothing is written when the context says `persist=False` (backtests).
+
+The nodes are async and the database driver is not: each public function here runs its
+transaction in a worker thread (`asyncio.to_thread`), so the event loop stays free. That
+matters beyond speed: the SQLite checkpointer (aiosqlite) finishes its own transactions on the
+loop, and a loop blocked on our write would wait for its lock forever.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -31,7 +37,7 @@ COMBINED_AGENT = "combined"
 """The `agent` of the row holding a ticker's combined signal in the signals table."""
 
 
-def ensure_run(
+def _ensure_run(
     ctx: SessionContext, *, thread_id: str, portfolio: str, session_date: date, phase: str
 ) -> int:
     """Create (or find) the portfolio and the run of this thread; return the run id."""
@@ -54,7 +60,7 @@ def ensure_run(
         return run.id
 
 
-def reconcile_book(ctx: SessionContext, portfolio: str, cash_krw: int, equity_krw: int) -> int:
+def _reconcile_book(ctx: SessionContext, portfolio: str, cash_krw: int, equity_krw: int) -> int:
     """Store the broker's cash on the portfolio, raise its high-water mark; return the peak.
 
     The broker is the source of truth for cash and positions; the portfolio row keeps the last
@@ -69,7 +75,7 @@ def reconcile_book(ctx: SessionContext, portfolio: str, cash_krw: int, equity_kr
         return row.peak_equity_krw
 
 
-def record_signals(
+def _record_signals(
     ctx: SessionContext,
     run_id: int,
     opinions: Sequence[AnalystOpinion],
@@ -113,7 +119,7 @@ def record_signals(
         SignalRepository(session).save(rows)
 
 
-def record_proposals(ctx: SessionContext, run_id: int, orders: Sequence[ProposedOrder]) -> None:
+def _record_proposals(ctx: SessionContext, run_id: int, orders: Sequence[ProposedOrder]) -> None:
     """Write the proposed orders (status `proposed`) unless they exist."""
     if not ctx.persist or not orders:
         return
@@ -137,7 +143,7 @@ def record_proposals(ctx: SessionContext, run_id: int, orders: Sequence[Proposed
             )
 
 
-def record_review(
+def _record_review(
     ctx: SessionContext,
     run_id: int,
     lines: Sequence[tuple[ProposedOrder, ApprovalDecision, ProposedOrder | None, str]],
@@ -194,7 +200,7 @@ def record_review(
                 orders.set_status(proposed.client_order_id, status, reason=note or None)
 
 
-def finish_run(
+def _finish_run(
     ctx: SessionContext, thread_id: str, status: RunStatus, usage: LLMUsage, summary: dict[str, Any]
 ) -> None:
     """Close the run row with its status, token use, cost and summary."""
@@ -212,7 +218,7 @@ def finish_run(
         run.summary = summary
 
 
-def set_run_status(ctx: SessionContext, thread_id: str, status: RunStatus) -> None:
+def _set_run_status(ctx: SessionContext, thread_id: str, status: RunStatus) -> None:
     """Move the run to `status` (e.g. awaiting approval)."""
     if not ctx.persist:
         return
@@ -220,3 +226,40 @@ def set_run_status(ctx: SessionContext, thread_id: str, status: RunStatus) -> No
         run = RunRepository(session).get(thread_id)
         if run is not None:
             run.status = status
+
+
+async def ensure_run(ctx: SessionContext, **kwargs: Any) -> int:
+    """See `_ensure_run` (runs in a worker thread)."""
+    return await asyncio.to_thread(_ensure_run, ctx, **kwargs)
+
+
+async def reconcile_book(
+    ctx: SessionContext, portfolio: str, cash_krw: int, equity_krw: int
+) -> int:
+    """See `_reconcile_book` (runs in a worker thread)."""
+    return await asyncio.to_thread(_reconcile_book, ctx, portfolio, cash_krw, equity_krw)
+
+
+async def record_signals(ctx: SessionContext, *args: Any) -> None:
+    """See `_record_signals` (runs in a worker thread)."""
+    await asyncio.to_thread(_record_signals, ctx, *args)
+
+
+async def record_proposals(ctx: SessionContext, *args: Any) -> None:
+    """See `_record_proposals` (runs in a worker thread)."""
+    await asyncio.to_thread(_record_proposals, ctx, *args)
+
+
+async def record_review(ctx: SessionContext, *args: Any, **kwargs: Any) -> None:
+    """See `_record_review` (runs in a worker thread)."""
+    await asyncio.to_thread(_record_review, ctx, *args, **kwargs)
+
+
+async def finish_run(ctx: SessionContext, *args: Any) -> None:
+    """See `_finish_run` (runs in a worker thread)."""
+    await asyncio.to_thread(_finish_run, ctx, *args)
+
+
+async def set_run_status(ctx: SessionContext, thread_id: str, status: RunStatus) -> None:
+    """See `_set_run_status` (runs in a worker thread)."""
+    await asyncio.to_thread(_set_run_status, ctx, thread_id, status)

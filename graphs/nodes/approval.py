@@ -138,7 +138,7 @@ async def review(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
         lines.append(line)
         if line.approved is not None:
             approved.append(line.approved)
-    records.record_review(
+    await records.record_review(
         ctx,
         data.run_id,
         [

@@ -99,7 +99,7 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
     tickers = _normalise(state.get("tickers") or settings.watchlist)
     info = runtime.execution_info
     thread_id = (info.thread_id if info else None) or thread_id_for(portfolio, day, phase)
-    run_id = records.ensure_run(
+    run_id = await records.ensure_run(
         ctx, thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
     )
     trading = is_trading_day(day)
@@ -115,7 +115,9 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
     answers = await asyncio.gather(*(quote(t) for t in wanted)) if trading else []
     quotes = {t: a for t, a in zip(wanted, answers, strict=False) if isinstance(a, MarketQuote)}
     unknown = {t: a for t, a in zip(wanted, answers, strict=False) if isinstance(a, str)}
-    peak = records.reconcile_book(ctx, portfolio, account.cash.deposit, account.cash.total_eval)
+    peak = await records.reconcile_book(
+        ctx, portfolio, account.cash.deposit, account.cash.total_eval
+    )
     data = SessionContextData(
         thread_id=thread_id,
         run_id=run_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import sqlalchemy as sa
@@ -99,7 +100,7 @@ async def report(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
     ctx = await session_context(runtime)
     data = read_context(state)
     account = await ctx.broker.account_snapshot()
-    _store_positions(ctx, data.portfolio, account)
+    await asyncio.to_thread(_store_positions, ctx, data.portfolio, account)
     usage = LLMUsage.model_validate(state.get("llm_usage") or {})
     status = state.get("status", "done")
     if status in {"running", "executing", "awaiting_approval"}:
@@ -129,5 +130,5 @@ async def report(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
         llm=usage,
     )
     payload = dump(summary)
-    records.finish_run(ctx, data.thread_id, RunStatus.COMPLETED, usage, payload)
+    await records.finish_run(ctx, data.thread_id, RunStatus.COMPLETED, usage, payload)
     return {"report": payload, "status": status}

@@ -19,7 +19,7 @@ async def signals(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
     data = read_context(state)
     opinions = read_opinions(state)
     combined = combine_all(opinions, data.tickers)
-    records.record_signals(
+    await records.record_signals(
         ctx,
         data.run_id,
         opinions,
