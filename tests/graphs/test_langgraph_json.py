@@ -22,17 +22,3 @@ def test_langgraph_json_names_loadable_targets() -> None:
     assert isinstance(graph, Pregel)
     assert graph.checkpointer is None, "the Studio graph must not bring its own checkpointer"
     assert callable(_load(config["checkpointer"]["path"]))
-
-
-def test_placeholder_graph_resolves_the_session_context() -> None:
-    graph = _load(
-        json.loads((REPO_ROOT / "langgraph.json").read_text())["graphs"]["trading_session"]
-    )
-    out = graph.invoke({"session_date": "2024-12-31"})  # type: ignore[attr-defined]
-    assert out == {
-        "session_date": "2024-12-31",
-        "is_trading_day": False,
-        "status": "KRX is closed on this date",
-    }
-    out = graph.invoke({"session_date": "2024-12-30"})  # type: ignore[attr-defined]
-    assert out["is_trading_day"] is True
