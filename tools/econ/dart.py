@@ -8,11 +8,10 @@ when it fails. Status 013 ("no data") is an empty result, not an error.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 from xml.etree import ElementTree
 
-import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from tools.econ.dart_models import (
     CorpCodeDirectory,
@@ -31,8 +30,7 @@ from tools.econ.errors import (
     EconResponseError,
     EconUnavailableError,
 )
-from tools.econ.http import RetryPolicy, ServiceHttp
-from trader.settings import Settings
+from tools.econ.http import ServiceClient
 
 SERVICE = "OpenDART"
 DART_BASE_URL = "https://opendart.fss.or.kr/api"
@@ -82,54 +80,12 @@ def read_status_xml(data: bytes) -> dict[str, Any]:
     return {child.tag: (child.text or "").strip() for child in root}
 
 
-class DartClient:
+class DartClient(ServiceClient):
     """Reads company data and financial statements from OpenDART. An async context manager."""
 
-    def __init__(
-        self,
-        api_key: SecretStr,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        base_url: str | None = None,
-        timeout_s: float = 30.0,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        """Build the client.
-
-        Args:
-            api_key: the 40-character OpenDART 인증키 (crtfc_key).
-            transport: where requests go (None = the real network).
-            base_url: override of ``https://opendart.fss.or.kr/api``.
-            timeout_s: per-request timeout (corpCode.xml is a few MB).
-            retry: retry policy for temporary failures.
-        """
-        self._http = ServiceHttp(
-            service=SERVICE,
-            base_url=base_url or DART_BASE_URL,
-            api_key=api_key,
-            transport=transport,
-            timeout_s=timeout_s,
-            retry=retry or RetryPolicy(),
-        )
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> Self:
-        """Build from `DART_API_KEY` / `DART_BASE_URL`."""
-        if settings.dart_api_key is None or not settings.dart_api_key.get_secret_value():
-            raise EconConfigurationError(SERVICE, "no-key", "DART_API_KEY is not set")
-        return cls(settings.dart_api_key, transport=transport, base_url=settings.dart_base_url)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
+    SERVICE = SERVICE
+    DEFAULT_BASE_URL = DART_BASE_URL
+    SETTINGS_PREFIX = "dart"
 
     async def company(self, corp_code: str) -> DartCompany | None:
         """Return the overview of one company, or None when OpenDART has no such company."""

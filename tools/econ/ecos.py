@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from functools import partial
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -26,8 +26,7 @@ from tools.econ.errors import (
     EconResponseError,
     EconUnavailableError,
 )
-from tools.econ.http import RetryPolicy, ServiceHttp
-from trader.settings import Settings
+from tools.econ.http import RetryPolicy, ServiceClient
 
 SERVICE = "ECOS"
 ECOS_BASE_URL = "https://ecos.bok.or.kr/api"
@@ -81,8 +80,14 @@ def read_ecos_body(service: str, body: Any) -> tuple[int, list[dict[str, Any]]]:
     return total, list(payload.get("row", []))
 
 
-class EcosClient:
+class EcosClient(ServiceClient):
     """Reads statistics from ECOS. Use as an async context manager, or call `aclose()`."""
+
+    SERVICE = SERVICE
+    DEFAULT_BASE_URL = ECOS_BASE_URL
+    SETTINGS_PREFIX = "ecos"
+    DEFAULT_TIMEOUT_S = 20.0
+    """ECOS itself gives up after 60 s."""
 
     def __init__(
         self,
@@ -91,50 +96,16 @@ class EcosClient:
         transport: httpx.AsyncBaseTransport | None = None,
         base_url: str | None = None,
         language: str = "kr",
-        timeout_s: float = 20.0,
+        timeout_s: float | None = None,
         retry: RetryPolicy | None = None,
         page_size: int = 1000,
     ) -> None:
-        """Build the client.
-
-        Args:
-            api_key: the ECOS 인증키.
-            transport: where requests go (None = the real network).
-            base_url: override of ``https://ecos.bok.or.kr/api`` (e.g. the simulator).
-            language: ``kr`` or ``en`` names in the answers.
-            timeout_s: per-request timeout; ECOS itself gives up after 60 s.
-            retry: retry policy for temporary failures.
-            page_size: rows asked per request; longer series are paged.
-        """
-        self._http = ServiceHttp(
-            service=SERVICE,
-            base_url=base_url or ECOS_BASE_URL,
-            api_key=api_key,
-            transport=transport,
-            timeout_s=timeout_s,
-            retry=retry or RetryPolicy(),
+        """Build the client; `language` is ``kr`` or ``en``, `page_size` rows per request."""
+        super().__init__(
+            api_key, transport=transport, base_url=base_url, timeout_s=timeout_s, retry=retry
         )
         self._language = language
         self._page_size = page_size
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> Self:
-        """Build from `ECOS_API_KEY` / `ECOS_BASE_URL`."""
-        if settings.ecos_api_key is None or not settings.ecos_api_key.get_secret_value():
-            raise EconConfigurationError(SERVICE, "no-key", "ECOS_API_KEY is not set")
-        return cls(settings.ecos_api_key, transport=transport, base_url=settings.ecos_base_url)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
 
     async def statistic_search(
         self,

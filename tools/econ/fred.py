@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from functools import partial
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
-import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from tools.econ.errors import (
     EconConfigurationError,
@@ -29,8 +28,7 @@ from tools.econ.fred_models import (
     FredReleaseDate,
     FredReleaseDatePage,
 )
-from tools.econ.http import RetryPolicy, ServiceHttp
-from trader.settings import Settings
+from tools.econ.http import ServiceClient
 
 SERVICE = "FRED"
 FRED_BASE_URL = "https://api.stlouisfed.org/fred"
@@ -76,54 +74,12 @@ def read_fred_body(body: Any, model: type[_Page]) -> _Page:
         raise EconResponseError(SERVICE, "malformed", detail) from None
 
 
-class FredClient:
+class FredClient(ServiceClient):
     """Reads series and release calendars from FRED. An async context manager."""
 
-    def __init__(
-        self,
-        api_key: SecretStr,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        base_url: str | None = None,
-        timeout_s: float = 20.0,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        """Build the client.
-
-        Args:
-            api_key: the 32-character FRED key.
-            transport: where requests go (None = the real network).
-            base_url: override of ``https://api.stlouisfed.org/fred``.
-            timeout_s: per-request timeout.
-            retry: retry policy for temporary failures (FRED allows about 120 requests/min).
-        """
-        self._http = ServiceHttp(
-            service=SERVICE,
-            base_url=base_url or FRED_BASE_URL,
-            api_key=api_key,
-            transport=transport,
-            timeout_s=timeout_s,
-            retry=retry or RetryPolicy(),
-        )
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> Self:
-        """Build from `FRED_API_KEY` / `FRED_BASE_URL`."""
-        if settings.fred_api_key is None or not settings.fred_api_key.get_secret_value():
-            raise EconConfigurationError(SERVICE, "no-key", "FRED_API_KEY is not set")
-        return cls(settings.fred_api_key, transport=transport, base_url=settings.fred_base_url)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
+    SERVICE = SERVICE
+    DEFAULT_BASE_URL = FRED_BASE_URL
+    SETTINGS_PREFIX = "fred"
 
     async def series_observations(
         self,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 import httpx
 from pydantic import SecretStr
@@ -24,9 +24,17 @@ from tenacity import (
     wait_exponential,
 )
 
-from tools.econ.errors import EconRateLimitError, EconResponseError, EconUnavailableError
+from tools.econ.errors import (
+    EconConfigurationError,
+    EconRateLimitError,
+    EconResponseError,
+    EconUnavailableError,
+)
 from tools.econ.redaction import protect_secret, redact
 from trader.errors import TemporaryError
+
+if TYPE_CHECKING:
+    from trader.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -147,3 +155,67 @@ class ServiceHttp:
     async def aclose(self) -> None:
         """Close the underlying connection pool."""
         await self._client.aclose()
+
+
+class ServiceClient:
+    """What the ECOS, FRED and OpenDART clients share: the HTTP layer, settings, closing.
+
+    Subclasses name their service, default host and settings prefix (``ecos`` reads
+    `ECOS_API_KEY` / `ECOS_BASE_URL`). Use a client as an async context manager, or call
+    `aclose()`.
+    """
+
+    SERVICE: ClassVar[str]
+    DEFAULT_BASE_URL: ClassVar[str]
+    SETTINGS_PREFIX: ClassVar[str]
+    DEFAULT_TIMEOUT_S: ClassVar[float] = 30.0
+
+    def __init__(
+        self,
+        api_key: SecretStr,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        base_url: str | None = None,
+        timeout_s: float | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        """Build the client.
+
+        Args:
+            api_key: the service's key; never logged, masked in every message.
+            transport: where requests go (None = the real network).
+            base_url: override of the service's official host (e.g. the simulator).
+            timeout_s: per-request timeout (default: the service's own).
+            retry: retry policy for temporary failures.
+        """
+        self._http = ServiceHttp(
+            service=self.SERVICE,
+            base_url=base_url or self.DEFAULT_BASE_URL,
+            api_key=api_key,
+            transport=transport,
+            timeout_s=timeout_s or self.DEFAULT_TIMEOUT_S,
+            retry=retry or RetryPolicy(),
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> Self:
+        """Build from `<PREFIX>_API_KEY` and `<PREFIX>_BASE_URL`."""
+        key: SecretStr | None = getattr(settings, f"{cls.SETTINGS_PREFIX}_api_key")
+        if key is None or not key.get_secret_value():
+            raise EconConfigurationError(
+                cls.SERVICE, "no-key", f"{cls.SETTINGS_PREFIX.upper()}_API_KEY is not set"
+            )
+        base_url: str | None = getattr(settings, f"{cls.SETTINGS_PREFIX}_base_url")
+        return cls(key, transport=transport, base_url=base_url)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
