@@ -13,9 +13,6 @@ path the books live in memory for the life of the store.
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -23,6 +20,7 @@ from typing import Any
 
 from tools.broker import OrderType, Side
 from tools.krx.rules import Market
+from tools.sqlite_books import SqliteBooks
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -119,60 +117,15 @@ class PaperFill:
     filled_at: datetime
 
 
-class PaperStore:
+class PaperStore(SqliteBooks):
     """SQLite-backed paper books, safe to share between threads and processes."""
 
     def __init__(self, path: Path | str | None = None) -> None:
         """Open (creating if needed) the books at `path`, or in memory when `path` is None."""
-        target = ":memory:" if path is None else str(path)
-        if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(
-            target, check_same_thread=False, isolation_level=None, timeout=30.0
-        )
-        self._conn.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
-        self._depth = 0
-        if path is not None:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA busy_timeout=30000")
-        self._conn.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            self._conn.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Run a block in one write transaction (re-entrant within a thread).
-
-        Reads inside the block see a snapshot no other process can change until it ends, which
-        is what makes "is this client_order_id known? if not, place it" atomic across processes.
-        """
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
-                self._conn.execute("COMMIT")
-            finally:
-                self._depth = 0
+        super().__init__(path, _SCHEMA)
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return list(self._conn.execute(sql, params).fetchall())
+        return self.query(sql, params)
 
     def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         with self.transaction():
