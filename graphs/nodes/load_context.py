@@ -17,7 +17,14 @@ from langgraph.runtime import Runtime
 from agents.risk.models import Holding, MarketSnapshot, PortfolioSnapshot
 from graphs import records
 from graphs.context import SessionContext, session_context
-from graphs.state import SessionContextData, SessionState, dump, thread_id_for
+from graphs.state import (
+    RESET_OPINIONS,
+    SessionContextData,
+    SessionState,
+    dump,
+    read_context,
+    thread_id_for,
+)
 from tools.broker import AccountSnapshot
 from tools.krx.calendar import is_trading_day
 from tools.market_data import MarketQuote
@@ -88,8 +95,39 @@ async def _econ_events(ctx: SessionContext, day: date) -> tuple[str, ...]:
     )
 
 
+RESUMABLE = frozenset({"awaiting_approval", "executing", "no_orders", "closed", "done"})
+"""Statuses at which a re-triggered thread carries on from where it is instead of starting over."""
+
+
+def _retrigger(state: SessionState) -> dict[str, Any] | None:
+    """Keep a session that is already under way (or done) as it is when it is triggered again.
+
+    The thread id names the session, so a second trigger (the scheduler firing twice, a person
+    running the command again, a new run on the same Studio thread) arrives with its input on a
+    thread that already holds the session. Starting over would analyse and propose again; the
+    graph instead routes from the status it finds (`trading_session.after_context`): back to
+    the pending approval, on to the executor, or to the report. Only a session that failed
+    before proposing orders (status `running`) is loaded again from scratch.
+    """
+    if "context" not in state or state.get("status") not in RESUMABLE:
+        return None
+    data = read_context(state)
+    log.info("session %s triggered again at status %s", data.thread_id, state.get("status"))
+    # The trigger's input overwrote these; the session is the one already on the thread.
+    return {
+        "portfolio": data.portfolio,
+        "session_date": data.session_date.isoformat(),
+        "phase": data.phase,
+        "tickers": [*data.tickers, *(t for t in data.unknown_tickers if t not in data.tickers)],
+        "status": state.get("status"),
+    }
+
+
 async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
     """Resolve the session, reconcile the account, quote the watchlist and held tickers."""
+    again = _retrigger(state)
+    if again is not None:
+        return again
     ctx = await session_context(runtime)
     settings = ctx.settings
     portfolio = state.get("portfolio") or settings.portfolio
@@ -145,5 +183,6 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
         "phase": phase,
         "tickers": list(tickers),
         "context": dump(data),
+        "opinions": [RESET_OPINIONS],
         "status": "running" if trading else "closed",
     }
