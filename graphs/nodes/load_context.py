@@ -3,6 +3,8 @@
 The broker is the source of truth for cash and positions; our portfolio row only keeps the last
 reconciled cash and the high-water mark. A ticker that cannot be quoted (a typo, a delisting,
 an outage) is listed with its reason and analysed no further; it never stops the session.
+KRX holidays and weekends close the session, except in the demo market for today (it is always
+open).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ from trader.errors import TraderError
 log = logging.getLogger(__name__)
 
 TICKER_LENGTH = 6
+DEMO_VENUE = "demo"
+"""The built-in market is always open: a demo session for today trades on any day (its prices
+loop over the last trading day's session), so the demo and Studio work on weekends too."""
 
 
 def _normalise(tickers: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -140,7 +145,7 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
     run_id = await records.ensure_run(
         ctx, thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
     )
-    trading = is_trading_day(day)
+    trading = is_trading_day(day) or (ctx.venue == DEMO_VENUE and day == kst_today(ctx.clock))
     account = await ctx.broker.account_snapshot()
     held = tuple(p.ticker for p in account.positions if p.qty > 0)
     wanted = _normalise(tickers + held)

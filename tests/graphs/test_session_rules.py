@@ -317,3 +317,17 @@ async def test_triggering_the_same_session_twice_never_trades_twice(
         assert len(await h.rows(Order)) == len(request.orders)
         assert len(await h.rows(Approval)) == len(request.orders)
         assert (await _run_row(h)).status is RunStatus.COMPLETED
+
+
+async def test_the_demo_market_trades_today_even_on_a_weekend(
+    data_dir: Path, sqlite_url: str
+) -> None:
+    async with open_harness(sqlite_url, data_dir) as h:
+        saturday = datetime(2026, 11, 28, 10, 0, tzinfo=OPENED_AT.tzinfo)
+        h.clock.set(saturday)
+        out = await h.graph.ainvoke({}, {"configurable": {"thread_id": "weekend"}}, context=h.ctx)
+
+        assert out["session_date"] == "2026-11-28"
+        assert out["context"]["trading_day"] is True
+        request = _request(out)
+        assert request.orders, "the always-open demo market proposes orders on a Saturday"
