@@ -204,6 +204,7 @@ async def test_served_session_stops_for_approval_and_trades_when_resumed_through
         thread_id,
         GRAPH_ID,
         command={"resume": {"approve_all": True, "decided_by": "sdk"}},
+        durability="sync",  # as the CLI resumes: the approval is on disk before orders go out
     )
     assert isinstance(done, dict), done
     assert "__error__" not in done, f"{done['__error__']}\n{served.log_tail()}"
