@@ -14,6 +14,7 @@ Three venues, chosen by settings and the `demo` flag, never by branches inside t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -140,58 +141,71 @@ def _econ(settings: Settings, clock: Clock, stack: AsyncExitStack) -> EconSnapsh
     return EconSnapshots(ecos, fred, dart)
 
 
+def _assemble(
+    settings: Settings, venue: Venue, clock: Clock, stack: AsyncExitStack
+) -> SessionContext:
+    """Build the context; synchronous because it touches files and opens stores and engines.
+
+    Closers go on `stack` (the synchronous ones wrapped to run in a worker thread on exit).
+    """
+    if venue.demo or (settings.trading_mode is TradingMode.PAPER and not _has_kis_keys(settings)):
+        kis = _demo_kis_client(settings, clock)
+    else:
+        kis = _live_kis_client(settings, clock)
+    stack.push_async_callback(kis.aclose)
+    market = KISMarketData(kis, news=kis.config.mode is Mode.REAL)
+    broker: Broker
+    if settings.trading_mode is TradingMode.PAPER and not venue.demo:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = PaperStore(settings.data_dir / PAPER_STORE)
+        stack.push_async_callback(asyncio.to_thread, store.close)
+        broker = PaperBroker(
+            market,
+            store=store,
+            clock=clock,
+            cost_model=CostModel(commission_rate=settings.commission_rate),
+            starting_cash_krw=settings.starting_cash_krw,
+            account=settings.portfolio,
+        )
+    else:
+        broker = KISBroker(kis)
+    engine = create_db_engine(settings.resolved_database_url)
+    stack.push_async_callback(asyncio.to_thread, engine.dispose)
+    llm = build_chat_model(settings)
+    return SessionContext(
+        settings=settings,
+        market=market,
+        broker=broker,
+        sessions=session_factory(engine),
+        venue=venue.name,
+        clock=clock,
+        llm=llm,
+        kis=kis,
+        econ=_econ(settings, clock, stack),
+        limits=RiskLimits.from_settings(settings),
+        cost_model=CostModel(commission_rate=settings.commission_rate),
+        usage=UsageMeter(
+            model_name=model_name_of(llm) if llm else "",
+            token_budget=settings.llm_token_budget,
+        ),
+        analyst_concurrency=settings.llm_max_concurrency,
+    )
+
+
 @asynccontextmanager
 async def open_session_context(
     settings: Settings, *, demo: bool = False, clock: Clock | None = None
 ) -> AsyncIterator[SessionContext]:
-    """Open every client a session needs; they close when the block exits."""
+    """Open every client a session needs; they close when the block exits.
+
+    The assembly runs in a worker thread: it creates folders and opens SQLite stores and
+    database engines, which must not block the event loop (`langgraph dev` fails a run that
+    does, and other sessions served by the same loop would stall).
+    """
     clock = clock or SystemClock()
     venue = venue_for(settings, demo=demo)
     async with AsyncExitStack() as stack:
-        if venue.demo or (
-            settings.trading_mode is TradingMode.PAPER and not _has_kis_keys(settings)
-        ):
-            kis = _demo_kis_client(settings, clock)
-        else:
-            kis = _live_kis_client(settings, clock)
-        stack.push_async_callback(kis.aclose)
-        market = KISMarketData(kis, news=kis.config.mode is Mode.REAL)
-        broker: Broker
-        if settings.trading_mode is TradingMode.PAPER and not venue.demo:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            store = PaperStore(settings.data_dir / PAPER_STORE)
-            stack.callback(store.close)
-            broker = PaperBroker(
-                market,
-                store=store,
-                clock=clock,
-                cost_model=CostModel(commission_rate=settings.commission_rate),
-                starting_cash_krw=settings.starting_cash_krw,
-                account=settings.portfolio,
-            )
-        else:
-            broker = KISBroker(kis)
-        engine = create_db_engine(settings.resolved_database_url)
-        stack.callback(engine.dispose)
-        llm = build_chat_model(settings)
-        yield SessionContext(
-            settings=settings,
-            market=market,
-            broker=broker,
-            sessions=session_factory(engine),
-            venue=venue.name,
-            clock=clock,
-            llm=llm,
-            kis=kis,
-            econ=_econ(settings, clock, stack),
-            limits=RiskLimits.from_settings(settings),
-            cost_model=CostModel(commission_rate=settings.commission_rate),
-            usage=UsageMeter(
-                model_name=model_name_of(llm) if llm else "",
-                token_budget=settings.llm_token_budget,
-            ),
-            analyst_concurrency=settings.llm_max_concurrency,
-        )
+        yield await asyncio.to_thread(_assemble, settings, venue, clock, stack)
 
 
 _held: AsyncExitStack | None = None
@@ -203,7 +217,7 @@ async def default_context() -> SessionContext:
     Opened once per server process and kept for its lifetime.
     """
     global _held
-    settings = load_settings()
+    settings = await asyncio.to_thread(load_settings)  # reads .env: not on the event loop
     stack = AsyncExitStack()
     demo = settings.trading_mode is TradingMode.PAPER and not _has_kis_keys(settings)
     ctx = await stack.enter_async_context(open_session_context(settings, demo=demo))

@@ -10,7 +10,6 @@ the clock and settings never enter state: they come through the runtime context
 
 from __future__ import annotations
 
-import operator
 from datetime import date
 from typing import Annotated, Any, TypedDict
 
@@ -33,6 +32,28 @@ def thread_id_for(portfolio: str, session_date: date, phase: str = "regular") ->
     trading twice.
     """
     return f"{portfolio}:{session_date.isoformat()}:{phase}"
+
+
+RESET_OPINIONS: Json = {"reset": True}
+"""Put first in an `opinions` update to drop the opinions of an earlier attempt on the thread."""
+
+
+def merge_opinions(left: list[Json] | None, right: list[Json] | None) -> list[Json]:
+    """Reducer: one opinion per (ticker, agent), the latest write winning.
+
+    Both analysts append in parallel; keying by (ticker, agent) means that analysing a ticker
+    again (a retried node, a session re-triggered after a failure) replaces its opinion instead
+    of adding a second one. `RESET_OPINIONS` at the head of an update starts from empty.
+    """
+    merged: dict[tuple[str, str], Json] = {}
+    for item in left or []:
+        merged[(item["ticker"], item["agent"])] = item
+    for item in right or []:
+        if item == RESET_OPINIONS:
+            merged.clear()
+            continue
+        merged[(item["ticker"], item["agent"])] = item
+    return list(merged.values())
 
 
 def add_usage(left: Json | None, right: Json | None) -> Json:
@@ -94,8 +115,8 @@ class SessionState(SessionInput, total=False):
 
     context: Json
     """`SessionContextData`."""
-    opinions: Annotated[list[Json], operator.add]
-    """`AnalystOpinion` per (ticker, analyst); both analysts append in parallel."""
+    opinions: Annotated[list[Json], merge_opinions]
+    """`AnalystOpinion` per (ticker, analyst); both analysts write in parallel."""
     signals: list[Json]
     """`Signal` per ticker."""
     risk_report: Json

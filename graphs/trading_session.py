@@ -3,7 +3,7 @@
     load_context ─┬─ market_analyst ─┬─ signals ─ risk_manager ─ approval ─ review ─ executor
                   └─ fundamental ────┘                                                 └─ report
     (a closed market goes straight to report; so does a session with no order to approve or
-     none approved)
+     none approved; a session triggered again on its thread goes on from where it is)
 
 `graph` is compiled without a checkpointer: LangGraph Studio / `langgraph dev` bring their own
 (`langgraph.json` points them at our database). Code that runs sessions itself compiles
@@ -40,9 +40,23 @@ NODES = (
 )
 
 
-def after_context(state: SessionState) -> list[str] | Literal["report"]:
-    """Analyse on a trading day; report straight away when KRX is closed."""
-    if state.get("status") == "closed":
+def after_context(
+    state: SessionState,
+) -> list[str] | Literal["report", "approval", "executor", "__end__"]:
+    """Analyse on a trading day; report straight away when KRX is closed.
+
+    A session triggered again (see `load_context`) goes on from its status: a finished one
+    ends unchanged, a pending approval is asked again, an approved one goes to the executor
+    (which reconciles with the broker before sending anything).
+    """
+    status = state.get("status")
+    if "report" in state:
+        return "__end__"
+    if status == "awaiting_approval":
+        return "approval"
+    if status == "executing":
+        return "executor"
+    if status in {"closed", "no_orders", "done"}:
         return "report"
     return ["market_analyst", "fundamental"]
 
@@ -71,7 +85,9 @@ def build_graph() -> StateGraph[SessionState, None, SessionInput, SessionState]:
     builder.add_node("report", report)
     builder.add_edge(START, "load_context")
     builder.add_conditional_edges(
-        "load_context", after_context, ["market_analyst", "fundamental", "report"]
+        "load_context",
+        after_context,
+        ["market_analyst", "fundamental", "report", "approval", "executor", END],
     )
     builder.add_edge(["market_analyst", "fundamental"], "signals")
     builder.add_edge("signals", "risk_manager")

@@ -3,6 +3,8 @@
 The broker is the source of truth for cash and positions; our portfolio row only keeps the last
 reconciled cash and the high-water mark. A ticker that cannot be quoted (a typo, a delisting,
 an outage) is listed with its reason and analysed no further; it never stops the session.
+KRX holidays and weekends close the session, except in the demo market for today (it is always
+open).
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from langgraph.runtime import Runtime
 from agents.risk.models import Holding, MarketSnapshot, PortfolioSnapshot
 from graphs import records
 from graphs.context import SessionContext, session_context
-from graphs.state import SessionContextData, SessionState, dump, thread_id_for
+from graphs.state import (
+    RESET_OPINIONS,
+    SessionContextData,
+    SessionState,
+    dump,
+    read_context,
+    thread_id_for,
+)
 from tools.broker import AccountSnapshot
 from tools.krx.calendar import is_trading_day
 from tools.market_data import MarketQuote
@@ -27,6 +36,9 @@ from trader.errors import TraderError
 log = logging.getLogger(__name__)
 
 TICKER_LENGTH = 6
+DEMO_VENUE = "demo"
+"""The built-in market is always open: a demo session for today trades on any day (its prices
+loop over the last trading day's session), so the demo and Studio work on weekends too."""
 
 
 def _normalise(tickers: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -88,8 +100,39 @@ async def _econ_events(ctx: SessionContext, day: date) -> tuple[str, ...]:
     )
 
 
+RESUMABLE = frozenset({"awaiting_approval", "executing", "no_orders", "closed", "done"})
+"""Statuses at which a re-triggered thread carries on from where it is instead of starting over."""
+
+
+def _retrigger(state: SessionState) -> dict[str, Any] | None:
+    """Keep a session that is already under way (or done) as it is when it is triggered again.
+
+    The thread id names the session, so a second trigger (the scheduler firing twice, a person
+    running the command again, a new run on the same Studio thread) arrives with its input on a
+    thread that already holds the session. Starting over would analyse and propose again; the
+    graph instead routes from the status it finds (`trading_session.after_context`): back to
+    the pending approval, on to the executor, or to the report. Only a session that failed
+    before proposing orders (status `running`) is loaded again from scratch.
+    """
+    if "context" not in state or state.get("status") not in RESUMABLE:
+        return None
+    data = read_context(state)
+    log.info("session %s triggered again at status %s", data.thread_id, state.get("status"))
+    # The trigger's input overwrote these; the session is the one already on the thread.
+    return {
+        "portfolio": data.portfolio,
+        "session_date": data.session_date.isoformat(),
+        "phase": data.phase,
+        "tickers": [*data.tickers, *(t for t in data.unknown_tickers if t not in data.tickers)],
+        "status": state.get("status"),
+    }
+
+
 async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
     """Resolve the session, reconcile the account, quote the watchlist and held tickers."""
+    again = _retrigger(state)
+    if again is not None:
+        return again
     ctx = await session_context(runtime)
     settings = ctx.settings
     portfolio = state.get("portfolio") or settings.portfolio
@@ -102,7 +145,7 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
     run_id = await records.ensure_run(
         ctx, thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
     )
-    trading = is_trading_day(day)
+    trading = is_trading_day(day) or (ctx.venue == DEMO_VENUE and day == kst_today(ctx.clock))
     account = await ctx.broker.account_snapshot()
     held = tuple(p.ticker for p in account.positions if p.qty > 0)
     wanted = _normalise(tickers + held)
@@ -145,5 +188,6 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
         "phase": phase,
         "tickers": list(tickers),
         "context": dump(data),
+        "opinions": [RESET_OPINIONS],
         "status": "running" if trading else "closed",
     }

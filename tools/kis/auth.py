@@ -78,7 +78,9 @@ class TokenManager:
         if current is not None and self._fresh(current):
             return current.value
         async with self._lock:
-            self._load_once()
+            # The cache file is read and written in a worker thread: file I/O must not block
+            # the event loop (a served graph shares it with every other run).
+            await asyncio.to_thread(self._load_once)
             current = self._token
             if current is not None and self._fresh(current):
                 return current.value
@@ -92,7 +94,7 @@ class TokenManager:
         async with self._lock:
             if self._token is not None and self._token.value == dead_token:
                 self._token = None
-                self._remove_file_token()
+                await asyncio.to_thread(self._remove_file_token)
 
     def forget(self) -> None:
         """Drop the token after we revoked it ourselves."""
@@ -124,7 +126,7 @@ class TokenManager:
         )
         self._token = token
         self._last_issued_at = now
-        self._save(token)
+        await asyncio.to_thread(self._save, token)
         log.info("issued a KIS access token valid until %s", token.expires_at.isoformat())
         return token
 

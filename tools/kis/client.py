@@ -7,6 +7,7 @@ confirm exists before anything else is sent.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, time, timedelta
 from typing import TypeVar
 
@@ -69,7 +70,7 @@ class KISClient(TradingCalls):
                 "token": token,
             },
         )
-        self.http.tokens.forget()
+        await asyncio.to_thread(self.http.tokens.forget)  # rewrites the cache file
         return parse_model(RevokeResponse, body, tr_id=None, where="<body>")
 
     async def approval_key(self) -> ApprovalResponse:

@@ -12,6 +12,9 @@ moves on in `always_open` mode) expires with its rest cancelled.
 Cash moves at fill time, so sale proceeds can be reused the same day as at KIS. The snapshot's
 `deposit` is the cash as settled today (fills that settle at T+2 are not yet in it) and
 `settled_d2` the cash once every fill has settled, which is what the books hold now.
+
+The books are a SQLite file: every read and write of them runs in a worker thread, so a served
+graph's event loop never waits on the store (`langgraph dev` fails runs that block it).
 """
 
 from __future__ import annotations
@@ -38,7 +41,15 @@ from tools.market_data import MarketData, MarketQuote
 from tools.paper import checks
 from tools.paper.checks import AccountRoom, Rejection, check_order, reserve_for_buy
 from tools.paper.matching import fill_costs, fill_price, krx_day, market_open
-from tools.paper.store import CANCELLED, EXPIRED, OPEN, PaperFill, PaperOrder, PaperStore
+from tools.paper.store import (
+    CANCELLED,
+    EXPIRED,
+    OPEN,
+    PaperFill,
+    PaperOrder,
+    PaperPosition,
+    PaperStore,
+)
 from trader.clock import KST, Clock
 
 log = logging.getLogger(__name__)
@@ -85,13 +96,22 @@ class PaperBroker:
 
     async def account_snapshot(self) -> AccountSnapshot:
         """Return cash and positions valued at the last prices, after re-checking open orders."""
-        held = [p.ticker for p in self.store.positions(self.account)]
+        held = [p.ticker for p in await asyncio.to_thread(self.store.positions, self.account)]
         quotes = await self._quotes(held)
         now = self.clock.now()
-        self._sweep(quotes, now)
-        offered = self._offered_qty()
+
+        def book() -> tuple[dict[str, int], list[PaperPosition], int, int]:
+            self._sweep(quotes, now)
+            return (
+                self._offered_qty(),
+                self.store.positions(self.account),
+                self.store.cash(self.account),
+                self.store.unsettled_cash(self.account, krx_day(now)),
+            )
+
+        offered, holdings, cash, unsettled = await asyncio.to_thread(book)
         positions = []
-        for held_pos in self.store.positions(self.account):
+        for held_pos in holdings:
             quote = quotes.get(held_pos.ticker) or await self.market.quote(held_pos.ticker)
             value = quote.last_price_krw * held_pos.qty
             positions.append(
@@ -106,8 +126,6 @@ class PaperBroker:
                     unrealized_pnl=value - held_pos.cost,
                 )
             )
-        cash = self.store.cash(self.account)
-        unsettled = self.store.unsettled_cash(self.account, krx_day(now))
         balance = CashBalance(
             deposit=cash - unsettled,
             settled_d2=cash,
@@ -117,10 +135,16 @@ class PaperBroker:
 
     async def place(self, order: OrderRequest) -> OrderAck:
         """Place `order` once per client_order_id; a known id answers the stored order."""
-        known = self.store.order_by_client_id(self.account, order.client_order_id)
+        known = await asyncio.to_thread(
+            self.store.order_by_client_id, self.account, order.client_order_id
+        )
         if known is not None:
             return _accepted(known)
         quotes = await self._quotes([order.ticker])
+        return await asyncio.to_thread(self._book_order, order, quotes)
+
+    def _book_order(self, order: OrderRequest, quotes: dict[str, MarketQuote]) -> OrderAck:
+        """Check and store an order, and fill what the quote crosses (in a worker thread)."""
         quote = quotes[order.ticker]
         now = self.clock.now()
         day = krx_day(now)
@@ -164,10 +188,16 @@ class PaperBroker:
 
     async def cancel(self, client_order_id: str) -> OrderAck:
         """Cancel the unfilled rest of an order; a finished order answers REJECTED."""
-        order = self.store.order_by_client_id(self.account, client_order_id)
-        if order is None:
+        known = await asyncio.to_thread(
+            self.store.order_by_client_id, self.account, client_order_id
+        )
+        if known is None:
             raise UnknownOrderError(f"no paper order is known for {client_order_id}")
         quotes = await self._quotes([])
+        return await asyncio.to_thread(self._cancel_order, client_order_id, quotes)
+
+    def _cancel_order(self, client_order_id: str, quotes: dict[str, MarketQuote]) -> OrderAck:
+        """Close the unfilled rest of an order (in a worker thread)."""
         with self.store.transaction():
             self._sweep(quotes, self.clock.now())
             order = self.store.order_by_client_id(self.account, client_order_id)
@@ -191,14 +221,19 @@ class PaperBroker:
     async def executions(self, day: date) -> list[Execution]:
         """Return the orders of KRX date `day` with their fills, after re-checking open orders."""
         quotes = await self._quotes([])
-        self._sweep(quotes, self.clock.now())
-        return [_execution(o) for o in self.store.orders_on(self.account, day)]
+
+        def book() -> list[Execution]:
+            self._sweep(quotes, self.clock.now())
+            return [_execution(o) for o in self.store.orders_on(self.account, day)]
+
+        return await asyncio.to_thread(book)
 
     # --- matching -----------------------------------------------------------------------------
 
     async def _quotes(self, tickers: list[str]) -> dict[str, MarketQuote]:
         """Fetch quotes for `tickers` and every ticker with an open order, concurrently."""
-        wanted = sorted({*tickers, *(o.ticker for o in self.store.open_orders(self.account))})
+        open_orders = await asyncio.to_thread(self.store.open_orders, self.account)
+        wanted = sorted({*tickers, *(o.ticker for o in open_orders)})
         fetched = await asyncio.gather(*(self.market.quote(t) for t in wanted))
         return dict(zip(wanted, fetched, strict=True))
 

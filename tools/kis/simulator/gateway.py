@@ -4,6 +4,10 @@ Checks run in the order a request meets them at KIS: the app key (EGW00103), the
 (EGW00121 invalid, EGW00123 expired), the per-second limit (EGW00201), then the TR ID of the path
 on this server (EGW02006 for a real-only TR on the virtual server, OPSQ0002 otherwise). Query keys
 are matched case-insensitively and body keys are upper-cased before a handler sees them.
+
+The checks and the handler touch the SQLite store, which blocks: they run in a worker thread
+(`in_worker`), one request at a time as on a single event loop, so the loop that serves the
+simulator (or, in-process, the application that embeds it) never waits on the store.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -42,6 +47,7 @@ class Call:
         return self.params.get(key.upper(), default).strip()
 
 
+T = TypeVar("T")
 Handler = Callable[[SimulatorState, Call], Response]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -118,6 +124,16 @@ async def _read_body(request: Request) -> dict[str, str] | None:
     return {str(k).upper(): "" if v is None else str(v) for k, v in data.items()}
 
 
+async def in_worker(state: SimulatorState, work: Callable[[], T]) -> T:
+    """Run a request's synchronous part (store, matching) in a worker thread, serialised."""
+
+    def serialised() -> T:
+        with state.serial:
+            return work()
+
+    return await asyncio.to_thread(serialised)
+
+
 def uapi(state: SimulatorState, path: str, handler: Handler) -> Endpoint:
     """Wrap a handler with the gateway checks for one /uapi path."""
     full = wire.PATH_PREFIX + path
@@ -126,28 +142,33 @@ def uapi(state: SimulatorState, path: str, handler: Handler) -> Endpoint:
         fault, early = await pre_faults(state, full)
         if early is not None:
             return early
-        headers = request.headers
-        appkey = headers.get("appkey", "")
-        if appkey != state.cfg.app_key or headers.get("appsecret", "") != state.cfg.app_secret:
-            return wire.error_response(wire.INVALID_APPKEY_GW)
-        token_error = state.auth.check(headers.get("authorization", ""), appkey)
-        if token_error is not None:
-            return wire.error_response(token_error)
-        if not state.limiter.allow(appkey):
-            state.stats.count_rate_limited()
-            return wire.error_response(wire.RATE_LIMITED)
-        tr_id = headers.get("tr_id", "").strip().upper()
-        accepted = accepted_trs(state, path)
-        if tr_id not in accepted:
-            return wire.error_response(_tr_error(state, path, tr_id, accepted), tr_id=tr_id)
+        # Read before the checks (it is the only await); a bad body still answers after them.
         body = await _read_body(request) if request.method == "POST" else {}
-        if body is None:
-            return wire.error_response(wire.BAD_INPUT, tr_id=tr_id)
-        now = state.cfg.clock.now()
-        state.matcher.sweep(now)
-        params = {k.upper(): v for k, v in request.query_params.items()}
-        call = Call(path, tr_id, headers.get("tr_cont", "").strip().upper(), params, body, now)
-        answer = handler(state, call)
+        headers = request.headers
+
+        def process() -> Response:
+            appkey = headers.get("appkey", "")
+            if appkey != state.cfg.app_key or headers.get("appsecret", "") != state.cfg.app_secret:
+                return wire.error_response(wire.INVALID_APPKEY_GW)
+            token_error = state.auth.check(headers.get("authorization", ""), appkey)
+            if token_error is not None:
+                return wire.error_response(token_error)
+            if not state.limiter.allow(appkey):
+                state.stats.count_rate_limited()
+                return wire.error_response(wire.RATE_LIMITED)
+            tr_id = headers.get("tr_id", "").strip().upper()
+            accepted = accepted_trs(state, path)
+            if tr_id not in accepted:
+                return wire.error_response(_tr_error(state, path, tr_id, accepted), tr_id=tr_id)
+            if body is None:
+                return wire.error_response(wire.BAD_INPUT, tr_id=tr_id)
+            now = state.cfg.clock.now()
+            state.matcher.sweep(now)
+            params = {k.upper(): v for k, v in request.query_params.items()}
+            call = Call(path, tr_id, headers.get("tr_cont", "").strip().upper(), params, body, now)
+            return handler(state, call)
+
+        answer = await in_worker(state, process)
         if fault is not None:
             return await apply_fault(state, fault, answer)
         return answer

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from tools.kis.simulator import wire
 from tools.kis.simulator.auth import OAuthError
-from tools.kis.simulator.gateway import apply_fault, pre_faults
+from tools.kis.simulator.gateway import apply_fault, in_worker, pre_faults
 from tools.kis.simulator.state import SimulatorState
 
 
@@ -42,10 +42,15 @@ def oauth_routes(state: SimulatorState) -> list[Route]:
         fault, early = await pre_faults(state, request.url.path)
         if early is not None:
             return early
-        try:
-            answer = wire.json_response(body(await _json(request), request))
-        except OAuthError as exc:
-            answer = wire.oauth_error(exc.code, exc.description)
+        data = await _json(request)
+
+        def process() -> Response:
+            try:
+                return wire.json_response(body(data, request))
+            except OAuthError as exc:
+                return wire.oauth_error(exc.code, exc.description)
+
+        answer = await in_worker(state, process)
         if fault is not None:
             return await apply_fault(state, fault, answer)
         return answer

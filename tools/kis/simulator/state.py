@@ -30,6 +30,8 @@ class SimulatorState:
     faults: FaultInjector = field(default_factory=FaultInjector)
     stats: SimulatorStats = field(default_factory=SimulatorStats)
     stopping: threading.Event = field(default_factory=threading.Event)
+    serial: threading.Lock = field(default_factory=threading.Lock)
+    """Held while a request is processed: requests run one at a time, in worker threads."""
 
     def broker_orders(self) -> list[Order]:
         """Return every order the simulated broker holds, by order number."""
