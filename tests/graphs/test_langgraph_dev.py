@@ -36,6 +36,7 @@ from langgraph_sdk import get_client
 from db import migrate
 from db.engine import create_db_engine, psycopg_conninfo
 from db.models import Approval, Order, OrderStatus, Run, RunStatus
+from tests.graphs.session_harness import SESSION_DAY, TICKERS
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres, pytest.mark.slow]
 
@@ -183,15 +184,17 @@ async def test_served_session_stops_for_approval_and_trades_when_resumed_through
     assert [a["graph_id"] for a in assistants] == [GRAPH_ID]
     thread_id = (await client.threads.create())["thread_id"]
 
-    # The default watchlist on today's demo market: the session stops at the approval.
-    out = await client.runs.wait(thread_id, GRAPH_ID, input={})
+    # A session date and tickers the seeded demo market rates a buy on (the harness's), so the
+    # session stops at the approval whatever day the test runs.
+    session_input = {"session_date": SESSION_DAY.isoformat(), "tickers": list(TICKERS)}
+    out = await client.runs.wait(thread_id, GRAPH_ID, input=session_input)
     assert isinstance(out, dict), out
     assert "__error__" not in out, f"{out['__error__']}\n{served.log_tail()}"
     interrupts = out["__interrupt__"]
     assert len(interrupts) == 1
     request = interrupts[0]["value"]
     orders = request["orders"]
-    assert orders, f"no order proposed today: {out.get('risk_report')}"
+    assert orders, f"no order proposed: {out.get('risk_report')}"
     assert request["expires_at"] and isinstance(request["risk_report"], list)
     assert (await client.threads.get(thread_id))["status"] == "interrupted"
     # The served thread's checkpoints are in our PostgreSQL, under the server's thread id.
