@@ -18,6 +18,7 @@ from agents import market_analyst
 from agents.risk.gate import propose_orders
 from agents.risk.models import MarketSnapshot
 from agents.schemas import AnalystOpinion
+from db.models import RunStatus
 from graphs import records
 from graphs.context import SessionContext, session_context
 from graphs.state import (
@@ -84,4 +85,5 @@ async def risk_manager(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
     )
     update["approval_request"] = dump(request)
     update["status"] = "awaiting_approval"
+    await records.set_run_status(ctx, data.thread_id, RunStatus.AWAITING_APPROVAL)
     return update

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.risk.gate import recheck_edit
 from agents.risk.models import ProposedOrder
 from agents.risk_manager import with_volatility
-from db.models import ApprovalDecision
+from db.models import ApprovalDecision, RunStatus
 from graphs import records
 from graphs.context import session_context
 from graphs.state import (
@@ -148,6 +148,7 @@ async def review(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
         decided_by=response.decided_by,
         decided_at=now,
     )
+    await records.set_run_status(ctx, data.thread_id, RunStatus.RUNNING)
     update: dict[str, Any] = {
         "approved_orders": [dump(o) for o in approved],
         "review": [dump(line) for line in lines],

@@ -102,7 +102,8 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
     run_id = await records.ensure_run(
         ctx, thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
     )
-    trading = is_trading_day(day)
+    # The demo market is always open (the simulator loops its session at any hour and day).
+    trading = ctx.venue == "demo" or is_trading_day(day)
     account = await ctx.broker.account_snapshot()
     held = tuple(p.ticker for p in account.positions if p.qty > 0)
     wanted = _normalise(tickers + held)
