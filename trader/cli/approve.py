@@ -27,6 +27,7 @@ from db import migrate
 from graphs.nodes.approval import Action, ApprovalResponse, OrderDecision
 from graphs.runner import ThreadView, not_waiting_message, open_graph, open_runner, read_thread
 from graphs.runner import resume_as_demo as _resume_as_demo
+from trader.cli import clock as cli_clock
 from trader.cli import render
 from trader.cli.console import cli_errors, console
 from trader.errors import ConfigurationError
@@ -248,7 +249,7 @@ def ask_approval(orders: Sequence[ProposedOrder], decided_by: str) -> ApprovalRe
 async def _resume(
     settings: Settings, *, demo: bool, thread_id: str, response: ApprovalResponse
 ) -> ThreadView:
-    async with open_runner(settings, demo=demo) as runner:
+    async with open_runner(settings, demo=demo, clock=cli_clock.session_clock()) as runner:
         return await runner.resume(thread_id, response, render.print_progress)
 
 
@@ -352,7 +353,8 @@ def approve(
             decided_by=by,
         )
         demo = _resume_as_demo(settings, thread_id)
-        if not all_:
+        named = {d.client_order_id for d in response.decisions}
+        if not all_ and any(o.client_order_id not in named for o in view.request.orders):
             console.print("Orders not named are rejected (add --all to approve them).")
         view = resume_with(settings, view, response, demo=demo)
         render.print_view(view)

@@ -20,10 +20,11 @@ import typer
 from db import migrate
 from graphs.runner import open_graph, read_thread
 from graphs.state import SessionInput, thread_id_for
+from trader.cli import clock as cli_clock
 from trader.cli.approve import stdin_is_terminal
 from trader.cli.console import cli_errors
 from trader.cli.session import DEMO_PHASE, parse_tickers, run_session
-from trader.clock import SystemClock, kst_today
+from trader.clock import kst_today
 from trader.settings import Settings, load_settings
 
 
@@ -52,7 +53,7 @@ def demo(
     """Run a complete paper session on the built-in market and print its report."""
     with cli_errors():
         settings = load_settings()
-        day = kst_today(SystemClock())
+        day = kst_today(cli_clock.session_clock())
         phase = DEMO_PHASE
         if fresh:
             migrate.upgrade(settings.resolved_database_url)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from rich import box
 from rich.table import Table
 
 from agents.executor import OrderOutcome, average_price
@@ -196,8 +197,11 @@ def _result(outcome: OrderOutcome | None) -> str:
     return f"{outcome.status.value}{fill}{at}"
 
 
-def executions_table(report: SessionReport) -> Table:
-    """Each proposed order: what the approver decided, and where it ended at the broker."""
+def executions_table(report: SessionReport, proposed: Sequence[ProposedOrder] = ()) -> Table:
+    """Each proposed order: what the approver decided, and where it ended at the broker.
+
+    `proposed` (the approval request's orders) shows what a rejected order would have been.
+    """
     table = Table(title="Orders", title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("ticker", no_wrap=True)
@@ -206,16 +210,17 @@ def executions_table(report: SessionReport) -> Table:
     table.add_column("result", no_wrap=True)
     table.add_column("note", overflow="fold")
     outcomes = {o.client_order_id: o for o in report.executions}
+    asked = {o.client_order_id: o for o in proposed}
     reviewed: list[ReviewLine] = [r for r in report.review if r.ticker]
     for index, line in enumerate(reviewed, start=1):
         outcome = outcomes.pop(line.client_order_id, None)
-        order = line.approved
+        order = line.approved or asked.get(line.client_order_id)
         table.add_row(
             str(index),
             line.ticker,
             _order_text(order.side.value, order.qty, order.limit_price_krw) if order else "",
             line.decision.value,
-            _result(outcome) if order else "",
+            _result(outcome) if line.approved else "",
             "; ".join(n for n in (line.note, outcome.note if outcome else "") if n),
         )
     for outcome in outcomes.values():  # executed without a review line (should not happen)
@@ -247,7 +252,7 @@ def holdings_table(report: SessionReport) -> Table:
     return table
 
 
-def print_report(report: SessionReport) -> None:
+def print_report(report: SessionReport, proposed: Sequence[ProposedOrder] = ()) -> None:
     """The whole session report: signals, orders, risk, portfolio, LLM use, unknown tickers."""
     console.rule(f"Session {report.thread_id}", style="dim")
     console.print(
@@ -257,7 +262,7 @@ def print_report(report: SessionReport) -> None:
     if report.signals:
         console.print(signals_table(report))
     if report.review or report.executions:
-        console.print(executions_table(report))
+        console.print(executions_table(report, proposed))
     else:
         console.print("No orders.")
     if report.risk_lines:
@@ -291,7 +296,9 @@ def print_report(report: SessionReport) -> None:
 def print_view(view: ThreadView) -> None:
     """Show a thread as it stands: its report, its pending approval, or its next step."""
     if view.report is not None and view.finished:
-        print_report(view.report)
+        asked = view.values.get("approval_request")
+        proposed = ApprovalRequest.model_validate(asked).orders if asked else []
+        print_report(view.report, proposed)
     elif view.awaiting_approval and view.request is not None:
         print_approval_request(view.request)
         print_how_to_continue(view.thread_id)
@@ -306,22 +313,17 @@ def print_view(view: ThreadView) -> None:
 
 
 def runs_table(rows: Sequence[RunRow]) -> Table:
-    """Recent runs, newest first."""
-    table = Table(title="Recent sessions", title_justify="left")
-    for name, justify in (
-        ("thread", "left"),
-        ("date", "left"),
-        ("venue", "left"),
-        ("status", "left"),
-        ("orders", "right"),
-        ("tokens", "right"),
-        ("cost $", "right"),
-    ):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    """Recent runs, newest first (the thread id holds the portfolio, date and phase)."""
+    table = Table(title="Recent sessions", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("thread", overflow="fold")
+    table.add_column("venue", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("orders", justify="right", no_wrap=True)
+    table.add_column("tokens", justify="right", no_wrap=True)
+    table.add_column("cost $", justify="right", no_wrap=True)
     for row in rows:
         table.add_row(
             row.thread_id,
-            row.session_date.isoformat(),
             row.venue or "",
             row.status,
             str(row.orders),

@@ -24,10 +24,11 @@ from graphs.runner import (
     resume_as_demo,
 )
 from graphs.state import SessionInput, thread_id_for
+from trader.cli import clock as cli_clock
 from trader.cli import render
 from trader.cli.approve import settle
 from trader.cli.console import cli_errors, console
-from trader.clock import SystemClock, kst_today
+from trader.clock import kst_today
 from trader.errors import ConfigurationError
 from trader.settings import Settings, load_settings
 
@@ -50,7 +51,7 @@ def parse_tickers(text: str | None) -> list[str] | None:
 def parse_day(text: str | None) -> date:
     """The session date: `--date YYYY-MM-DD`, or today in KRX time."""
     if text is None:
-        return kst_today(SystemClock())
+        return kst_today(cli_clock.session_clock())
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -61,7 +62,7 @@ async def _start(
     settings: Settings, *, demo: bool, thread_id: str, session: SessionInput
 ) -> tuple[ThreadView, bool]:
     """Start the thread, or continue one that stopped part-way; (view, started or continued)."""
-    async with open_runner(settings, demo=demo) as runner:
+    async with open_runner(settings, demo=demo, clock=cli_clock.session_clock()) as runner:
         view = await runner.view(thread_id)
         if not view.exists:
             console.print(
@@ -165,7 +166,7 @@ async def _read(settings: Settings, thread_id: str) -> ThreadView:
 
 
 async def _proceed(settings: Settings, *, demo: bool, thread_id: str) -> ThreadView:
-    async with open_runner(settings, demo=demo) as runner:
+    async with open_runner(settings, demo=demo, clock=cli_clock.session_clock()) as runner:
         return await runner.proceed(thread_id, render.print_progress)
 
 
