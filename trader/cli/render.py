@@ -15,6 +15,7 @@ from rich.table import Table
 
 from agents.executor import OrderOutcome, average_price
 from agents.risk.models import ProposedOrder
+from agents.schemas import AnalystOpinion
 from graphs.nodes.approval import ReviewLine
 from graphs.nodes.report import SessionReport
 from graphs.runner import RunRow, ThreadView
@@ -112,9 +113,13 @@ def _order_row(index: int, order: ProposedOrder) -> list[str]:
     ]
 
 
+REASON_WIDTH = 28
+
+
 def headline(reason: str) -> str:
-    """The first clause of a reason (the sizing arithmetic after it is in the database)."""
-    return reason.split("; ", 1)[0]
+    """The start of a reason's first clause (the full text is in the database and Studio)."""
+    first = reason.split("; ", 1)[0]
+    return first if len(first) <= REASON_WIDTH else first[: REASON_WIDTH - 1] + "…"
 
 
 def orders_table(orders: Sequence[ProposedOrder], title: str = "Proposed orders") -> Table:
@@ -128,9 +133,9 @@ def orders_table(orders: Sequence[ProposedOrder], title: str = "Proposed orders"
         ("qty", "right"),
         ("price", "right"),
         ("value", "right"),
-        ("reason", "left"),
     ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column("reason")  # the only column that wraps, so the numbers never shrink
     for index, order in enumerate(orders, start=1):
         table.add_row(*_order_row(index, order))
     return table
@@ -170,17 +175,31 @@ def print_how_to_continue(thread_id: str) -> None:
 # --- report ----------------------------------------------------------------------------------
 
 
-def signals_table(report: SessionReport) -> Table:
-    """One row per ticker: the combined stance and why."""
+def _opinion_text(opinion: AnalystOpinion) -> str:
+    if opinion.stance is None or opinion.conviction is None:
+        return opinion.status.value
+    return f"{opinion.stance.value} {float(opinion.conviction):.2f}"
+
+
+def signals_table(report: SessionReport, opinions: Sequence[AnalystOpinion] = ()) -> Table:
+    """One row per ticker: the combined signal and, when known, each analyst's view."""
     table = Table(title="Signals", title_justify="left")
-    table.add_column("ticker")
-    table.add_column("status")
-    table.add_column("stance")
-    table.add_column("conviction", justify="right")
-    table.add_column("reason", overflow="fold")
+    table.add_column("ticker", no_wrap=True)
+    table.add_column("signal", no_wrap=True)
+    agents = sorted({o.agent for o in opinions})
+    views = {(o.ticker, o.agent): _opinion_text(o) for o in opinions}
+    for agent in agents:
+        table.add_column(agent.replace("_", " "), no_wrap=True)
+    notes = {s.ticker: s.reason for s in report.signals if s.status != "ok" or not agents}
+    if notes:
+        table.add_column("note", overflow="fold")
     for s in report.signals:
-        conviction = f"{float(s.conviction):.2f}" if s.conviction is not None else ""
-        table.add_row(s.ticker, s.status, s.stance or "", conviction, s.reason)
+        if s.stance is not None and s.conviction is not None:
+            signal = f"{s.stance} {float(s.conviction):.2f}"
+        else:
+            signal = s.status
+        cells = [s.ticker, signal, *(views.get((s.ticker, a), "") for a in agents)]
+        table.add_row(*cells, *([notes.get(s.ticker, "")] if notes else []))
     return table
 
 
@@ -252,15 +271,23 @@ def holdings_table(report: SessionReport) -> Table:
     return table
 
 
-def print_report(report: SessionReport, proposed: Sequence[ProposedOrder] = ()) -> None:
-    """The whole session report: signals, orders, risk, portfolio, LLM use, unknown tickers."""
+def print_report(
+    report: SessionReport,
+    proposed: Sequence[ProposedOrder] = (),
+    opinions: Sequence[AnalystOpinion] = (),
+) -> None:
+    """The whole session report: signals, orders, risk, portfolio, LLM use, unknown tickers.
+
+    `proposed` and `opinions` (from the thread's state) add what the report itself leaves out:
+    the orders as proposed, and each analyst's view behind a signal.
+    """
     console.rule(f"Session {report.thread_id}", style="dim")
     console.print(
         f"date {report.session_date} · venue {report.venue} · status [bold]{report.status}[/]",
         highlight=False,
     )
     if report.signals:
-        console.print(signals_table(report))
+        console.print(signals_table(report, opinions))
     if report.review or report.executions:
         console.print(executions_table(report, proposed))
     else:
@@ -298,7 +325,8 @@ def print_view(view: ThreadView) -> None:
     if view.report is not None and view.finished:
         asked = view.values.get("approval_request")
         proposed = ApprovalRequest.model_validate(asked).orders if asked else []
-        print_report(view.report, proposed)
+        opinions = [AnalystOpinion.model_validate(o) for o in view.values.get("opinions", [])]
+        print_report(view.report, proposed, opinions)
     elif view.awaiting_approval and view.request is not None:
         print_approval_request(view.request)
         print_how_to_continue(view.thread_id)
