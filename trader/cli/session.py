@@ -26,7 +26,7 @@ from graphs.runner import (
 from graphs.state import SessionInput, thread_id_for
 from trader.cli import clock as cli_clock
 from trader.cli import render
-from trader.cli.approve import settle
+from trader.cli.approve import EXIT_INTERRUPTED, settle
 from trader.cli.console import cli_errors, console
 from trader.clock import kst_today
 from trader.errors import ConfigurationError
@@ -91,7 +91,15 @@ def run_session(
     """Migrate, then start (or re-show) a session, take it through approval, show the result."""
     migrate.upgrade(settings.resolved_database_url)
     demo = resume_as_demo(settings, thread_id, demo_requested=demo)
-    view, ran = asyncio.run(_start(settings, demo=demo, thread_id=thread_id, session=session))
+    try:
+        view, ran = asyncio.run(_start(settings, demo=demo, thread_id=thread_id, session=session))
+    except KeyboardInterrupt:
+        console.print(
+            f"\nInterrupted. Session {thread_id} keeps its last finished step; "
+            "run the same command again to continue it.",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     if not ran:
         state = "is waiting for approval" if view.awaiting_approval else f"exists ({view.status})"
         console.print(
