@@ -62,6 +62,11 @@ def run_row(engine: sa.Engine, thread_id: str) -> tuple[str | None, RunStatus]:
     return row.venue, row.status
 
 
+def a_terminal() -> bool:
+    """Stdin is a person at a terminal (CliRunner's stdin is not)."""
+    return True
+
+
 def interrupted(*args: object, **kwargs: object) -> object:
     """An approver who presses Ctrl-C at the prompt."""
     raise KeyboardInterrupt
@@ -80,7 +85,7 @@ def test_run_stops_at_approval_then_approve_in_a_new_invocation_trades_once(
     assert run_row(engine, THREAD) == ("demo", RunStatus.AWAITING_APPROVAL)
 
     # Triggered again, in a terminal: it shows the same orders and asks; `q` leaves it waiting.
-    monkeypatch.setattr("trader.cli.approve.stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("trader.cli.approve.stdin_is_terminal", a_terminal)
     again = invoke("session", "run", "--demo", "--tickers", TICKERS, input="q\n")
     assert again.exit_code == 0, again.output
     assert "is waiting for approval: showing it instead of trading again" in again.output
