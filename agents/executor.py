@@ -321,7 +321,10 @@ class Executor:
             broker_order_id=row.broker_order_no,
             filled_qty=row.filled_qty,
             filled_value_krw=row.filled_value_krw,
-            note="; ".join(p for p in (notes.get(order.client_order_id), row.reason) if p)
+            # The row's reason is often the note itself (a cancel on timeout): say it once.
+            note="; ".join(
+                dict.fromkeys(p for p in (notes.get(order.client_order_id), row.reason) if p)
+            )
             if row.status is not OrderStatus.FILLED
             else notes.get(order.client_order_id, ""),
         )

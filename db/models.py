@@ -184,6 +184,8 @@ class Run(Base):
     )
     session_date: Mapped[date] = mapped_column(sa.Date)
     phase: Mapped[str] = mapped_column(sa.String(32))
+    venue: Mapped[str | None] = mapped_column(sa.String(16))
+    """Where the run's orders go (demo, paper, kis-virtual, kis-real); a resume uses the same."""
     status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "run_status"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]

@@ -53,6 +53,7 @@ def _ensure_run(
                 "portfolio_id": book.id,
                 "session_date": session_date,
                 "phase": phase,
+                "venue": ctx.venue,
                 "status": RunStatus.RUNNING,
                 "started_at": ctx.clock.now(),
             }

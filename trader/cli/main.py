@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from trader import __version__
-from trader.cli import backtest, db, kis_sim
+from trader.cli import approve, backtest, db, demo, kis_sim, session
 from trader.cli.console import console
 
 app = typer.Typer(
@@ -19,6 +19,9 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.command("backtest")(backtest.backtest)
 app.command("kis-sim")(kis_sim.run)
+app.add_typer(session.app, name="session")
+app.command("approve")(approve.approve)
+app.command("demo")(demo.demo)
 
 
 def _show_version(value: bool) -> None:

@@ -1,0 +1,290 @@
+"""Run trading sessions from code: start, continue or resume a thread, and read where it stands.
+
+The CLI (`trader session ...`, `trader approve`, `trader demo`) is a thin layer over this module.
+A thread is one session (`graphs.state.thread_id_for`); its checkpoints live in our database
+through `db.checkpointer`, so any process can pick it up. Starting a thread that exists never
+starts a second session: the caller gets the thread's state back (awaiting approval, finished,
+or stopped part-way, which `proceed` continues).
+
+Every run passes a fresh runtime context (`graphs.deps.open_session_context`) because the
+context is not checkpointed; a resumed thread must use the venue it started on, which the runs
+table records (`thread_venue`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+
+from db.checkpointer import open_async_checkpointer
+from db.engine import create_db_engine, session_factory
+from db.models import Order, Run
+from graphs.context import SessionContext
+from graphs.deps import open_session_context, venue_for
+from graphs.nodes.approval import ApprovalResponse
+from graphs.nodes.report import SessionReport
+from graphs.state import ApprovalRequest, SessionInput, SessionState
+from graphs.trading_session import build_graph
+from trader.clock import Clock
+from trader.errors import ConfigurationError
+from trader.settings import Settings
+
+ProgressFn = Callable[[str, dict[str, Any]], None]
+"""Called with (node name, the node's state update) as each node finishes."""
+
+SessionGraph = CompiledStateGraph[SessionState, None, SessionInput, SessionState]
+
+
+def _ignore(node: str, update: dict[str, Any]) -> None:
+    """The default progress callback: say nothing."""
+
+
+@dataclass(frozen=True)
+class ThreadView:
+    """Where one thread stands, read from its latest checkpoint."""
+
+    thread_id: str
+    exists: bool
+    next_nodes: tuple[str, ...] = ()
+    """Nodes that run next; empty when the thread finished (or never started)."""
+    status: str | None = None
+    """The state's `status` (running, awaiting_approval, done, no_orders, closed, ...)."""
+    request: ApprovalRequest | None = None
+    """The pending approval request, when the thread waits at the approval interrupt."""
+    report: SessionReport | None = None
+    """The session report, once the report node ran."""
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def awaiting_approval(self) -> bool:
+        """True when the thread is paused at the approval interrupt."""
+        return self.request is not None and "approval" in self.next_nodes
+
+    @property
+    def finished(self) -> bool:
+        """True when the graph ran to its end."""
+        return self.exists and not self.next_nodes
+
+    @property
+    def stopped_part_way(self) -> bool:
+        """True when the thread stopped before its end for another reason than approval.
+
+        A crash or a kill between nodes leaves such a thread; `SessionRunner.proceed`
+        continues it from its last checkpoint.
+        """
+        return self.exists and bool(self.next_nodes) and not self.awaiting_approval
+
+
+def _config(thread_id: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": thread_id}}
+
+
+async def read_thread(graph: SessionGraph, thread_id: str) -> ThreadView:
+    """Return where `thread_id` stands (`exists=False` when it has no checkpoint)."""
+    snapshot = await graph.aget_state(_config(thread_id))
+    values: dict[str, Any] = dict(snapshot.values or {})
+    if not values and not snapshot.next:
+        return ThreadView(thread_id=thread_id, exists=False)
+    next_nodes = tuple(snapshot.next)
+    request = None
+    if "approval" in next_nodes and values.get("approval_request"):
+        request = ApprovalRequest.model_validate(values["approval_request"])
+    report = SessionReport.model_validate(values["report"]) if values.get("report") else None
+    return ThreadView(
+        thread_id=thread_id,
+        exists=True,
+        next_nodes=next_nodes,
+        status=values.get("status"),
+        request=request,
+        report=report,
+        values=values,
+    )
+
+
+@asynccontextmanager
+async def open_graph(settings: Settings) -> AsyncIterator[SessionGraph]:
+    """Yield the session graph compiled with a checkpointer on the configured database."""
+    async with open_async_checkpointer(settings.resolved_database_url) as saver:
+        yield build_graph().compile(checkpointer=saver, name="trading_session")
+
+
+class SessionRunner:
+    """Runs one venue's sessions: a compiled, checkpointed graph and its runtime context."""
+
+    def __init__(self, graph: SessionGraph, ctx: SessionContext) -> None:
+        """Use `open_runner` rather than building one by hand."""
+        self.graph = graph
+        self.ctx = ctx
+
+    async def view(self, thread_id: str) -> ThreadView:
+        """Return where `thread_id` stands."""
+        return await read_thread(self.graph, thread_id)
+
+    async def start(
+        self, thread_id: str, session: SessionInput, progress: ProgressFn = _ignore
+    ) -> ThreadView:
+        """Run a new session on `thread_id` up to the approval (or to its end).
+
+        Raises:
+            ConfigurationError: the thread exists already (read it with `view` first).
+        """
+        if (await self.view(thread_id)).exists:
+            raise ConfigurationError(f"session {thread_id} exists already")
+        return await self._stream(thread_id, dict(session), progress, durability="async")
+
+    async def proceed(self, thread_id: str, progress: ProgressFn = _ignore) -> ThreadView:
+        """Continue a thread that stopped part-way (a crash) from its last checkpoint.
+
+        The executor reconciles with the broker before it sends anything, so continuing a
+        thread that died while trading does not send an order twice.
+        """
+        return await self._stream(thread_id, None, progress, durability="sync")
+
+    async def resume(
+        self, thread_id: str, response: ApprovalResponse, progress: ProgressFn = _ignore
+    ) -> ThreadView:
+        """Answer the approval interrupt and run the thread to its end (checkpoints in sync).
+
+        Raises:
+            ConfigurationError: the thread is not waiting for approval.
+        """
+        view = await self.view(thread_id)
+        if not view.awaiting_approval:
+            raise ConfigurationError(not_waiting_message(view))
+        command: Command[Any] = Command(resume=response.model_dump(mode="json"))
+        return await self._stream(thread_id, command, progress, durability="sync")
+
+    async def _stream(
+        self, thread_id: str, payload: Any, progress: ProgressFn, *, durability: Any
+    ) -> ThreadView:
+        # The graph's context schema is untyped (nodes read it through `session_context`).
+        graph: Any = self.graph
+        async for _mode, chunk in graph.astream(
+            payload,
+            _config(thread_id),
+            context=self.ctx,
+            stream_mode=["updates"],
+            durability=durability,
+        ):
+            if not isinstance(chunk, dict):
+                continue
+            for node, update in chunk.items():
+                if node.startswith("__"):
+                    continue  # the interrupt marker; the view below reports it
+                progress(node, update if isinstance(update, dict) else {})
+        return await self.view(thread_id)
+
+
+def not_waiting_message(view: ThreadView) -> str:
+    """Explain why a thread cannot take an approval."""
+    if not view.exists:
+        return f"no session with thread id {view.thread_id}"
+    if view.finished:
+        return f"session {view.thread_id} is finished ({view.status}); nothing to approve"
+    nodes = ", ".join(view.next_nodes)
+    return f"session {view.thread_id} is not waiting for approval (next: {nodes})"
+
+
+@asynccontextmanager
+async def open_runner(
+    settings: Settings, *, demo: bool = False, clock: Clock | None = None
+) -> AsyncIterator[SessionRunner]:
+    """Open the runtime context of a venue and the checkpointed graph; close both on exit.
+
+    The database must be migrated first (`db.migrate.upgrade`).
+    """
+    async with (
+        open_session_context(settings, demo=demo, clock=clock) as ctx,
+        open_graph(settings) as graph,
+    ):
+        yield SessionRunner(graph, ctx)
+
+
+# --- the runs table ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One line of the recent-runs listing."""
+
+    thread_id: str
+    session_date: date
+    venue: str | None
+    status: str
+    orders: int
+    tokens: int
+    cost_usd: Decimal
+    started_at: datetime
+
+
+def thread_venue(settings: Settings, thread_id: str) -> str | None:
+    """Return the venue a thread's run was recorded with (None: no run row, or an old one)."""
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        with session_factory(engine)() as session:
+            return session.scalar(sa.select(Run.venue).where(Run.thread_id == thread_id))
+    finally:
+        engine.dispose()
+
+
+def resume_as_demo(settings: Settings, thread_id: str, *, demo_requested: bool = False) -> bool:
+    """Decide whether a thread continues on the demo market, from the venue it started on.
+
+    Raises:
+        ConfigurationError: the thread started on another venue than the settings select
+            (continuing it would send its orders somewhere else).
+    """
+    recorded = thread_venue(settings, thread_id)
+    if recorded is None:
+        return demo_requested
+    if recorded == "demo":
+        return True
+    current = venue_for(settings, demo=False).name
+    if recorded != current:
+        raise ConfigurationError(
+            f"session {thread_id} started on venue {recorded!r} but the settings select "
+            f"{current!r}; set TRADING_MODE={recorded} to continue it"
+        )
+    return False
+
+
+def recent_runs(settings: Settings, limit: int = 20) -> list[RunRow]:
+    """Return the most recent runs, newest first, with their order counts."""
+    engine = create_db_engine(settings.resolved_database_url)
+    orders = (
+        sa.select(Order.run_id, sa.func.count(Order.id).label("n"))
+        .group_by(Order.run_id)
+        .subquery()
+    )
+    stmt = (
+        sa.select(Run, sa.func.coalesce(orders.c.n, 0))
+        .outerjoin(orders, orders.c.run_id == Run.id)
+        .order_by(Run.started_at.desc(), Run.id.desc())
+        .limit(limit)
+    )
+    try:
+        with session_factory(engine)() as session:
+            return [
+                RunRow(
+                    thread_id=run.thread_id,
+                    session_date=run.session_date,
+                    venue=run.venue,
+                    status=run.status.value,
+                    orders=int(count),
+                    tokens=run.tokens_in + run.tokens_out,
+                    cost_usd=run.cost_usd,
+                    started_at=run.started_at,
+                )
+                for run, count in session.execute(stmt).all()
+            ]
+    finally:
+        engine.dispose()

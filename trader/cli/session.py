@@ -1,0 +1,195 @@
+"""`trader session run | status | resume`: trigger a trading session and follow it.
+
+A session's thread id comes from the portfolio, the date and the phase, so triggering the same
+session twice never trades twice: the second trigger shows the existing thread (its pending
+approval, or its report) instead. Demo sessions (`--demo`, `trader demo`) run on the built-in
+market under the phase `demo`, beside the day's regular session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from db import migrate
+from graphs.runner import (
+    ThreadView,
+    open_graph,
+    open_runner,
+    read_thread,
+    recent_runs,
+    resume_as_demo,
+)
+from graphs.state import SessionInput, thread_id_for
+from trader.cli import clock as cli_clock
+from trader.cli import render
+from trader.cli.approve import EXIT_INTERRUPTED, settle
+from trader.cli.console import cli_errors, console
+from trader.clock import kst_today
+from trader.errors import ConfigurationError
+from trader.settings import Settings, load_settings
+
+app = typer.Typer(help="Run trading sessions and see where they stand.", no_args_is_help=True)
+
+DEMO_PHASE = "demo"
+REGULAR_PHASE = "regular"
+
+
+def parse_tickers(text: str | None) -> list[str] | None:
+    """`005930,000660` -> ['005930', '000660']; None keeps the WATCHLIST setting."""
+    if text is None:
+        return None
+    tickers = [t.strip() for t in text.split(",") if t.strip()]
+    if not tickers:
+        raise ConfigurationError("--tickers is empty")
+    return tickers
+
+
+def parse_day(text: str | None) -> date:
+    """The session date: `--date YYYY-MM-DD`, or today in KRX time."""
+    if text is None:
+        return kst_today(cli_clock.session_clock())
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigurationError(f"--date must be YYYY-MM-DD, got {text!r}") from None
+
+
+async def _start(
+    settings: Settings, *, demo: bool, thread_id: str, session: SessionInput
+) -> tuple[ThreadView, bool]:
+    """Start the thread, or continue one that stopped part-way; (view, started or continued)."""
+    async with open_runner(settings, demo=demo, clock=cli_clock.session_clock()) as runner:
+        view = await runner.view(thread_id)
+        if not view.exists:
+            console.print(
+                f"Starting session [bold]{thread_id}[/] ({runner.ctx.venue})", highlight=False
+            )
+            return await runner.start(thread_id, session, render.print_progress), True
+        if view.stopped_part_way:
+            console.print(
+                f"Session {thread_id} stopped before {', '.join(view.next_nodes)}; continuing it.",
+                highlight=False,
+            )
+            return await runner.proceed(thread_id, render.print_progress), True
+        return view, False
+
+
+def run_session(
+    settings: Settings,
+    *,
+    thread_id: str,
+    session: SessionInput,
+    demo: bool,
+    auto_approve: bool,
+    auto_reason: str = "--auto-approve",
+    existing_hint: str = "",
+) -> ThreadView:
+    """Migrate, then start (or re-show) a session, take it through approval, show the result."""
+    migrate.upgrade(settings.resolved_database_url)
+    demo = resume_as_demo(settings, thread_id, demo_requested=demo)
+    try:
+        view, ran = asyncio.run(_start(settings, demo=demo, thread_id=thread_id, session=session))
+    except KeyboardInterrupt:
+        console.print(
+            f"\nInterrupted. Session {thread_id} keeps its last finished step; "
+            "run the same command again to continue it.",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    if not ran:
+        state = "is waiting for approval" if view.awaiting_approval else f"exists ({view.status})"
+        console.print(
+            f"Session [bold]{thread_id}[/] {state}: showing it instead of trading again."
+            + (f" {existing_hint}" if existing_hint else ""),
+            highlight=False,
+        )
+    return settle(settings, view, demo=demo, auto_approve=auto_approve, auto_reason=auto_reason)
+
+
+@app.command("run")
+def run(
+    tickers: Annotated[
+        str | None, typer.Option(help="Comma-separated tickers (default: WATCHLIST).")
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Trade on the built-in market (KIS simulator).")
+    ] = False,
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Approve every proposed order without asking.")
+    ] = False,
+    day: Annotated[
+        str | None, typer.Option("--date", help="Session date YYYY-MM-DD (default: today, KST).")
+    ] = None,
+) -> None:
+    """Run today's session: analyse, propose orders, ask for approval, execute, report."""
+    with cli_errors():
+        settings = load_settings()
+        session_day = parse_day(day)
+        phase = DEMO_PHASE if demo else REGULAR_PHASE
+        thread_id = thread_id_for(settings.portfolio, session_day, phase)
+        session: SessionInput = {
+            "portfolio": settings.portfolio,
+            "session_date": session_day.isoformat(),
+            "phase": phase,
+        }
+        chosen = parse_tickers(tickers)
+        if chosen is not None:
+            session["tickers"] = chosen
+        run_session(
+            settings, thread_id=thread_id, session=session, demo=demo, auto_approve=auto_approve
+        )
+
+
+@app.command("status")
+def status(
+    thread_id: Annotated[
+        str | None, typer.Argument(help="A thread id; omit it for the recent sessions.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many recent sessions to list.", min=1)] = 20,
+) -> None:
+    """List recent sessions, or show one: its pending approval or its report."""
+    with cli_errors():
+        settings = load_settings()
+        migrate.upgrade(settings.resolved_database_url)
+        if thread_id is None:
+            rows = recent_runs(settings, limit)
+            if not rows:
+                console.print("No sessions yet. Start one with: trader demo", highlight=False)
+                return
+            console.print(render.runs_table(rows))
+            return
+        view = asyncio.run(_read(settings, thread_id))
+        if not view.exists:
+            raise ConfigurationError(f"no session with thread id {thread_id}")
+        render.print_view(view)
+
+
+async def _read(settings: Settings, thread_id: str) -> ThreadView:
+    async with open_graph(settings) as graph:
+        return await read_thread(graph, thread_id)
+
+
+async def _proceed(settings: Settings, *, demo: bool, thread_id: str) -> ThreadView:
+    async with open_runner(settings, demo=demo, clock=cli_clock.session_clock()) as runner:
+        return await runner.proceed(thread_id, render.print_progress)
+
+
+@app.command("resume")
+def resume(
+    thread_id: Annotated[str, typer.Argument(help="The thread id of a session that stopped.")],
+) -> None:
+    """Continue a session that stopped part-way (a crash); approvals go through `trader approve`."""
+    with cli_errors():
+        settings = load_settings()
+        migrate.upgrade(settings.resolved_database_url)
+        view = asyncio.run(_read(settings, thread_id))
+        if not view.exists:
+            raise ConfigurationError(f"no session with thread id {thread_id}")
+        demo = resume_as_demo(settings, thread_id)
+        if view.stopped_part_way:
+            view = asyncio.run(_proceed(settings, demo=demo, thread_id=thread_id))
+        settle(settings, view, demo=demo, auto_approve=False)
