@@ -24,6 +24,7 @@ from db.engine import create_db_engine, session_factory
 from db.models import Approval, Fill, Order, OrderStatus
 from graphs.deps import DEMO_STORE
 from tests.graphs.crash_runner import CRASH_POINTS
+from tools.kis.simulator.store import Order as SimOrder
 from tools.kis.simulator.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,6 +82,15 @@ def _run_and_kill(cmd: list[str], marker: Path, cwd: Path) -> None:
             proc.stderr.close()
 
 
+def _broker_orders(data: Path) -> list[SimOrder]:
+    """Every new order the simulated broker holds (read from its store file)."""
+    sim = Store(data / DEMO_STORE)
+    try:
+        return sim.orders("kind='new'")
+    finally:
+        sim.close()
+
+
 def _continue(cmd: list[str], cwd: Path) -> dict[str, Any]:
     done = subprocess.run(cmd, env=_env(), cwd=cwd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-4000:]
@@ -107,22 +117,62 @@ def test_killed_executor_resumes_without_sending_twice_or_losing_an_order(
     try:
         with sessions() as session:
             approved = session.scalars(sa.select(Approval.client_order_id)).all()
-            before = {o.client_order_id: o.status for o in session.scalars(sa.select(Order))}
+            before = sorted(
+                (o.status, o.broker_order_no is not None) for o in session.scalars(sa.select(Order))
+            )
         assert len(approved) >= 2, "the session must approve at least two orders"
-        if point == "before-first-place":
-            assert OrderStatus.SUBMITTING in before.values()
-        if point == "after-first-place":
-            assert list(before.values()).count(OrderStatus.SUBMITTING) == 1
+        # Where the killed process left our books (the broker holds what it was sent).
+        rest = len(approved) - 1
+        expected = {
+            "before-first-place": [(OrderStatus.APPROVED, False)] * rest
+            + [(OrderStatus.SUBMITTING, False)],
+            "after-first-place": [(OrderStatus.APPROVED, False)] * rest
+            + [(OrderStatus.SUBMITTING, False)],
+            "before-second-place": [(OrderStatus.APPROVED, False)] * (rest - 1)
+            + [(OrderStatus.SUBMITTING, False), (OrderStatus.SUBMITTED, True)],
+            "in-follow": [(OrderStatus.SUBMITTED, True)] * len(approved),
+        }[point]
+        assert before == sorted(expected)
+        sent_when_killed = {
+            "before-first-place": 0,
+            "after-first-place": 1,
+            "before-second-place": 1,
+            "in-follow": len(approved),
+        }[point]
+        assert len(_broker_orders(data)) == sent_when_killed
+    finally:
+        engine.dispose()
 
-        result = _continue(_command("continue", db_url, data, epoch), tmp_path)
-        assert result["status"] == "done"
+    result = _continue(_command("continue", db_url, data, epoch), tmp_path)
+    _assert_each_approved_order_once(db_url, data, result)
 
-        sim = Store(data / DEMO_STORE)
-        try:
-            at_broker = sim.orders("kind='new'")
-        finally:
-            sim.close()
-        with sessions() as session:
+
+def test_killed_twice_while_recovering_still_sends_each_order_once(
+    db_url: str, tmp_path: Path
+) -> None:
+    # Killed right after the broker took the first order, then again in the process that
+    # recovered it, right after the broker took the next one: two orders in doubt in a row.
+    data = tmp_path / "data"
+    epoch = time.time()
+    for action in ("run", "continue"):
+        marker = tmp_path / f"crashed-{action}"
+        cmd = _command(action, db_url, data, epoch, "--crash", "after-first-place")
+        _run_and_kill([*cmd, "--marker", str(marker)], marker, tmp_path)
+    assert len(_broker_orders(data)) == 2
+    result = _continue(_command("continue", db_url, data, epoch), tmp_path)
+    _assert_each_approved_order_once(db_url, data, result)
+    notes = [e["note"] for e in result["executions"]]
+    assert notes.count("recovered after a restart") == 1  # the second; the first was earlier
+
+
+def _assert_each_approved_order_once(db_url: str, data: Path, result: dict[str, Any]) -> None:
+    """The broker holds each approved order once; our books agree with it, fills booked once."""
+    assert result["status"] == "done"
+    at_broker = _broker_orders(data)
+    engine = create_db_engine(db_url)
+    try:
+        with session_factory(engine)() as session:
+            approved = session.scalars(sa.select(Approval.client_order_id)).all()
             rows = {o.client_order_id: o for o in session.scalars(sa.select(Order))}
             fills = session.scalars(sa.select(Fill)).all()
     finally:
