@@ -21,9 +21,10 @@ For every approved order, in order:
 4. **Follow fills** by polling the day's executions until every order is filled, cancelled or
    rejected, or `fill_timeout` passes; then the unfilled rest is cancelled, so nothing keeps
    working at the broker unobserved. A row becomes `cancelled` only when the broker accepted
-   the cancel (or reports the order done); a failed cancel leaves the row as it was, with a
-   note. Fills are stored as increments keyed by the cumulative quantity, so polling twice
-   (or running the node again) never books a fill twice.
+   the cancel and its fills could be read afterwards; otherwise the row stays as it was, with
+   a note. A poll that fails with a temporary error is skipped, not fatal. Fills are stored
+   as increments keyed by the cumulative quantity, so polling twice (or running the node
+   again) never books a fill twice.
 
 The graph runs this node with `durability="sync"`, so the approval that led here is on disk
 before the first order goes out.
@@ -57,7 +58,7 @@ from tools.broker import Execution, OrderAck, OrderRequest, RemembersOrders, Sid
 from tools.broker import OrderStatus as AckStatus
 from tools.broker import OrderType as BrokerOrderType
 from tools.krx.calendar import settlement_date
-from trader.errors import ConfigurationError, TraderError
+from trader.errors import ConfigurationError, TemporaryError, TraderError
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ IN_DOUBT_PREFIXES = ("placing failed", "unconfirmed")
 RECONCILE_WINDOW = timedelta(seconds=5)
 """A broker order placed this long before our row was written can still be ours (clock skew)."""
 SENT_STATUSES = frozenset({OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED})
+OPEN_STATUSES = SENT_STATUSES | {OrderStatus.SUBMITTING}
+"""Orders the executor still follows: working at the broker, or in doubt."""
 
 
 class OrderOutcome(BaseModel):
@@ -329,10 +332,10 @@ class Executor:
                 for cid, row in list(rows.items()):
                     if row.status is OrderStatus.SUBMITTING and cid in by_id:
                         rows[cid] = await self._place(by_id[cid], row, notes)
-            if not any(r.status in SENT_STATUSES | {OrderStatus.SUBMITTING} for r in rows.values()):
+            if not any(r.status in OPEN_STATUSES for r in rows.values()):
                 return
             await self._poll(rows)
-            if not any(r.status in SENT_STATUSES | {OrderStatus.SUBMITTING} for r in rows.values()):
+            if not any(r.status in OPEN_STATUSES for r in rows.values()):
                 return
         cancels: dict[str, AckStatus | None] = {}
         for row in [r for r in rows.values() if r.status in SENT_STATUSES]:
@@ -346,10 +349,9 @@ class Executor:
                 continue
             cancels[cid] = ack.status
             notes[cid] = f"unfilled after {self.ctx.fill_timeout}; cancel {ack.status.value}"
-        if cancels:
-            await self._poll(rows)
+        seen = await self._poll(rows) if cancels else True
         for cid, row in list(rows.items()):
-            if row.status in SENT_STATUSES and cancels.get(cid) is AckStatus.ACCEPTED:
+            if row.status in SENT_STATUSES and cancels.get(cid) is AckStatus.ACCEPTED and seen:
                 rows[cid] = await asyncio.to_thread(
                     self.books.set, cid, OrderStatus.CANCELLED, reason=notes.get(cid)
                 )
@@ -361,8 +363,13 @@ class Executor:
                     + f"; not confirmed after {self.ctx.fill_timeout}: reconcile by hand"
                 )
 
-    async def _poll(self, rows: dict[str, Order]) -> None:
-        executions = await self.ctx.broker.executions(self.day)
+    async def _poll(self, rows: dict[str, Order]) -> bool:
+        """Book what the broker reports; False when it could not be asked this time."""
+        try:
+            executions = await self.ctx.broker.executions(self.day)
+        except TemporaryError as exc:
+            log.warning("could not read the day's executions: %s", exc)
+            return False
         by_order_no = {e.broker_order_id: e for e in executions}
         for cid, row in list(rows.items()):
             if row.status not in SENT_STATUSES or row.broker_order_no is None:
@@ -370,6 +377,7 @@ class Executor:
             execution = by_order_no.get(row.broker_order_no)
             if execution is not None:
                 rows[cid] = await asyncio.to_thread(self.books.book_fill, row, execution, self.day)
+        return True
 
     @staticmethod
     def _outcome(order: ProposedOrder, row: Order, notes: dict[str, str]) -> OrderOutcome:

@@ -67,6 +67,10 @@ class FakeBroker:
     fills: dict[str, list[int]] = field(default_factory=dict)
     never_fill: set[str] = field(default_factory=set)
     cancel_fails: bool = False
+    executions_fail: int = 0
+    """How many of the next `executions` calls raise a TemporaryError."""
+    blind_after_cancel: bool = False
+    """Once a cancel was asked for, every `executions` call raises a TemporaryError."""
     fill_price: int | None = None
     """Price fills happen at; None: the order's limit price."""
     book: list[BookedOrder] = field(default_factory=list)
@@ -154,6 +158,9 @@ class FakeBroker:
 
     async def executions(self, day: date) -> list[Execution]:
         """Report every order of the book, moving fills along their plan first."""
+        if self.executions_fail or (self.blind_after_cancel and self.cancel_calls):
+            self.executions_fail = max(self.executions_fail - 1, 0)
+            raise TemporaryError("inquire-daily-ccld timed out")
         tags = {v: k for k, v in self._mapping.items()}
         out = []
         for booked in self.book:

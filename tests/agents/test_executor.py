@@ -357,3 +357,27 @@ async def test_an_identical_order_placed_before_ours_was_written_is_not_ours(
     assert rig.broker.place_calls == [SAMSUNG.client_order_id]
     assert outcomes[SAMSUNG.client_order_id].status is OrderStatus.FILLED
     assert rig.row(SAMSUNG).broker_order_no == "0000000002"
+
+
+async def test_a_failed_poll_is_skipped_and_fills_are_read_at_the_next(rig: Rig) -> None:
+    orders = rig.approve(SAMSUNG)
+    rig.broker.executions_fail = 1
+    outcomes = await rig.execute(orders)
+    assert outcomes[SAMSUNG.client_order_id].status is OrderStatus.FILLED
+    assert rig.fills(SAMSUNG) == [(f"{SAMSUNG.client_order_id}:10", 10)]
+    assert rig.sleep.waits == [2.0]
+
+
+async def test_a_cancel_whose_outcome_cannot_be_read_leaves_the_order_as_it_was(
+    rig: Rig,
+) -> None:
+    orders = rig.approve(SAMSUNG)
+    rig.broker.never_fill.add(SAMSUNG.client_order_id)
+    polls = 10 // 2 + 1  # fill_timeout / poll interval, plus the first look
+    rig.broker.blind_after_cancel = True
+    outcomes = await rig.execute(orders)
+    assert rig.broker.cancel_calls == [SAMSUNG.client_order_id]
+    assert rig.sleep.waits == [2.0] * (polls - 1)
+    outcome = outcomes[SAMSUNG.client_order_id]
+    assert outcome.status is OrderStatus.SUBMITTED
+    assert "may still be working at the broker" in outcome.note
