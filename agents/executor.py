@@ -2,20 +2,29 @@
 
 For every approved order, in order:
 
-1. **Restore.** The orders table is the executor's memory. Broker order numbers stored there are
-   handed back to a broker that keeps its mapping in memory (`RemembersOrders`, i.e. KIS).
+1. **Restore.** The orders table is the executor's memory. Broker order numbers (and KIS
+   branch numbers) stored there are handed back to a broker that keeps its mapping in memory
+   (`RemembersOrders`, i.e. KIS).
 2. **Reconcile before sending.** An order whose row says `submitting` may or may not have
    reached the broker (the process died between the call and the answer). The day's executions
    are searched for it — by client order id where the broker knows it (paper), else by ticker,
    side, quantity and price among orders placed after ours was written and not mapped to
-   another of our orders (KIS). One match: it exists, record it. None: it never arrived; send
-   it. Several: nothing is sent, the order is marked failed for a person to settle.
+   another of our orders (KIS). One match: it exists, record it. Several: nothing is sent, the
+   order is marked failed for a person to settle. None: the list is read again, up to
+   `RECONCILE_LOOKS` times a poll interval apart (a broker's list may lag the order it just
+   took); still none: it never arrived; send it.
 3. **Write, then send.** The row moves to `submitting` (committed) *before* `place` is called,
-   and to `submitted`/`rejected` after. `place` itself is idempotent per client order id.
+   and to `submitted`/`rejected` after. `place` itself is idempotent per client order id, so
+   an order whose answer was lost (`place` raised or answered UNCONFIRMED) stays `submitting`
+   and `place` is asked again after each poll wait until the broker confirms or refuses it.
+   One still in doubt when `fill_timeout` passes stays `submitting`, with a note to settle it.
 4. **Follow fills** by polling the day's executions until every order is filled, cancelled or
    rejected, or `fill_timeout` passes; then the unfilled rest is cancelled, so nothing keeps
-   working at the broker unobserved. Fills are stored as increments keyed by the cumulative
-   quantity, so polling twice never books a fill twice.
+   working at the broker unobserved. A row becomes `cancelled` only when the broker accepted
+   the cancel and its fills could be read afterwards; otherwise the row stays as it was, with
+   a note. A poll that fails with a temporary error is skipped, not fatal. Fills are stored
+   as increments keyed by the cumulative quantity, so polling twice (or running the node
+   again) never books a fill twice.
 
 The graph runs this node with `durability="sync"`, so the approval that led here is on disk
 before the first order goes out.
@@ -49,13 +58,18 @@ from tools.broker import Execution, OrderAck, OrderRequest, RemembersOrders, Sid
 from tools.broker import OrderStatus as AckStatus
 from tools.broker import OrderType as BrokerOrderType
 from tools.krx.calendar import settlement_date
-from trader.errors import ConfigurationError, TraderError
+from trader.errors import ConfigurationError, TemporaryError, TraderError
 
 log = logging.getLogger(__name__)
 
+RECONCILE_LOOKS = 3
+"""How many times a `submitting` row is looked for in the broker's list before it is sent."""
+IN_DOUBT_PREFIXES = ("placing failed", "unconfirmed")
 RECONCILE_WINDOW = timedelta(seconds=5)
 """A broker order placed this long before our row was written can still be ours (clock skew)."""
 SENT_STATUSES = frozenset({OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED})
+OPEN_STATUSES = SENT_STATUSES | {OrderStatus.SUBMITTING}
+"""Orders the executor still follows: working at the broker, or in doubt."""
 
 
 class OrderOutcome(BaseModel):
@@ -200,7 +214,7 @@ class Executor:
             if row.status in TERMINAL_ORDER_STATUSES or row.status in SENT_STATUSES:
                 continue
             rows[order.client_order_id] = await self._send(order, row, notes)
-        await self._follow(rows, notes)
+        await self._follow(orders, rows, notes)
         return [self._outcome(order, rows[order.client_order_id], notes) for order in orders]
 
     def _restore(self, rows: dict[str, Order]) -> None:
@@ -214,48 +228,73 @@ class Executor:
                 )
 
     async def _reconcile(self, rows: dict[str, Order], notes: dict[str, str]) -> None:
-        executions = await self.ctx.broker.executions(self.day)
-        mapped = {r.broker_order_no for r in rows.values() if r.broker_order_no}
-        for cid, row in list(rows.items()):
-            if row.status is not OrderStatus.SUBMITTING:
-                continue
-            found = _find_at_broker(row, executions, mapped)
-            if found == "ambiguous":
-                rows[cid] = await asyncio.to_thread(
-                    self.books.set,
-                    cid,
-                    OrderStatus.FAILED,
-                    reason="several broker orders match this one; settle it by hand",
-                )
-            elif isinstance(found, Execution):
-                log.info("order %s was already at the broker as %s", cid, found.broker_order_id)
-                notes[cid] = "recovered after a restart"
-                mapped.add(found.broker_order_id)
-                if isinstance(self.ctx.broker, RemembersOrders):
-                    self.ctx.broker.remember(cid, found.broker_order_id)
-                rows[cid] = await asyncio.to_thread(
-                    self.books.set,
-                    cid,
-                    OrderStatus.SUBMITTED,
-                    broker_order_no=found.broker_order_id,
-                )
+        """Settle every `submitting` row against the broker's list before anything is sent.
+
+        A row not found is looked for again (`RECONCILE_LOOKS` times, `fill_poll_interval_s`
+        apart), because a broker's list of the day may lag the order it just took (KIS says
+        so); only then is it left for sending.
+        """
+        for look in range(RECONCILE_LOOKS):
+            pending = [cid for cid, r in rows.items() if r.status is OrderStatus.SUBMITTING]
+            if not pending:
+                return
+            if look:
+                await self.ctx.sleep(self.ctx.fill_poll_interval_s)
+            executions = await self.ctx.broker.executions(self.day)
+            mapped = {r.broker_order_no for r in rows.values() if r.broker_order_no}
+            for cid in pending:
+                found = _find_at_broker(rows[cid], executions, mapped)
+                if found == "ambiguous":
+                    rows[cid] = await asyncio.to_thread(
+                        self.books.set,
+                        cid,
+                        OrderStatus.FAILED,
+                        reason="several broker orders match this one; settle it by hand",
+                    )
+                elif isinstance(found, Execution):
+                    log.info("order %s was already at the broker as %s", cid, found.broker_order_id)
+                    notes[cid] = "recovered after a restart"
+                    mapped.add(found.broker_order_id)
+                    rows[cid] = await self._accepted(
+                        cid, found.broker_order_id, found.broker_branch_no
+                    )
+
+    async def _accepted(self, cid: str, order_no: str, branch_no: str | None) -> Order:
+        """Record that the broker holds `cid` as `order_no` (and tell a forgetful broker)."""
+        if isinstance(self.ctx.broker, RemembersOrders):
+            self.ctx.broker.remember(cid, order_no, branch_no or "")
+        return await asyncio.to_thread(
+            self.books.set,
+            cid,
+            OrderStatus.SUBMITTED,
+            broker_order_no=order_no,
+            broker_branch_no=branch_no,
+        )
 
     async def _send(self, order: ProposedOrder, row: Order, notes: dict[str, str]) -> Order:
         cid = order.client_order_id
         row = await asyncio.to_thread(
             self.books.set, cid, OrderStatus.SUBMITTING, submitted_at=self.ctx.clock.now()
         )
+        return await self._place(order, row, notes)
+
+    async def _place(self, order: ProposedOrder, row: Order, notes: dict[str, str]) -> Order:
+        """Call `place` for a row already `submitting`; record what the broker answered."""
+        cid = order.client_order_id
         try:
             ack: OrderAck = await self.ctx.broker.place(_request(order))
         except TraderError as exc:
-            # Whether it reached the broker is unknown: the row stays `submitting` and the
-            # next pass reconciles before anything is sent again.
+            # Whether it reached the broker is unknown: the row stays `submitting`; `place`
+            # is asked again while fills are followed (it is idempotent per client order id),
+            # and a restart reconciles before anything is sent again.
             log.warning("placing %s failed: %s", cid, exc)
-            notes[cid] = f"placing failed, left for reconciliation: {exc}"
+            notes[cid] = f"placing failed, in doubt: {exc}"
             return row
-        if ack.status is AckStatus.ACCEPTED:
+        if ack.status is AckStatus.ACCEPTED and ack.broker_order_id:
             if ack.recovered:
                 notes[cid] = "answer lost; found at the broker"
+            elif notes.get(cid, "").startswith(IN_DOUBT_PREFIXES):
+                notes[cid] = "answer lost; confirmed by asking again"
             return await asyncio.to_thread(
                 self.books.set,
                 cid,
@@ -264,6 +303,7 @@ class Executor:
                 broker_branch_no=ack.broker_branch_no,
             )
         if ack.status is AckStatus.REJECTED:
+            notes.pop(cid, None)
             return await asyncio.to_thread(
                 self.books.set,
                 cid,
@@ -271,35 +311,65 @@ class Executor:
                 error_code=ack.reason_code,
                 reason=ack.reason,
             )
-        notes[cid] = f"unconfirmed: {ack.reason or ack.reason_code}"
+        notes[cid] = f"unconfirmed, in doubt: {ack.reason or ack.reason_code}"
         return row
 
-    async def _follow(self, rows: dict[str, Order], notes: dict[str, str]) -> None:
+    async def _follow(
+        self, orders: list[ProposedOrder], rows: dict[str, Order], notes: dict[str, str]
+    ) -> None:
+        """Poll fills until nothing is working; on timeout cancel what still works.
+
+        Orders in doubt (`place` failed or answered UNCONFIRMED) are asked for again after each
+        wait, so an order the broker did take is followed like the others.
+        """
         polls = max(
             1, math.ceil(self.ctx.fill_timeout.total_seconds() / self.ctx.fill_poll_interval_s)
         )
+        by_id = {o.client_order_id: o for o in orders}
         for poll in range(polls + 1):
-            working = [r for r in rows.values() if r.status in SENT_STATUSES]
-            if not working:
+            if poll:
+                await self.ctx.sleep(self.ctx.fill_poll_interval_s)
+                for cid, row in list(rows.items()):
+                    if row.status is OrderStatus.SUBMITTING and cid in by_id:
+                        rows[cid] = await self._place(by_id[cid], row, notes)
+            if not any(r.status in OPEN_STATUSES for r in rows.values()):
                 return
             await self._poll(rows)
-            if all(r.status not in SENT_STATUSES for r in rows.values()):
+            if not any(r.status in OPEN_STATUSES for r in rows.values()):
                 return
-            if poll < polls:
-                await self.ctx.sleep(self.ctx.fill_poll_interval_s)
+        cancels: dict[str, AckStatus | None] = {}
         for row in [r for r in rows.values() if r.status in SENT_STATUSES]:
             cid = row.client_order_id
-            ack = await self.ctx.broker.cancel(cid)
+            try:
+                ack = await self.ctx.broker.cancel(cid)
+            except TraderError as exc:
+                log.warning("cancelling %s failed: %s", cid, exc)
+                cancels[cid] = None
+                notes[cid] = f"unfilled after {self.ctx.fill_timeout}; cancel failed: {exc}"
+                continue
+            cancels[cid] = ack.status
             notes[cid] = f"unfilled after {self.ctx.fill_timeout}; cancel {ack.status.value}"
-        await self._poll(rows)
+        seen = await self._poll(rows) if cancels else True
         for cid, row in list(rows.items()):
-            if row.status in SENT_STATUSES:
+            if row.status in SENT_STATUSES and cancels.get(cid) is AckStatus.ACCEPTED and seen:
                 rows[cid] = await asyncio.to_thread(
                     self.books.set, cid, OrderStatus.CANCELLED, reason=notes.get(cid)
                 )
+            elif row.status in SENT_STATUSES:
+                notes[cid] = notes.get(cid, "") + "; may still be working at the broker"
+            elif row.status is OrderStatus.SUBMITTING:
+                notes[cid] = (
+                    notes.get(cid, "in doubt")
+                    + f"; not confirmed after {self.ctx.fill_timeout}: reconcile by hand"
+                )
 
-    async def _poll(self, rows: dict[str, Order]) -> None:
-        executions = await self.ctx.broker.executions(self.day)
+    async def _poll(self, rows: dict[str, Order]) -> bool:
+        """Book what the broker reports; False when it could not be asked this time."""
+        try:
+            executions = await self.ctx.broker.executions(self.day)
+        except TemporaryError as exc:
+            log.warning("could not read the day's executions: %s", exc)
+            return False
         by_order_no = {e.broker_order_id: e for e in executions}
         for cid, row in list(rows.items()):
             if row.status not in SENT_STATUSES or row.broker_order_no is None:
@@ -307,6 +377,7 @@ class Executor:
             execution = by_order_no.get(row.broker_order_no)
             if execution is not None:
                 rows[cid] = await asyncio.to_thread(self.books.book_fill, row, execution, self.day)
+        return True
 
     @staticmethod
     def _outcome(order: ProposedOrder, row: Order, notes: dict[str, str]) -> OrderOutcome:

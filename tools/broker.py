@@ -129,6 +129,8 @@ class Execution(_Model):
     ordered_at: datetime
     original_broker_order_id: str | None = None
     """Set on a revise/cancel entry: the order it changes."""
+    broker_branch_no: str | None = None
+    """KIS: the branch (KRX_FWDG_ORD_ORGNO) a cancel of this order needs; None elsewhere."""
 
 
 class UnknownOrderError(RejectedError):

@@ -243,4 +243,5 @@ def _execution(row: DailyOrder, client_order_id: str | None) -> Execution:
         rejected_qty=row.rejected_qty,
         ordered_at=datetime.combine(row.day, row.ordered_at, KST),
         original_broker_order_id=row.original_order_no or None,
+        broker_branch_no=row.branch or None,
     )
