@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 from agents.risk.models import Holding, MarketSnapshot, PortfolioSnapshot
 from graphs import records
 from graphs.context import SessionContext, session_context
-from graphs.state import SessionContextData, SessionState, dump, thread_id_for
+from graphs.state import SessionContextData, SessionState, Valuation, dump, thread_id_for
 from tools.broker import AccountSnapshot
 from tools.krx.calendar import is_trading_day
 from tools.market_data import MarketQuote
@@ -138,6 +138,11 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
         },
         unknown_tickers=unknown,
         econ_events=await _econ_events(ctx, day) if trading else (),
+        valuations={
+            t: Valuation(per=q.per, pbr=q.pbr)
+            for t, q in quotes.items()
+            if q.per is not None or q.pbr is not None
+        },
     )
     return {
         "portfolio": portfolio,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,9 @@ async def _run_session(
             llm=fake,
             usage=meter,
             fill_poll_interval_s=0.2,
+            # The simulated market moves with the wall clock: an order may rest unfilled. The
+            # executor then cancels it at the timeout; keep that short.
+            fill_timeout=timedelta(seconds=4),
             analyst_concurrency=concurrency or base.analyst_concurrency,
         )
         graph = build_graph().compile(checkpointer=saver)
@@ -119,7 +123,9 @@ async def _assert_llm_session(settings: Settings) -> None:
     assert run.status == "completed"
     executions = out["report"]["executions"]
     assert executions, "an LLM-mode session that follows the rules should trade"
-    assert all(e["status"] == "filled" for e in executions)
+    for execution in executions:
+        assert execution["broker_order_id"], execution
+        assert execution["status"] in {"filled", "partially_filled", "cancelled"}, execution
 
 
 async def test_llm_session_on_sqlite(tmp_path: Path, sqlite_url: str) -> None:
