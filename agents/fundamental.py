@@ -228,6 +228,7 @@ async def fundamental(state: SessionState, runtime: Runtime[Any]) -> dict[str, A
             payload={"fundamentals": to_evidence(evidence), "rules_reading": rules.model_dump()},
             tools=fundamental_tools(ctx, data.session_date),
             max_tool_calls=ctx.llm_max_tool_calls,
+            run=data.run_id,
         )
         usage = usage + spent
         if isinstance(verdict, Judgement):

@@ -147,6 +147,7 @@ async def analyse_ticker(
         payload={"indicators": to_evidence(evidence), "rules_reading": rules.model_dump()},
         tools=market_tools(ctx, data.session_date),
         max_tool_calls=ctx.llm_max_tool_calls,
+        run=data.run_id,
     )
     if isinstance(verdict, Judgement):
         return opinion_from(ticker, AGENT, verdict, evidence), usage

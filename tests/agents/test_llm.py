@@ -144,3 +144,17 @@ async def test_meter_without_budget_never_refuses() -> None:
     await meter.record(_answer(10_000_000, 0))
     await meter.reserve()
     assert meter.usage.cost_usd == Decimal("25")
+
+
+async def test_the_budget_holds_per_run() -> None:
+    # One context serves many runs under `langgraph dev`: each run gets the whole budget.
+    meter = UsageMeter(model_name="gpt-4o-mini", token_budget=500)
+    await meter.record(_answer(450, 100), run=1)
+    with pytest.raises(BudgetExhausted):
+        await meter.reserve(run=1)
+    await meter.reserve(run=2)
+    await meter.record(_answer(100, 10), run=2)
+    assert meter.usage_of_run(1).total_tokens == 550
+    assert meter.usage_of_run(2).total_tokens == 110
+    assert meter.usage.total_tokens == 660
+    assert meter.usage.calls == 2
