@@ -127,11 +127,12 @@ async def llm_judgement(
     payload: dict[str, Any],
     tools: Sequence[BaseTool],
     max_tool_calls: int,
+    run: str | int = "",
 ) -> tuple[Judgement | SignalStatus, str, LLMUsage]:
     """Ask the LLM for its judgement of one ticker.
 
-    Returns (the judgement, or the failure status), a note on what happened, and this ticker's
-    LLM usage.
+    `run` (the run's id) is what the token budget is counted against. Returns (the judgement,
+    or the failure status), a note on what happened, and this ticker's LLM usage.
     """
     spent = LLMUsage()
     by_name = {t.name: t for t in tools}
@@ -142,7 +143,7 @@ async def llm_judgement(
     ]
     for round_no in range(max_tool_calls + 1):
         try:
-            await usage.reserve()
+            await usage.reserve(run)
         except BudgetExhausted as exc:
             return SignalStatus.BUDGET_EXHAUSTED, str(exc), spent
         try:
@@ -152,7 +153,7 @@ async def llm_judgement(
             return SignalStatus.LLM_FAILED, f"LLM call failed: {type(exc).__name__}: {exc}", spent
         if not isinstance(answer, AIMessage):
             return SignalStatus.LLM_UNPARSEABLE, "the model did not answer with a message", spent
-        spent = spent + await usage.record(answer)
+        spent = spent + await usage.record(answer, run)
         submits = [c for c in answer.tool_calls if c["name"] == SUBMIT_TOOL]
         if submits:
             try:

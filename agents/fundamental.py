@@ -1,10 +1,10 @@
 """The fundamental analyst: valuation, profitability, stability and growth, in a macro frame.
 
-Numbers come from the KIS finance endpoints (latest annual ratios; PER and PBR from the quote)
-with OpenDART as a second source (key accounts of the latest annual report filed before the
-session), and the macro context (base rate, KRW/USD, CPI) from ECOS and FRED, read once per
-session. The LLM, when configured, judges the same numbers and may call its tools; otherwise
-the rules below do.
+Numbers come from the KIS finance endpoints (latest annual ratios; PER and PBR from the quote
+load_context took) with OpenDART as a second source (key accounts of the latest annual report
+filed before the session), and the macro context (base rate, KRW/USD, CPI) from ECOS and
+FRED, read once per session. The LLM, when configured, judges the same numbers and may call its
+tools; otherwise the rules below do.
 
 Rules reasoner, each reading in [-1, 1]:
 
@@ -32,7 +32,7 @@ from agents.llm import LLMUsage
 from agents.schemas import AnalystOpinion, Horizon
 from db.models import SignalStatus, Stance
 from graphs.context import SessionContext, session_context
-from graphs.state import SessionContextData, SessionState, dump, read_context
+from graphs.state import SessionContextData, SessionState, Valuation, dump, read_context
 from tools.agent_tools import fundamental_tools
 from tools.econ.snapshot import MacroSnapshot
 from tools.krx.rules import Market
@@ -136,16 +136,23 @@ async def company_numbers(
     """Gather a company's ratios: KIS first, OpenDART as the second source."""
     numbers: dict[str, Decimal | None] = {}
     if ctx.kis is not None:
+        kis = ctx.kis
+        # PER and PBR come with load_context's quote; quote again only when it had none.
+        valuation = data.valuations.get(ticker)
         try:
-            quote, ratios, stability = await asyncio.gather(
-                ctx.kis.price(ticker),
-                ctx.kis.financial_ratio(ticker),
-                ctx.kis.stability_ratio(ticker),
-            )
+            if valuation is None:
+                quote, ratios, stability = await asyncio.gather(
+                    kis.price(ticker), kis.financial_ratio(ticker), kis.stability_ratio(ticker)
+                )
+                valuation = Valuation(per=quote.per, pbr=quote.pbr)
+            else:
+                ratios, stability = await asyncio.gather(
+                    kis.financial_ratio(ticker), kis.stability_ratio(ticker)
+                )
         except TraderError:
             pass  # the second source may still answer; an empty result is data_failed
         else:
-            numbers["per"], numbers["pbr"] = quote.per, quote.pbr
+            numbers["per"], numbers["pbr"] = valuation.per, valuation.pbr
             if ratios:
                 latest = ratios[0]
                 numbers["roe"] = latest.roe
@@ -221,6 +228,7 @@ async def fundamental(state: SessionState, runtime: Runtime[Any]) -> dict[str, A
             payload={"fundamentals": to_evidence(evidence), "rules_reading": rules.model_dump()},
             tools=fundamental_tools(ctx, data.session_date),
             max_tool_calls=ctx.llm_max_tool_calls,
+            run=data.run_id,
         )
         usage = usage + spent
         if isinstance(verdict, Judgement):

@@ -117,31 +117,40 @@ class BudgetExhausted(Exception):
 
 @dataclass
 class UsageMeter:
-    """Counts a run's LLM use across concurrent calls and refuses calls past the budget.
+    """Counts LLM use across concurrent calls and refuses calls past a run's budget.
 
-    Shared by both analysts of a run (they run in parallel), hence the lock. The budget is
-    checked before a call: a call already in flight may overshoot it by its own size.
+    Shared by both analysts of a run (they run in parallel), hence the lock. The budget holds
+    per run (`run` is the run's id): a context opened once for many runs, as the Studio server
+    keeps it, gives each run the whole budget instead of spending it on the first ones.
+    `usage` is the total over every run. The budget is checked before a call: a call already
+    in flight may overshoot it by its own size.
     """
 
     model_name: str = ""
     token_budget: int | None = None
     usage: LLMUsage = field(default_factory=LLMUsage)
+    _by_run: dict[str, LLMUsage] = field(default_factory=dict, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
-    async def reserve(self) -> None:
-        """Raise `BudgetExhausted` when no further call may start."""
+    def usage_of_run(self, run: str | int = "") -> LLMUsage:
+        """Return one run's usage so far."""
+        return self._by_run.get(str(run), LLMUsage())
+
+    async def reserve(self, run: str | int = "") -> None:
+        """Raise `BudgetExhausted` when no further call of `run` may start."""
         async with self._lock:
-            if self.token_budget is not None and self.usage.total_tokens >= self.token_budget:
+            spent = self.usage_of_run(run).total_tokens
+            if self.token_budget is not None and spent >= self.token_budget:
                 raise BudgetExhausted(
-                    f"LLM token budget of {self.token_budget} spent "
-                    f"({self.usage.total_tokens} tokens used)"
+                    f"LLM token budget of {self.token_budget} spent ({spent} tokens used)"
                 )
 
-    async def record(self, message: AIMessage) -> LLMUsage:
-        """Add one answer's usage; return that answer's own usage."""
+    async def record(self, message: AIMessage, run: str | int = "") -> LLMUsage:
+        """Add one answer's usage to `run` and the total; return that answer's own usage."""
         one = usage_of(message, self.model_name)
         async with self._lock:
             self.usage = self.usage + one
+            self._by_run[str(run)] = self.usage_of_run(run) + one
         return one
 
 

@@ -41,11 +41,13 @@ from graphs.context import SessionContext, session_context
 from graphs.state import SessionContextData, SessionState, dump, read_context
 from tools.agent_tools import market_tools
 from tools.indicators import MIN_BARS, IndicatorSnapshot, latest_snapshot
+from tools.kis.client import DAILY_CHART_PAGE_ROWS
 
 AGENT = "market_analyst"
 PROMPT_VERSION_RULES = "market-rules-1"
 PROMPT_VERSION_LLM = "market-llm-1"
-HISTORY_BARS = 120
+HISTORY_BARS = DAILY_CHART_PAGE_ROWS
+"""100 bars: every indicator needs at most 60 (plus warm-up), and one KIS page holds 100."""
 ACT_THRESHOLD = 0.2
 HIGH_ATR_PCT = 0.05
 
@@ -145,6 +147,7 @@ async def analyse_ticker(
         payload={"indicators": to_evidence(evidence), "rules_reading": rules.model_dump()},
         tools=market_tools(ctx, data.session_date),
         max_tool_calls=ctx.llm_max_tool_calls,
+        run=data.run_id,
     )
     if isinstance(verdict, Judgement):
         return opinion_from(ticker, AGENT, verdict, evidence), usage

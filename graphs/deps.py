@@ -93,9 +93,9 @@ def demo_simulator_config(settings: Settings, clock: Clock) -> SimulatorConfig:
     )
 
 
-def _demo_kis_client(settings: Settings, clock: Clock) -> KISClient:
-    sim = demo_simulator_config(settings, clock)
-    config = KISConfig(
+def demo_kis_config(settings: Settings, sim: SimulatorConfig) -> KISConfig:
+    """The KIS client's config for an in-process simulator: its keys, account and rate limit."""
+    return KISConfig(
         mode=Mode.REAL,
         app_key=SecretStr(sim.app_key),
         app_secret=SecretStr(sim.app_secret),
@@ -104,8 +104,17 @@ def _demo_kis_client(settings: Settings, clock: Clock) -> KISClient:
         base_url=DEMO_HOST,
         token_cache_dir=settings.data_dir / "demo",
         reconcile_delay_s=0.2,
+        rate_limit_per_s=sim.rate_limit_per_s,
     )
-    return KISClient(config, transport=httpx.ASGITransport(app=create_app(sim)), clock=clock)
+
+
+def _demo_kis_client(settings: Settings, clock: Clock) -> KISClient:
+    sim = demo_simulator_config(settings, clock)
+    return KISClient(
+        demo_kis_config(settings, sim),
+        transport=httpx.ASGITransport(app=create_app(sim)),
+        clock=clock,
+    )
 
 
 def _live_kis_client(settings: Settings, clock: Clock) -> KISClient:

@@ -11,6 +11,7 @@ the clock and settings never enter state: they come through the runtime context
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -74,6 +75,15 @@ class SessionInput(TypedDict, total=False):
     """Defaults to the WATCHLIST setting."""
 
 
+class Valuation(BaseModel):
+    """PER and PBR from today's quote, when the market-data source gives them (KIS does)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    per: Decimal | None = None
+    pbr: Decimal | None = None
+
+
 class SessionContextData(BaseModel):
     """What `load_context` found: the day, the account and today's market."""
 
@@ -93,6 +103,8 @@ class SessionContextData(BaseModel):
     """Tickers that could not be quoted, with the reason (a typo, a delisting, an outage)."""
     econ_events: tuple[str, ...] = ()
     """Economic releases due today, as short descriptions."""
+    valuations: dict[str, Valuation] = Field(default_factory=dict)
+    """PER/PBR per ticker from the quotes above, so the fundamental analyst need not quote again."""
 
 
 class ApprovalRequest(BaseModel):

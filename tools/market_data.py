@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.kis.client import KISClient
 from tools.kis.errors import KISError
+from tools.krx.calendar import krx_calendar
 from tools.krx.rules import Market
 
 CALENDAR_DAYS_PER_BAR = 1.6
@@ -47,6 +50,10 @@ class MarketQuote(BaseModel):
     """기준가: the base of today's ±30 % limits."""
     market: Market = Market.KOSPI
     halted: bool = False
+    per: Decimal | None = None
+    """Price / earnings, when the source quotes it (KIS inquire-price does)."""
+    pbr: Decimal | None = None
+    """Price / book value, when the source quotes it."""
 
 
 @runtime_checkable
@@ -64,6 +71,22 @@ class MarketData(Protocol):
     async def news_titles(self, ticker: str, day: date) -> list[str]:
         """Return the day's headlines about the ticker (may be empty)."""
         ...
+
+
+def history_start(end: date, count: int) -> date:
+    """Return the first day of the `count` KRX sessions ending at `end` (inclusive).
+
+    Falls back to a generous calendar-day estimate outside the calendar's bounds.
+    """
+    cal = krx_calendar()
+    try:
+        ts = pd.Timestamp(end)
+        last = ts if cal.is_session(ts) else cal.date_to_session(ts, direction="previous")
+        first: date = cal.sessions_window(last, -max(count, 1))[0].date()
+    except (ValueError, IndexError, KeyError):
+        # exchange_calendars raises its own errors (subclasses of ValueError/KeyError/IndexError)
+        return end - timedelta(days=int(count * CALENDAR_DAYS_PER_BAR) + 10)
+    return first
 
 
 # ETFs trade on a 5-won tick and pay no sell tax; KIS's product type 300 does not tell them
@@ -106,11 +129,17 @@ class KISMarketData:
             prev_close_krw=q.base_price,
             market=await self._market(ticker),
             halted=bool(q.halted),
+            per=q.per,
+            pbr=q.pbr,
         )
 
     async def daily_bars(self, ticker: str, end: date, count: int) -> list[Bar]:
-        """Read the daily chart, paging back as far as `count` trading days need."""
-        start = end - timedelta(days=int(count * CALENDAR_DAYS_PER_BAR) + 10)
+        """Read the daily chart, paging back as far as `count` trading days need.
+
+        The range starts on the exact KRX session `count` sessions back, so up to 100 bars
+        (one KIS page) cost one call; a looser range would cost a second page.
+        """
+        start = history_start(end, count)
         chart = await self._client.daily_bars(ticker, start, end)
         bars = [
             Bar(day=b.day, open=b.open, high=b.high, low=b.low, close=b.close, volume=b.volume)

@@ -23,6 +23,7 @@ from graphs.state import (
     RESET_OPINIONS,
     SessionContextData,
     SessionState,
+    Valuation,
     dump,
     read_context,
     thread_id_for,
@@ -181,6 +182,11 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
         },
         unknown_tickers=unknown,
         econ_events=await _econ_events(ctx, day) if trading else (),
+        valuations={
+            t: Valuation(per=q.per, pbr=q.pbr)
+            for t, q in quotes.items()
+            if q.per is not None or q.pbr is not None
+        },
     )
     return {
         "portfolio": portfolio,

@@ -63,6 +63,8 @@ class SimulatorConfig:
         monotonic: the time source of the rate limiter (seconds; injectable for tests).
         page_size: rows per page of inquire-balance and inquire-daily-ccld; None keeps the
             documented sizes (balance 50 real / 20 virtual, executions 100 real / 15 virtual).
+        synthetic_instruments: how many made-up tickers (`SY0001`...) to list besides the
+            default universe, for load tests with a large watchlist (not KRX listings).
     """
 
     mode: Mode = "real"
@@ -84,6 +86,7 @@ class SimulatorConfig:
     timeout_delay_s: float = 30.0
     monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
     page_size: int | None = None
+    synthetic_instruments: int = 0
 
     def __post_init__(self) -> None:
         if self.mode not in ("real", "virtual"):
@@ -92,6 +95,8 @@ class SimulatorConfig:
             raise ValueError("account_no must be the 8-digit CANO")
         if not (len(self.account_product_code) == 2 and self.account_product_code.isdigit()):
             raise ValueError("account_product_code must be 2 digits")
+        if not 0 <= self.synthetic_instruments <= 9_999:
+            raise ValueError("synthetic_instruments must be between 0 and 9999")
         if self.starting_cash_krw < 0:
             raise ValueError("starting_cash_krw must not be negative")
 

@@ -6,6 +6,7 @@ and the fundamentals endpoints a scale, not investment data.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from tools.krx.rules import Market
@@ -193,3 +194,42 @@ DEFAULT_UNIVERSE: tuple[Instrument, ...] = (
         45_000,
     ),
 )
+
+
+SYNTHETIC_PREFIX = "SY"
+"""Synthetic tickers are `SY0001`, `SY0002`...: six characters like a KRX code, never a real one."""
+
+_SECTORS = ("전기·전자", "서비스업", "화학", "운수장비", "의약품", "금융업", "철강금속", "유통업")
+
+
+def synthetic_universe(count: int, seed: int = 7) -> tuple[Instrument, ...]:
+    """Return `count` made-up KOSPI instruments, for load tests that need a large watchlist.
+
+    They are not KRX listings: names say "synthetic", tickers use the `SY` prefix, and the facts
+    (price anchor, shares, volume, EPS/BPS, sales) are drawn from a seeded generator in the
+    ranges of the default universe, so every endpoint answers for them as for a real ticker.
+    """
+    if not 0 <= count <= 9_999:
+        raise ValueError("synthetic_instruments must be between 0 and 9999")
+    rng = random.Random(f"synthetic:{seed}")
+    out: list[Instrument] = []
+    for n in range(1, count + 1):
+        base_price = rng.choice((5_000, 12_000, 30_000, 70_000, 150_000, 400_000))
+        eps = int(base_price / rng.uniform(6.0, 40.0))
+        out.append(
+            Instrument(
+                ticker=f"{SYNTHETIC_PREFIX}{n:04d}",
+                name=f"합성종목 {n}",
+                name_en=f"Synthetic {n}",
+                market=Market.KOSPI,
+                base_price=base_price,
+                listed_shares=rng.randrange(20_000_000, 600_000_000),
+                avg_volume=rng.randrange(100_000, 5_000_000),
+                sector=rng.choice(_SECTORS),
+                par_value=rng.choice((100, 500, 1_000, 5_000)),
+                eps=eps,
+                bps=int(base_price / rng.uniform(0.5, 4.0)),
+                revenue_100m=rng.randrange(5_000, 500_000),
+            )
+        )
+    return tuple(out)

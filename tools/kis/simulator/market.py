@@ -18,7 +18,7 @@ from typing import Literal
 
 import pandas as pd
 
-from tools.kis.simulator.instruments import DEFAULT_UNIVERSE, Instrument
+from tools.kis.simulator.instruments import DEFAULT_UNIVERSE, Instrument, synthetic_universe
 from tools.kis.simulator.replay import DailyBar, ReplaySeries
 from tools.krx.calendar import is_trading_day, krx_calendar
 from tools.krx.rules import Market as Board
@@ -148,12 +148,21 @@ class SimMarket:
     """Prices of the simulator's universe, generated or replayed, as of any instant."""
 
     def __init__(
-        self, seed: int = 7, replay: tuple[ReplaySeries, ...] = (), *, always_open: bool = False
+        self,
+        seed: int = 7,
+        replay: tuple[ReplaySeries, ...] = (),
+        *,
+        always_open: bool = False,
+        synthetic: int = 0,
     ) -> None:
-        """Set up the default universe plus any replayed series (which win on a shared ticker)."""
+        """Set up the default universe, `synthetic` made-up tickers, and any replayed series.
+
+        Replayed series win on a shared ticker.
+        """
         self.seed = seed
         self.always_open = always_open
         self.instruments: dict[str, Instrument] = {i.ticker: i for i in DEFAULT_UNIVERSE}
+        self.instruments |= {i.ticker: i for i in synthetic_universe(synthetic, seed)}
         self._replayed: dict[str, tuple[DailyBar, ...]] = {}
         for series in replay:
             known = self.instruments.get(series.ticker)

@@ -45,7 +45,9 @@ def build_state(cfg: SimulatorConfig, *, reset: bool = False) -> SimulatorState:
         store.reset()
     store.open_account(cfg.account_no, cfg.account_product_code, cfg.starting_cash_krw)
     replay = tuple(load_csv(path) for path in cfg.replay_csv)
-    market = SimMarket(cfg.seed, replay, always_open=cfg.always_open)
+    market = SimMarket(
+        cfg.seed, replay, always_open=cfg.always_open, synthetic=cfg.synthetic_instruments
+    )
     matcher = Matcher(cfg, store, market)
     return SimulatorState(
         cfg=cfg,
