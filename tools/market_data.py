@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tools.indicators import IndicatorSnapshot
 from tools.kis.client import KISClient
 from tools.kis.errors import KISError
 from tools.krx.rules import Market
@@ -63,6 +64,24 @@ class MarketData(Protocol):
 
     async def news_titles(self, ticker: str, day: date) -> list[str]:
         """Return the day's headlines about the ticker (may be empty)."""
+        ...
+
+
+@runtime_checkable
+class PrecomputedIndicators(Protocol):
+    """An optional fast path a `MarketData` may offer: indicator rows computed once.
+
+    The backtester computes every ticker's indicators once over its whole history (they are
+    causal, so row t equals a recomputation on the history cut at t; tests/tools/
+    test_indicators.py holds us to that) and the market analyst reads row t instead of
+    recomputing from bars every day. Live market data does not offer it.
+    """
+
+    def indicator_snapshot(self, ticker: str, day: date) -> tuple[int, IndicatorSnapshot | None]:
+        """Return the number of bars up to `day` and that day's indicators.
+
+        The snapshot is None when fewer than `tools.indicators.MIN_BARS` bars are known.
+        """
         ...
 
 

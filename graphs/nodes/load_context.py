@@ -19,7 +19,6 @@ from graphs import records
 from graphs.context import SessionContext, session_context
 from graphs.state import SessionContextData, SessionState, dump, thread_id_for
 from tools.broker import AccountSnapshot
-from tools.krx.calendar import is_trading_day
 from tools.market_data import MarketQuote
 from trader.clock import kst_today
 from trader.errors import TraderError
@@ -102,7 +101,7 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
     run_id = await records.ensure_run(
         ctx, thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
     )
-    trading = is_trading_day(day)
+    trading = ctx.is_trading_day(day)
     account = await ctx.broker.account_snapshot()
     held = tuple(p.ticker for p in account.positions if p.qty > 0)
     wanted = _normalise(tickers + held)
@@ -118,6 +117,8 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
     peak = await records.reconcile_book(
         ctx, portfolio, account.cash.deposit, account.cash.total_eval
     )
+    if ctx.peak_equity_krw is not None:
+        peak = max(peak, ctx.peak_equity_krw)
     data = SessionContextData(
         thread_id=thread_id,
         run_id=run_id,
