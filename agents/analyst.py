@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field, ValidationError
 from agents.llm import BudgetExhausted, LLMUsage, UsageMeter
 from agents.schemas import AnalystOpinion, Horizon
 from db.models import SignalStatus, Stance
+from graphs.eager import gather_eager
 from trader.errors import TraderError
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ async def judge_all(
                 log.warning("%s: %s data failed: %s", agent, ticker, exc)
                 return AnalystOpinion.failed(ticker, agent, SignalStatus.DATA_FAILED, str(exc))
 
-    return list(await asyncio.gather(*(guarded(t) for t in tickers)))
+    return await gather_eager(guarded(t) for t in tickers)
 
 
 async def llm_judgement(

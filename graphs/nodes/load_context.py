@@ -17,6 +17,7 @@ from langgraph.runtime import Runtime
 from agents.risk.models import Holding, MarketSnapshot, PortfolioSnapshot
 from graphs import records
 from graphs.context import SessionContext, session_context
+from graphs.eager import gather_eager
 from graphs.state import SessionContextData, SessionState, dump, thread_id_for
 from tools.broker import AccountSnapshot
 from tools.market_data import MarketQuote
@@ -111,7 +112,7 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
         async with semaphore:
             return await _quote(ctx, ticker)
 
-    answers = await asyncio.gather(*(quote(t) for t in wanted)) if trading else []
+    answers = await gather_eager(quote(t) for t in wanted) if trading else []
     quotes = {t: a for t, a in zip(wanted, answers, strict=False) if isinstance(a, MarketQuote)}
     unknown = {t: a for t, a in zip(wanted, answers, strict=False) if isinstance(a, str)}
     peak = await records.reconcile_book(

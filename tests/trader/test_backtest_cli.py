@@ -91,7 +91,8 @@ def test_agents_strategy_replays_the_session_graph_end_to_end(
     trades, report = tmp_path / "trades.csv", tmp_path / "report.html"
     args = ["backtest", "--data", str(shared_dir / "market-data"), "--tickers", "005930,000660",
             "--start", "2021-01-01", "--end", "2021-12-31", "--strategy", "agents",
-            "--cash", "100000000", "--trades-csv", str(trades), "--report", str(report)]  # fmt: skip
+            "--cash", "100000000", "--trades-csv", str(trades),
+            "--report", str(report)]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     final = re.search(r"final equity ([0-9,]+)\.0000 KRW \(KRX costs\)", result.output)
