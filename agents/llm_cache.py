@@ -7,8 +7,8 @@ conversation (messages, ids removed). `LLMAnswerCache` keeps the answers in one 
 under the SHA-256 of that pair, so the same model asked the same thing about the same day
 answers from the file: a second replay of a backtest costs nothing and decides identically.
 
-A cached answer comes back without its `usage_metadata`, so the usage meter of a replay counts
-the call but no tokens and no cost.
+A cached answer comes back with zero tokens in its `usage_metadata`, so the usage meter of a
+replay counts the call but no tokens and no cost.
 
 Where it lives: `--llm-cache PATH` of `trader backtest`, by default
 `<DATA_DIR>/backtest-llm-cache.sqlite`. To clear it, delete the file (or call `clear()`); a new
@@ -20,6 +20,7 @@ again).
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -27,10 +28,11 @@ from typing import Any
 
 from langchain_core.caches import RETURN_VAL_TYPE, BaseCache
 from langchain_core.language_models import BaseChatModel
-from langchain_core.load import dumps, loads
+from langchain_core.messages import AIMessage, message_to_dict, messages_from_dict
 from langchain_core.outputs import ChatGeneration, Generation
 
 CACHE_FILE = "backtest-llm-cache.sqlite"
+_NO_TOKENS = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS llm_answers (
@@ -77,13 +79,12 @@ class LLMAnswerCache(BaseCache):
                 self.misses += 1
                 return None
             self.hits += 1
-        generations: list[Generation] = loads(row[0])
-        return [_without_usage(g) for g in generations]
+        return [_from_json(item) for item in json.loads(row[0])]
 
     def update(self, prompt: str, llm_string: str, return_val: RETURN_VAL_TYPE) -> None:
         """Store the answer of a call (the first answer stays if two race)."""
         key = cache_key(prompt, llm_string)
-        answer = dumps(list(return_val))
+        answer = json.dumps([_to_json(g) for g in return_val], ensure_ascii=False)
         with self._lock, self._db:
             self._db.execute(
                 "INSERT OR IGNORE INTO llm_answers (key, llm, prompt, answer) VALUES (?, ?, ?, ?)",
@@ -106,13 +107,19 @@ class LLMAnswerCache(BaseCache):
             self._db.close()
 
 
-def _without_usage(generation: Generation) -> Generation:
+def _to_json(generation: Generation) -> dict[str, Any]:
     if isinstance(generation, ChatGeneration):
-        message = generation.message
-        if getattr(message, "usage_metadata", None) is not None:
-            message = message.model_copy(update={"usage_metadata": None})
-        return ChatGeneration(message=message, generation_info=generation.generation_info)
-    return generation
+        return {"message": message_to_dict(generation.message), "info": generation.generation_info}
+    return {"text": generation.text, "info": generation.generation_info}
+
+
+def _from_json(item: dict[str, Any]) -> Generation:
+    if "message" not in item:
+        return Generation(text=item["text"], generation_info=item["info"])
+    (message,) = messages_from_dict([item["message"]])
+    if isinstance(message, AIMessage):
+        message = message.model_copy(update={"usage_metadata": dict(_NO_TOKENS)})
+    return ChatGeneration(message=message, generation_info=item["info"])
 
 
 def cached(llm: BaseChatModel, cache: LLMAnswerCache) -> BaseChatModel:
