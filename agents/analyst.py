@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -30,6 +31,7 @@ from pydantic import BaseModel, Field, ValidationError
 from agents.llm import BudgetExhausted, LLMUsage, UsageMeter
 from agents.schemas import AnalystOpinion, Horizon
 from db.models import SignalStatus, Stance
+from graphs.eager import gather_eager
 from trader.errors import TraderError
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,10 @@ def to_evidence(values: dict[str, Any]) -> dict[str, int | Decimal | None]:
     """Turn computed numbers into opinion evidence: ints stay, floats become 6-place Decimals."""
     out: dict[str, int | Decimal | None] = {}
     for key, value in values.items():
-        if value is None or isinstance(value, bool):
+        kind = type(value)
+        if kind is float:  # the common case first: indicator values (a backtest's hot loop)
+            out[key] = Decimal(repr(round(value, 6))) if math.isfinite(value) else None
+        elif value is None or isinstance(value, bool):
             out[key] = None if value is None else int(value)
         elif isinstance(value, int):
             out[key] = value
@@ -115,7 +120,7 @@ async def judge_all(
                 log.warning("%s: %s data failed: %s", agent, ticker, exc)
                 return AnalystOpinion.failed(ticker, agent, SignalStatus.DATA_FAILED, str(exc))
 
-    return list(await asyncio.gather(*(guarded(t) for t in tickers)))
+    return await gather_eager(guarded(t) for t in tickers)
 
 
 async def llm_judgement(

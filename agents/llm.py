@@ -97,8 +97,9 @@ class LLMUsage(BaseModel):
 def usage_of(message: AIMessage, model_name: str) -> LLMUsage:
     """Read one answer's token use from its `usage_metadata` and price it."""
     meta = message.usage_metadata
-    tokens_in = int(meta["input_tokens"]) if meta else 0
-    tokens_out = int(meta["output_tokens"]) if meta else 0
+    # Providers (and LangChain's cache hits) may leave keys out: a missing count is zero.
+    tokens_in = int(meta.get("input_tokens") or 0) if meta else 0
+    tokens_out = int(meta.get("output_tokens") or 0) if meta else 0
     price = PRICES_PER_MTOK.get(model_name)
     if price is None:
         return LLMUsage(

@@ -5,6 +5,14 @@ point-in-time view in backtests), computes the indicators with `ta` (tools/indic
 today's move from the quote, then judges: by the rules below, or by the LLM with the same
 numbers (plus today's headlines and intraday bars through its tools).
 
+In backtests the point-in-time market data offers `PrecomputedIndicators`: the same indicators
+computed once over the whole history (causal, so row t equals a recomputation on the history cut
+at t), read for the day instead of recomputed every day. Over the whole history rather than the
+last `HISTORY_BARS` bars, so the recursive ones differ slightly from a live reading: EMA, RSI and
+ATR by under 0.05 %, MACD by small absolute amounts (large only relative to its value near zero).
+Over 2,684 sampled days of 005930, 000660, 035420 and 069500 (2015-2023) the rules' stance was
+the same either way.
+
 Rules reasoner (deterministic): four readings in [-1, 1], weighted
 
 - trend (0.35): close vs SMA20 vs SMA60 (+1 stacked up, -1 stacked down, else the sign of
@@ -22,6 +30,7 @@ damped by 30 % when the day's ATR exceeds 5 % of the price). Too little history 
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +51,7 @@ from graphs.state import SessionContextData, SessionState, dump, read_context
 from tools.agent_tools import market_tools
 from tools.indicators import MIN_BARS, IndicatorSnapshot, latest_snapshot
 from tools.kis.client import DAILY_CHART_PAGE_ROWS
+from tools.market_data import PrecomputedIndicators
 
 AGENT = "market_analyst"
 PROMPT_VERSION_RULES = "market-rules-1"
@@ -112,22 +122,40 @@ def rules_judgement(snap: IndicatorSnapshot) -> Judgement:
     )
 
 
+async def indicators_of(
+    ctx: SessionContext, day: date, ticker: str, precomputed: PrecomputedIndicators | None
+) -> tuple[int, IndicatorSnapshot | None]:
+    """Return the bars known up to `day` and the day's indicators (None with too few bars).
+
+    Live: computed from the last `HISTORY_BARS` daily bars. Backtests: read from the market
+    data's precomputed rows when it offers them (the same `ta` maths over the whole history).
+    """
+    if precomputed is not None:
+        return precomputed.indicator_snapshot(ticker, day)
+    bars = await ctx.market.daily_bars(ticker, day, HISTORY_BARS)
+    if len(bars) < MIN_BARS:
+        return len(bars), None
+    return len(bars), latest_snapshot([b.model_dump() for b in bars])
+
+
 async def analyse_ticker(
-    ctx: SessionContext, data: SessionContextData, ticker: str
+    ctx: SessionContext,
+    data: SessionContextData,
+    ticker: str,
+    precomputed: PrecomputedIndicators | None = None,
 ) -> tuple[AnalystOpinion, LLMUsage]:
     """Compute one ticker's numbers and judge them."""
-    bars = await ctx.market.daily_bars(ticker, data.session_date, HISTORY_BARS)
-    if len(bars) < MIN_BARS:
+    count, snap = await indicators_of(ctx, data.session_date, ticker, precomputed)
+    if snap is None:
         return (
             AnalystOpinion.failed(
                 ticker,
                 AGENT,
                 SignalStatus.DATA_FAILED,
-                f"only {len(bars)} daily bars; the indicators need {MIN_BARS}",
+                f"only {count} daily bars; the indicators need {MIN_BARS}",
             ),
             LLMUsage(),
         )
-    snap = latest_snapshot([b.model_dump() for b in bars])
     evidence: dict[str, Any] = snap.evidence()
     quote = data.market.get(ticker)
     if quote is not None:
@@ -159,10 +187,11 @@ async def market_analyst(state: SessionState, runtime: Runtime[Any]) -> dict[str
     ctx = await session_context(runtime)
     data = read_context(state)
     usage = LLMUsage()
+    precomputed = ctx.market if isinstance(ctx.market, PrecomputedIndicators) else None
 
     async def judge(ticker: str) -> AnalystOpinion:
         nonlocal usage
-        opinion, spent = await analyse_ticker(ctx, data, ticker)
+        opinion, spent = await analyse_ticker(ctx, data, ticker, precomputed)
         usage = usage + spent
         return opinion
 

@@ -5,10 +5,16 @@ Usage: uv run python bench/backtest.py [SHARED_DIR]   (default ../shared)
 Data: 100 series x 1,250 daily bars cut from the real ../shared/market-data files as in
 backtest-anchors.md §4.2 (series k comes from file k mod 4 and starts at bar (k div 4) x 150;
 Samsung and SK hynix from 1999 on). Both engines run the long-only SMA(10/30) crossover, one
-series at a time, with backtesting.py's settings (parity cost mode). Our side uses the built-in
-SMA rules strategy standing in for the agents graph, which does not exist yet; it decides from
-the point-in-time view every day, as the graph will. A second pass runs the 100 series as one
-100-ticker portfolio (re-dated onto one calendar) through our engine in KRX cost mode.
+series at a time, with backtesting.py's settings (parity cost mode). A second pass runs the 100
+series as one 100-ticker portfolio (re-dated onto one calendar) through our engine in KRX cost
+mode.
+
+Agents mode: the same 100 series x 1,250 days as one portfolio, replayed through the session
+graph's decision part (graphs/backtest.py: load_context, market analyst, fundamental, signals,
+risk manager; rules reasoner; one graph run per day for all 100 tickers), KRX costs. Its wall
+time is compared with backtesting.py's SMA time on the same bars (target ratio <= 2.0). One-time
+costs (building the XKRX calendar, compiling the graph) are paid before the clock starts;
+computing the indicators once per ticker is inside the timed run.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import resource
 import sys
 import time
 import tracemalloc
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -66,8 +73,7 @@ def main() -> None:
     shared = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("../shared")
     series = synthesise(shared)
     print(f"data: {len(series)} series x {N_BARS} bars from {shared / 'market-data'}")
-    print("strategy: SMA(10/30) long-only. Ours = built-in rules strategy STANDING IN for the")
-    print("          agents graph (not built yet), deciding each day from the point-in-time view.")
+    print("strategy: SMA(10/30) long-only, both engines; then ours in agents mode (the graph).")
 
     run_sma_anchor(series[0])  # warm both paths (imports, first-call costs)
     ours_one(series[0])
@@ -103,6 +109,8 @@ def main() -> None:
     print(f"ours, one 100-ticker portfolio, KRX costs: {t_port:.3f} s, {len(book.trades)} "
           f"closed trades, final equity {book.final_equity:,.0f} KRW")  # fmt: skip
 
+    agents(redated, t_theirs)
+
     tracemalloc.start()
     for b in series:
         ours_one(b)
@@ -114,6 +122,39 @@ def main() -> None:
         f"our peak traced memory: {peak / 2**20:.1f} MiB; process max RSS {rss:.0f} MiB "
         "(includes pandas, backtesting.py and bokeh)"
     )
+
+
+def agents(redated: list[Bars], t_theirs: float) -> None:
+    from graphs.backtest import AgentsStrategy, decision_graph
+    from tools.krx.calendar import krx_calendar
+
+    bars = [replace(b, ticker=f"Q{k:05d}") for k, b in enumerate(redated)]  # 6-char KRX codes
+    krx_calendar()
+    decision_graph()
+    warm = MarketData([b.between(end=b.dates[80].item()) for b in bars[:5]])
+    with AgentsStrategy(warm) as strategy:
+        run_backtest(warm, strategy, BacktestConfig(cash=1_000_000_000))
+
+    data = MarketData(bars)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0, c0 = time.perf_counter(), time.process_time()
+    with AgentsStrategy(data) as strategy:
+        book = run_backtest(data, strategy, BacktestConfig(cash=1_000_000_000))
+    t_agents, cpu = time.perf_counter() - t0, time.process_time() - c0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    acting = sum(1 for d in book.decisions if d.intents)
+    print(f"ours, agents graph (rules), one 100-ticker portfolio x {len(data)} days, KRX costs: "
+          f"{t_agents:.3f} s wall ({cpu:.3f} s CPU), {t_agents / len(data) * 1e3:.1f} ms/day, "
+          f"{t_agents / (len(data) * len(bars)) * 1e6:.0f} us/ticker-day")  # fmt: skip
+    print(f"  {len(book.fills)} fills, {len(book.trades)} closed trades, orders on {acting} days, "
+          f"final equity {book.final_equity:,.0f} KRW")  # fmt: skip
+    ratio = t_agents / t_theirs
+    print(
+        f"ratio agents/backtesting.py SMA: {ratio:.2f}  "
+        f"(target <= 2.0: {'met' if ratio <= 2.0 else f'MISSED by {ratio / 2.0:.1f}x'})"
+    )
+    print(f"process max RSS {rss:.0f} MiB after the agents run ({rss - rss_before:+.0f} MiB "
+          "during it)")  # fmt: skip
 
 
 if __name__ == "__main__":

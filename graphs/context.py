@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -24,6 +24,7 @@ from agents.risk.limits import RiskLimits
 from tools.broker import Broker
 from tools.econ.snapshot import EconSnapshots
 from tools.kis.client import KISClient
+from tools.krx.calendar import is_trading_day
 from tools.krx.costs import CostModel
 from tools.market_data import MarketData
 from trader.clock import Clock, SystemClock
@@ -65,6 +66,11 @@ class SessionContext:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     persist: bool = True
     """False in backtests: nothing is written to the database."""
+    is_trading_day: Callable[[date], bool] = is_trading_day
+    """Whether KRX trades on a day: the XKRX calendar live; in backtests, whether the data
+    has bars that day (old histories include Saturday sessions the calendar lacks)."""
+    peak_equity_krw: int | None = None
+    """Backtests: the simulated book's high-water mark (live runs keep it in the database)."""
 
 
 _default: SessionContext | None = None

@@ -13,9 +13,9 @@ loop, and a loop blocked on our write would wait for its lock forever.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -32,6 +32,8 @@ from db.repositories import (
     SignalRepository,
 )
 from graphs.context import SessionContext
+
+_T = TypeVar("_T")
 
 COMBINED_AGENT = "combined"
 """The `agent` of the row holding a ticker's combined signal in the signals table."""
@@ -229,38 +231,49 @@ def _set_run_status(ctx: SessionContext, thread_id: str, status: RunStatus) -> N
             run.status = status
 
 
+async def _off_loop(ctx: SessionContext, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """Run a database write in a worker thread; without persistence, in place (a no-op).
+
+    A backtest replays thousands of sessions with `persist=False`: a thread hop per write would
+    cost more than the write, which returns at once.
+    """
+    if not ctx.persist:
+        return fn(ctx, *args, **kwargs)
+    return await asyncio.to_thread(fn, ctx, *args, **kwargs)
+
+
 async def ensure_run(ctx: SessionContext, **kwargs: Any) -> int:
     """See `_ensure_run` (runs in a worker thread)."""
-    return await asyncio.to_thread(_ensure_run, ctx, **kwargs)
+    return await _off_loop(ctx, _ensure_run, **kwargs)
 
 
 async def reconcile_book(
     ctx: SessionContext, portfolio: str, cash_krw: int, equity_krw: int
 ) -> int:
     """See `_reconcile_book` (runs in a worker thread)."""
-    return await asyncio.to_thread(_reconcile_book, ctx, portfolio, cash_krw, equity_krw)
+    return await _off_loop(ctx, _reconcile_book, portfolio, cash_krw, equity_krw)
 
 
 async def record_signals(ctx: SessionContext, *args: Any) -> None:
     """See `_record_signals` (runs in a worker thread)."""
-    await asyncio.to_thread(_record_signals, ctx, *args)
+    await _off_loop(ctx, _record_signals, *args)
 
 
 async def record_proposals(ctx: SessionContext, *args: Any) -> None:
     """See `_record_proposals` (runs in a worker thread)."""
-    await asyncio.to_thread(_record_proposals, ctx, *args)
+    await _off_loop(ctx, _record_proposals, *args)
 
 
 async def record_review(ctx: SessionContext, *args: Any, **kwargs: Any) -> None:
     """See `_record_review` (runs in a worker thread)."""
-    await asyncio.to_thread(_record_review, ctx, *args, **kwargs)
+    await _off_loop(ctx, _record_review, *args, **kwargs)
 
 
 async def finish_run(ctx: SessionContext, *args: Any) -> None:
     """See `_finish_run` (runs in a worker thread)."""
-    await asyncio.to_thread(_finish_run, ctx, *args)
+    await _off_loop(ctx, _finish_run, *args)
 
 
 async def set_run_status(ctx: SessionContext, thread_id: str, status: RunStatus) -> None:
     """See `_set_run_status` (runs in a worker thread)."""
-    await asyncio.to_thread(_set_run_status, ctx, thread_id, status)
+    await _off_loop(ctx, _set_run_status, thread_id, status)

@@ -10,9 +10,11 @@ the clock and settings never enter state: they come through the runtime context
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, TypedDict, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -152,33 +154,62 @@ class SessionState(SessionInput, total=False):
 
 
 # --- typed accessors ------------------------------------------------------------------------
+#
+# State payloads are never edited in place (a node returns new payloads), so a payload this
+# process dumped, or already parsed, maps back to its model without validating it again: `dump`
+# and the readers remember the last few thousand (payload, model) pairs by the payload's
+# identity. A backtest reads the same payloads in several nodes every replayed day; a payload
+# from a checkpoint or a resume is simply validated.
+
+_M = TypeVar("_M", bound=BaseModel)
+_MEMO_SIZE = 4_096
+_memo: OrderedDict[int, tuple[Json, BaseModel]] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _remember(payload: Json, model: BaseModel) -> None:
+    with _memo_lock:
+        _memo[id(payload)] = (payload, model)
+        if len(_memo) > _MEMO_SIZE:
+            _memo.popitem(last=False)
+
+
+def _parse(cls: type[_M], payload: Json) -> _M:
+    hit = _memo.get(id(payload))
+    if hit is not None and hit[0] is payload and type(hit[1]) is cls:
+        return hit[1]
+    model = cls.model_validate(payload)
+    _remember(payload, model)
+    return model
 
 
 def read_context(state: SessionState) -> SessionContextData:
     """Return the loaded context; raises KeyError before `load_context` ran."""
-    return SessionContextData.model_validate(state["context"])
+    return _parse(SessionContextData, state["context"])
 
 
 def read_opinions(state: SessionState) -> list[AnalystOpinion]:
     """Return every analyst opinion of the session."""
-    return [AnalystOpinion.model_validate(o) for o in state.get("opinions", [])]
+    return [_parse(AnalystOpinion, o) for o in state.get("opinions", [])]
 
 
 def read_signals(state: SessionState) -> list[Signal]:
     """Return the combined signals."""
-    return [Signal.model_validate(s) for s in state.get("signals", [])]
+    return [_parse(Signal, s) for s in state.get("signals", [])]
 
 
 def read_risk_report(state: SessionState) -> RiskReport:
     """Return the risk report (empty before the gate ran)."""
-    return RiskReport.model_validate(state.get("risk_report") or {})
+    return _parse(RiskReport, state.get("risk_report") or {})
 
 
 def read_approved_orders(state: SessionState) -> list[ProposedOrder]:
     """Return the orders the approver let through."""
-    return [ProposedOrder.model_validate(o) for o in state.get("approved_orders", [])]
+    return [_parse(ProposedOrder, o) for o in state.get("approved_orders", [])]
 
 
 def dump(model: BaseModel) -> Json:
-    """Dump a model the way state stores it."""
-    return model.model_dump(mode="json")
+    """Dump a model the way state stores it (and remember which model the payload is)."""
+    payload = model.model_dump(mode="json")
+    _remember(payload, model)
+    return payload

@@ -9,10 +9,16 @@
 (`langgraph.json` points them at our database). Code that runs sessions itself compiles
 `build_graph()` with a checkpointer from `db.checkpointer` and passes the runtime context
 (`graphs.context.SessionContext`) on every invoke and resume.
+
+`build_decision_graph()` is the same graph cut after the risk manager: load_context, the two
+analysts, signals and risk_manager, wired by the same function with the same node functions.
+The backtester (`graphs/backtest.py`) replays it day by day and fills the risk manager's
+proposed orders itself at the next open, in place of approval and the executor.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Literal
 
 from langgraph.graph import END, START, StateGraph
@@ -71,31 +77,58 @@ def after_review(state: SessionState) -> Literal["executor", "report"]:
     return "executor" if state.get("approved_orders") else "report"
 
 
-def build_graph() -> StateGraph[SessionState, None, SessionInput, SessionState]:
-    """Return the session graph's builder (compile it with your checkpointer)."""
-    builder = StateGraph(SessionState, input_schema=SessionInput)
+Builder = StateGraph[SessionState, None, SessionInput, SessionState]
+
+
+def _decision_part(builder: Builder, *, after_load: dict[Hashable, str]) -> None:
+    """Add load_context -> (market_analyst || fundamental) -> signals -> risk_manager.
+
+    `after_load` maps `after_context`'s answers onto nodes of the graph being built (the live
+    graph's report, approval and executor; END in a backtest, which never resumes a thread).
+    Both graphs call this, so what the backtester replays is wired exactly as what trades.
+    """
     builder.add_node("load_context", load_context)
     builder.add_node("market_analyst", market_analyst)
     builder.add_node("fundamental", fundamental)
     builder.add_node("signals", signals)
     builder.add_node("risk_manager", risk_manager)
-    builder.add_node("approval", approval)
-    builder.add_node("review", review)
-    builder.add_node("executor", executor)
-    builder.add_node("report", report)
     builder.add_edge(START, "load_context")
     builder.add_conditional_edges(
         "load_context",
         after_context,
-        ["market_analyst", "fundamental", "report", "approval", "executor", END],
+        {"market_analyst": "market_analyst", "fundamental": "fundamental", **after_load},
     )
     builder.add_edge(["market_analyst", "fundamental"], "signals")
     builder.add_edge("signals", "risk_manager")
+
+
+def build_graph() -> Builder:
+    """Return the session graph's builder (compile it with your checkpointer)."""
+    builder = StateGraph(SessionState, input_schema=SessionInput)
+    _decision_part(
+        builder,
+        after_load={"report": "report", "approval": "approval", "executor": "executor", END: END},
+    )
+    builder.add_node("approval", approval)
+    builder.add_node("review", review)
+    builder.add_node("executor", executor)
+    builder.add_node("report", report)
     builder.add_conditional_edges("risk_manager", after_risk, ["approval", "report"])
     builder.add_edge("approval", "review")
     builder.add_conditional_edges("review", after_review, ["executor", "report"])
     builder.add_edge("executor", "report")
     builder.add_edge("report", END)
+    return builder
+
+
+def build_decision_graph() -> Builder:
+    """Return the decision part alone (up to risk_manager), for backtests.
+
+    The run ends with `risk_report` in state; nothing is approved, placed or reported.
+    """
+    builder = StateGraph(SessionState, input_schema=SessionInput)
+    _decision_part(builder, after_load={"report": END, "approval": END, "executor": END, END: END})
+    builder.add_edge("risk_manager", END)
     return builder
 
 

@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from tools.indicators import IndicatorSnapshot
 from tools.kis.client import KISClient
 from tools.kis.errors import KISError
 from tools.krx.calendar import krx_calendar
@@ -87,6 +88,24 @@ def history_start(end: date, count: int) -> date:
         # exchange_calendars raises its own errors (subclasses of ValueError/KeyError/IndexError)
         return end - timedelta(days=int(count * CALENDAR_DAYS_PER_BAR) + 10)
     return first
+
+
+@runtime_checkable
+class PrecomputedIndicators(Protocol):
+    """An optional fast path a `MarketData` may offer: indicator rows computed once.
+
+    The backtester computes every ticker's indicators once over its whole history (they are
+    causal, so row t equals a recomputation on the history cut at t; tests/tools/
+    test_indicators.py holds us to that) and the market analyst reads row t instead of
+    recomputing from bars every day. Live market data does not offer it.
+    """
+
+    def indicator_snapshot(self, ticker: str, day: date) -> tuple[int, IndicatorSnapshot | None]:
+        """Return the number of bars up to `day` and that day's indicators.
+
+        The snapshot is None when fewer than `tools.indicators.MIN_BARS` bars are known.
+        """
+        ...
 
 
 # ETFs trade on a 5-won tick and pay no sell tax; KIS's product type 300 does not tell them

@@ -252,6 +252,14 @@ class Book:
         self.fills.append(fill)
         return fill
 
+    def cost_basis(self) -> dict[str, Decimal]:
+        """Return, per held ticker, what its open lots cost (fill value plus commission)."""
+        return {
+            ticker: sum((Decimal(lot.qty * lot.price) + lot.commission for lot in lots), Decimal(0))
+            for ticker, lots in self.lots.items()
+            if lots
+        }
+
     def open_trades(self) -> list[Trade]:
         """Return the lots still held as open trades (no exit, no PnL)."""
         return [

@@ -128,6 +128,7 @@ def run_backtest(
     decisions: list[Decision] = []
     pending: Sequence[OrderIntent] = ()
     decided_on: date | None = None
+    peak = float(config.cash)
     for i, t in enumerate(days):
         day = data.days[t]
         if pending and decided_on is not None:
@@ -138,7 +139,10 @@ def run_backtest(
         equity[i] = marked
         cash[i] = book.cash_float
         exposed[i] = bool(book.positions)
-        snapshot = PortfolioSnapshot(day, book.cash, dict(book.positions), marked)
+        peak = max(peak, marked)
+        snapshot = PortfolioSnapshot(
+            day, book.cash, dict(book.positions), marked, book.cost_basis(), peak
+        )
         pending = tuple(strategy.decide(data.view(t), snapshot))
         decided_on = day
         if record_decisions:

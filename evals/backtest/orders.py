@@ -64,12 +64,17 @@ class PortfolioSnapshot:
         cash: cash in KRW (fractional only in parity cost mode).
         positions: shares held per ticker (held tickers only).
         equity: cash plus positions marked at their latest close.
+        cost_basis: per held ticker, what its open lots cost in total (commission included),
+            KRW; stop-loss and take-profit rules read it.
+        peak_equity: the highest equity marked so far in the run (drawdown rules read it).
     """
 
     day: date
     cash: Decimal
     positions: Mapping[str, int] = field(default_factory=dict)
     equity: float = 0.0
+    cost_basis: Mapping[str, Decimal] = field(default_factory=dict)
+    peak_equity: float = 0.0
 
     def qty(self, ticker: str) -> int:
         """Return the shares held of `ticker` (0 when flat)."""

@@ -1,24 +1,25 @@
 """Built-in strategies: the SMA crossover used to check the engine against other libraries.
 
-The session graph (`--strategy agents`) will plug in through the same `Strategy` protocol once
-it exists; until then `build_strategy("agents")` says so instead of pretending.
+The session graph (`--strategy agents`) plugs in through the same `Strategy` protocol:
+`graphs.backtest.AgentsStrategy` replays its decision part day by day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Side, Strategy
-from evals.backtest.view import PointInTimeView
+from evals.backtest.view import MarketData, PointInTimeView
 from trader.errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from tools.krx.rules import Market
+
 STRATEGY_NAMES = ("agents", "sma")
-
-
-class AgentsGraphUnavailableError(ConfigurationError):
-    """The session graph is not built yet, so it cannot be backtested."""
 
 
 class SmaCrossover:
@@ -88,15 +89,28 @@ class SmaCrossover:
         return intents
 
 
-def build_strategy(name: str, *, fast: int = 10, slow: int = 30) -> Strategy:
-    """Return the strategy called `name` (one of `STRATEGY_NAMES`)."""
+def build_strategy(
+    name: str,
+    *,
+    fast: int = 10,
+    slow: int = 30,
+    data: MarketData | None = None,
+    llm: BaseChatModel | None = None,
+    markets: Mapping[str, Market] | None = None,
+) -> Strategy:
+    """Return the strategy called `name` (one of `STRATEGY_NAMES`).
+
+    `agents` replays the session graph over `data` (required), with `llm` (None: the rules
+    reasoner); close it when done (`graphs.backtest.AgentsStrategy.close`).
+    """
     if name == "sma":
         return SmaCrossover(fast, slow)
     if name == "agents":
-        raise AgentsGraphUnavailableError(
-            "the session graph (graphs/trading_session.py) is not available yet, so "
-            "--strategy agents cannot run; use --strategy sma"
-        )
+        if data is None:
+            raise ConfigurationError("the agents strategy needs the backtest's data")
+        from graphs.backtest import AgentsStrategy  # the graph stack loads only when asked for
+
+        return AgentsStrategy(data, llm=llm, markets=markets)
     raise ConfigurationError(
         f"unknown strategy {name!r}; choose one of {', '.join(STRATEGY_NAMES)}"
     )

@@ -19,6 +19,7 @@ from langgraph.runtime import Runtime
 from agents.risk.models import Holding, MarketSnapshot, PortfolioSnapshot
 from graphs import records
 from graphs.context import SessionContext, session_context
+from graphs.eager import gather_eager
 from graphs.state import (
     RESET_OPINIONS,
     SessionContextData,
@@ -29,7 +30,6 @@ from graphs.state import (
     thread_id_for,
 )
 from tools.broker import AccountSnapshot
-from tools.krx.calendar import is_trading_day
 from tools.market_data import MarketQuote
 from trader.clock import kst_today
 from trader.errors import TraderError
@@ -146,7 +146,8 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
     run_id = await records.ensure_run(
         ctx, thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
     )
-    trading = is_trading_day(day) or (ctx.venue == DEMO_VENUE and day == kst_today(ctx.clock))
+    # The demo market is always open, so a demo session for today trades on any day.
+    trading = ctx.is_trading_day(day) or (ctx.venue == DEMO_VENUE and day == kst_today(ctx.clock))
     account = await ctx.broker.account_snapshot()
     held = tuple(p.ticker for p in account.positions if p.qty > 0)
     wanted = _normalise(tickers + held)
@@ -156,12 +157,14 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
         async with semaphore:
             return await _quote(ctx, ticker)
 
-    answers = await asyncio.gather(*(quote(t) for t in wanted)) if trading else []
+    answers = await gather_eager(quote(t) for t in wanted) if trading else []
     quotes = {t: a for t, a in zip(wanted, answers, strict=False) if isinstance(a, MarketQuote)}
     unknown = {t: a for t, a in zip(wanted, answers, strict=False) if isinstance(a, str)}
     peak = await records.reconcile_book(
         ctx, portfolio, account.cash.deposit, account.cash.total_eval
     )
+    if ctx.peak_equity_krw is not None:
+        peak = max(peak, ctx.peak_equity_krw)
     data = SessionContextData(
         thread_id=thread_id,
         run_id=run_id,

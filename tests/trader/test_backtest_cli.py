@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -84,12 +85,32 @@ def test_reads_bars_from_the_database(sqlite_url: str) -> None:
     assert "final equity 10,000,000.0000 KRW" in result.output  # a steady rise never crosses
 
 
-def test_agents_strategy_is_refused_until_the_graph_exists(shared_dir: Path) -> None:
-    args = ["backtest", "--data", str(shared_dir / "market-data"), "--tickers", "005930",
-            "--start", "2019-01-01", "--end", "2019-12-31", "--strategy", "agents"]  # fmt: skip
+def test_agents_strategy_replays_the_session_graph_end_to_end(
+    shared_dir: Path, tmp_path: Path
+) -> None:
+    trades, report = tmp_path / "trades.csv", tmp_path / "report.html"
+    args = ["backtest", "--data", str(shared_dir / "market-data"), "--tickers", "005930,000660",
+            "--start", "2021-01-01", "--end", "2021-12-31", "--strategy", "agents",
+            "--cash", "100000000", "--trades-csv", str(trades),
+            "--report", str(report)]  # fmt: skip
     result = runner.invoke(app, args)
-    assert result.exit_code == 2
-    assert "session graph" in result.output and "not available yet" in result.output
+    assert result.exit_code == 0, result.output
+    final = re.search(r"final equity ([0-9,]+)\.0000 KRW \(KRX costs\)", result.output)
+    assert final is not None, result.output
+    with trades.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and {r["entry_fill_date"][:4] for r in rows} == {"2021"}
+    assert "<svg" in report.read_text()
+    # The same replay twice gives the same book: the graph decides from the data alone.
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and final.group(0) in again.output
+
+
+def test_llm_flag_needs_the_agents_strategy(shared_dir: Path) -> None:
+    args = ["backtest", "--data", str(shared_dir / "market-data"), "--tickers", "005930",
+            "--start", "2019-01-01", "--end", "2019-12-31", "--llm"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "--llm is for --strategy agents" in result.output
 
 
 def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:

@@ -23,8 +23,9 @@ def krx_calendar() -> Any:
     return xcals.get_calendar("XKRX", start="1990-01-01", end=end.strftime("%Y-%m-%d"))
 
 
+@lru_cache(maxsize=16_384)
 def is_trading_day(day: date) -> bool:
-    """Tell whether KRX trades on `day`."""
+    """Tell whether KRX trades on `day` (cached: sessions and backtests ask the same days)."""
     return bool(krx_calendar().is_session(pd.Timestamp(day)))
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from contextlib import ExitStack
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -15,6 +16,7 @@ from evals.backtest.broker import BrokerConfig, CostMode
 from evals.backtest.data import CsvBarSource, DailyBarSource, DatabaseBarSource, load_universe
 from evals.backtest.engine import BacktestConfig, BacktestResult, run_backtest
 from evals.backtest.metrics import SHARPE_CONVENTION, benchmark_metrics, compute_metrics
+from evals.backtest.orders import Strategy
 from evals.backtest.report import write_equity_csv, write_html_report, write_trades_csv
 from evals.backtest.slippage import BpsSlippage, NoSlippage, SlippageModel, TickSlippage
 from evals.backtest.store import BacktestStore
@@ -23,6 +25,13 @@ from evals.backtest.view import MarketData
 from tools.krx.costs import DEFAULT_COMMISSION_RATE
 from trader.cli.console import cli_errors, console
 from trader.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+AGENTS_WARMUP_DAYS = 200
+"""Calendar days of history loaded before --start for the agents (their indicators need about
+60 trading days); the replay itself still starts at --start."""
 
 
 def _day(text: str, option: str) -> date:
@@ -121,6 +130,20 @@ def backtest(
     db_url: Annotated[
         str | None, typer.Option(help="Database URL (default: DATABASE_URL / the SQLite file).")
     ] = None,
+    llm: Annotated[
+        bool,
+        typer.Option(
+            "--llm",
+            help="Agents judge with the chat model from settings (LLM_PROVIDER) instead of rules.",
+        ),
+    ] = False,
+    llm_cache: Annotated[
+        Path | None,
+        typer.Option(
+            help="Prompt/answer cache of --llm runs (default: DATA_DIR/backtest-llm-cache.sqlite; "
+            "delete the file to clear it)."
+        ),
+    ] = None,
 ) -> None:
     """Replay a strategy day by day; decisions on day t fill at day t+1's open."""
     with cli_errors():
@@ -130,7 +153,14 @@ def backtest(
         names = [t.strip() for t in tickers.split(",") if t.strip()]
         if not names:
             raise ConfigurationError("--tickers is empty")
-        chosen = build_strategy(strategy, fast=fast, slow=slow)
+        if strategy not in STRATEGY_NAMES:
+            raise ConfigurationError(
+                f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGY_NAMES)}"
+            )
+        if llm and strategy != "agents":
+            raise ConfigurationError("--llm is for --strategy agents")
+        if strategy == "sma":
+            build_strategy(strategy, fast=fast, slow=slow)  # check the windows before loading
         rate = _rate(commission)
         slip = _slippage(slippage_bps, slippage_ticks)
         if parity:
@@ -147,23 +177,17 @@ def backtest(
 
             source = DatabaseBarSource(session_factory(create_db_engine(_db_url(db_url))))
             source_name = "db:market_data"
-        bars = load_universe(source, names, first, last)
+        history_from = first - timedelta(days=AGENTS_WARMUP_DAYS) if strategy == "agents" else first
+        bars = load_universe(source, names, history_from, last)
         market = MarketData(bars)
         config = BacktestConfig(cash=cash, broker=broker, start=first, end=last)
-        with Progress(
-            TextColumn("replaying"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("days", total=len(market))
-
-            def advance(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            result = run_backtest(market, chosen, config, progress=advance)
+        with ExitStack() as stack:
+            model = _chat_model(llm_cache, stack) if llm else None
+            chosen = build_strategy(strategy, fast=fast, slow=slow, data=market, llm=model)
+            close = getattr(chosen, "close", None)
+            if close is not None:
+                stack.callback(close)
+            result = _replay(market, chosen, config)
         _print_summary(result)
         if trades_csv is not None:
             write_trades_csv(result, trades_csv)
@@ -180,6 +204,38 @@ def backtest(
         console.print(
             f"final equity {result.final_equity:,.4f} KRW ({mode} costs)", highlight=False
         )
+
+
+def _chat_model(cache_path: Path | None, stack: ExitStack) -> BaseChatModel:
+    from agents.llm import build_chat_model
+    from agents.llm_cache import CACHE_FILE, LLMAnswerCache, cached
+    from trader.settings import load_settings
+
+    settings = load_settings()
+    model = build_chat_model(settings)
+    if model is None:
+        raise ConfigurationError("--llm needs LLM_PROVIDER (openai or openai-compatible)")
+    cache = LLMAnswerCache(cache_path or settings.data_dir / CACHE_FILE)
+    stack.callback(cache.close)
+    console.print(f"LLM answers cached in {cache.path} ({len(cache)} stored)")
+    return cached(model, cache)
+
+
+def _replay(market: MarketData, strategy: Strategy, config: BacktestConfig) -> BacktestResult:
+    with Progress(
+        TextColumn("replaying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("days", total=len(market))
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return run_backtest(market, strategy, config, progress=advance)
 
 
 def _save(result: BacktestResult, url: str, source_name: str) -> None:

@@ -1,0 +1,179 @@
+"""The session graph replayed by the backtester: point in time, read-only, LLM answers cached."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agents.llm_cache import LLMAnswerCache, cached
+from evals.backtest.broker import BrokerConfig
+from evals.backtest.data import Bars, CsvBarSource
+from evals.backtest.engine import BacktestConfig, BacktestResult, run_backtest
+from evals.backtest.orders import PortfolioSnapshot, Side
+from evals.backtest.view import MarketData
+from graphs.backtest import AgentsStrategy, BookBroker, PointInTimeMarket, ReadOnlyBrokerError
+from tests.graphs.fake_chat import OpinionChatModel
+from tools.broker import OrderRequest
+from tools.broker import Side as BrokerSide
+from tools.indicators import latest_snapshot
+from tools.krx.rules import Market
+
+HISTORY_FROM, START, END = date(2020, 8, 1), date(2021, 1, 1), date(2021, 12, 31)
+TICKERS = ("005930", "000660", "069500")
+MARKETS = {"069500": Market.ETF}
+CASH = 100_000_000
+
+
+@pytest.fixture(scope="module")
+def universe(shared_dir: Path) -> list[Bars]:
+    source = CsvBarSource(shared_dir / "market-data")
+    return [source.daily_bars(t, HISTORY_FROM, END) for t in TICKERS]
+
+
+def _config(end: date = END) -> BacktestConfig:
+    return BacktestConfig(cash=CASH, broker=BrokerConfig(markets=MARKETS), start=START, end=end)
+
+
+def _replay(bars: list[Bars], end: date = END) -> BacktestResult:
+    data = MarketData(bars)
+    with AgentsStrategy(data, markets=MARKETS) as strategy:
+        return run_backtest(data, strategy, _config(end))
+
+
+@pytest.fixture(scope="module")
+def full(universe: list[Bars]) -> BacktestResult:
+    return _replay(universe)
+
+
+def test_every_decision_equals_the_decision_on_history_cut_at_that_day(
+    universe: list[Bars], full: BacktestResult
+) -> None:
+    acting = [d for d in full.decisions if d.intents]
+    sides = {i.side for d in acting for i in d.intents}
+    assert len(full.decisions) > 240 and len(acting) >= 30 and sides == {Side.BUY, Side.SELL}
+    assert full.fills and full.trades
+    for decision in full.decisions:
+        cut = MarketData([b.between(end=decision.day) for b in universe])
+        assert cut.days[-1] == decision.day
+        with AgentsStrategy(cut, markets=MARKETS) as again:
+            intents = again.decide(cut.view(len(cut) - 1), decision.portfolio)
+        assert tuple(intents) == decision.intents, decision.day
+
+
+@pytest.mark.parametrize("poison", [np.nan, 1e12, -5.0])
+def test_a_poisoned_future_does_not_change_past_decisions(
+    universe: list[Bars], full: BacktestResult, poison: float
+) -> None:
+    k = 120
+    cut_day = full.days[k]
+    poisoned = []
+    for b in universe:
+        later = b.dates > np.datetime64(cut_day, "D")
+        arrays = {}
+        for name in ("open", "high", "low", "close"):
+            values = getattr(b, name).copy()
+            values[later] = poison
+            arrays[name] = values
+        poisoned.append(replace(b, dates=b.dates.copy(), volume=b.volume.copy(), **arrays))
+    bad = _replay(poisoned, end=full.days[k + 3])  # the graph also meets the poison itself
+    assert bad.decisions[: k + 1] == full.decisions[: k + 1]
+    assert [f for f in bad.fills if f.day <= cut_day] == [f for f in full.fills if f.day <= cut_day]
+
+
+def test_the_market_shows_the_day_close_and_nothing_later(universe: list[Bars]) -> None:
+    data = MarketData(universe)
+    market = PointInTimeMarket(data, MARKETS)
+    t = data.days.index(date(2021, 3, 3))
+    market.at(data.view(t))
+    samsung = universe[0]
+    row = int(np.searchsorted(samsung.dates, np.datetime64(date(2021, 3, 3), "D")))
+
+    async def read() -> None:
+        quote = await market.quote("005930")
+        assert quote.last_price_krw == samsung.close[row]
+        assert quote.prev_close_krw == samsung.close[row - 1]
+        etf = await market.quote("069500")
+        assert etf.market is Market.ETF
+        bars = await market.daily_bars("005930", date(2021, 12, 31), 500)
+        assert bars[-1].day == date(2021, 3, 3) and len(bars) == row + 1
+        assert await market.news_titles("005930", date(2021, 3, 3)) == []
+        count, snap = market.indicator_snapshot("005930", date(2021, 3, 3))
+        cut = [b.model_dump() for b in bars]
+        assert count == row + 1 and snap == latest_snapshot(cut)
+        # Asking for a later day still answers as of today.
+        assert market.indicator_snapshot("005930", date(2021, 12, 31)) == (count, snap)
+
+    asyncio.run(read())
+    assert market.is_trading_day(date(2021, 3, 3))
+    assert not market.is_trading_day(date(2021, 3, 4))  # known to the data, but tomorrow
+
+
+def test_the_book_broker_reads_the_book_and_places_nothing(universe: list[Bars]) -> None:
+    data = MarketData(universe)
+    view = data.view(data.days.index(date(2021, 3, 3)))
+    broker = BookBroker()
+    book = PortfolioSnapshot(
+        day=view.date,
+        cash=Decimal(CASH - 8_200_000),
+        positions={"005930": 100},
+        equity=float(CASH),
+        cost_basis={"005930": Decimal(8_201_230)},
+    )
+    broker.show(book, view, at=datetime(2021, 3, 3, 6, 30, tzinfo=UTC))
+
+    async def use() -> None:
+        account = await broker.account_snapshot()
+        assert account.cash.deposit == CASH - 8_200_000
+        (position,) = account.positions
+        assert position.qty == 100 and position.avg_price == Decimal("82012.3")
+        assert position.last_price == view.last_close("005930")
+        order = OrderRequest(
+            client_order_id="x", ticker="005930", side=BrokerSide.BUY, qty=1, limit_price=82_000
+        )
+        with pytest.raises(ReadOnlyBrokerError):
+            await broker.place(order)
+        with pytest.raises(ReadOnlyBrokerError):
+            await broker.cancel("x")
+
+    asyncio.run(use())
+
+
+def test_llm_answers_are_cached_so_a_second_replay_makes_no_call(
+    universe: list[Bars], full: BacktestResult, tmp_path: Path
+) -> None:
+    end = full.days[40]
+    short = [b.between(end=end) for b in universe]
+    cache = LLMAnswerCache(tmp_path / "llm-cache.sqlite")
+
+    def replay(model: OpinionChatModel) -> BacktestResult:
+        data = MarketData(short)
+        with AgentsStrategy(data, markets=MARKETS, llm=cached(model, cache)) as strategy:
+            result = run_backtest(data, strategy, _config(end))
+            assert strategy.params()["reasoner"] == "llm:fake-opinion-1"
+        return result
+
+    first_model = OpinionChatModel()
+    first = replay(first_model)
+    assert len(first_model.calls) >= 40 and cache.misses == len(first_model.calls)
+    assert len(cache) == len(first_model.calls)
+    rules = [d.intents for d in full.decisions[:41]]
+    assert [d.intents for d in first.decisions] != rules  # the model's convictions were used
+
+    # An ETF's macro-only conversation is the same every day: asked once, then answered here.
+    lookups, hits_before = cache.hits + cache.misses, cache.hits
+    second_model = OpinionChatModel()
+    second = replay(second_model)
+    assert second_model.calls == []
+    assert cache.hits - hits_before == lookups
+    assert second.decisions == first.decisions
+    assert second.final_equity == first.final_equity and second.fills == first.fills
+
+    cache.clear()
+    assert len(cache) == 0
+    cache.close()
