@@ -128,6 +128,17 @@ def _live_kis_client(settings: Settings, clock: Clock) -> KISClient:
     return KISClient(config, clock=clock)
 
 
+def kis_client_for(settings: Settings, *, demo: bool, clock: Clock | None = None) -> KISClient:
+    """The KIS client a venue reads prices through: the demo market, or the configured account.
+
+    Paper trading without KIS keys reads the demo market too. The caller closes the client.
+    """
+    clock = clock or SystemClock()
+    if demo or (settings.trading_mode is TradingMode.PAPER and not _has_kis_keys(settings)):
+        return _demo_kis_client(settings, clock)
+    return _live_kis_client(settings, clock)
+
+
 def _econ(settings: Settings, clock: Clock, stack: AsyncExitStack) -> EconSnapshots:
     """Real ECOS/FRED/OpenDART when all three keys are set, else the in-process twin."""
     keys = (settings.ecos_api_key, settings.fred_api_key, settings.dart_api_key)
@@ -157,10 +168,7 @@ def _assemble(
 
     Closers go on `stack` (the synchronous ones wrapped to run in a worker thread on exit).
     """
-    if venue.demo or (settings.trading_mode is TradingMode.PAPER and not _has_kis_keys(settings)):
-        kis = _demo_kis_client(settings, clock)
-    else:
-        kis = _live_kis_client(settings, clock)
+    kis = kis_client_for(settings, demo=venue.demo, clock=clock)
     stack.push_async_callback(kis.aclose)
     market = KISMarketData(kis, news=kis.config.mode is Mode.REAL)
     broker: Broker

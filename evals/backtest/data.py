@@ -8,7 +8,7 @@ and the point-in-time view only slice them. Sources implement `DailyBarSource`:
   plain `date,open,high,low,close,volume` with ISO dates, Yahoo's (`Date,...,Adj Close,Volume`,
   `null` rows dropped) and pykrx's Korean headers (날짜,시가,고가,저가,종가,거래량).
 - `DatabaseBarSource`: the `market_data` table (`1d` bars) through `MarketDataRepository`.
-- `KisBarSource`: any client with an async `daily_chart(ticker, start, end)` (the KIS client).
+- `KisBarSource`: the KIS daily chart through the KIS client (`daily_bars(ticker, start, end)`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -263,10 +263,10 @@ class DatabaseBarSource:
 
 
 class DailyChartBar(Protocol):
-    """One daily bar as a chart client returns it (field names of the KIS client's model)."""
+    """One daily bar as the KIS client returns it (`tools.kis.models_quotes.DailyBar`)."""
 
     @property
-    def date(self) -> date:
+    def day(self) -> date:
         """The trading date (KST)."""
         ...
 
@@ -296,20 +296,30 @@ class DailyChartBar(Protocol):
         ...
 
 
-class DailyChartClient(Protocol):
-    """The slice of the KIS client this source needs."""
+class DailyChart(Protocol):
+    """A daily chart: its bars (`tools.kis.models_quotes.DailyChart`)."""
 
-    async def daily_chart(self, ticker: str, start: date, end: date) -> Sequence[DailyChartBar]:
-        """Return daily bars start..end in any order (paging is the client's business)."""
+    @property
+    def bars(self) -> Sequence[DailyChartBar]:
+        """The bars, in any order."""
+        ...
+
+
+class DailyChartClient(Protocol):
+    """The slice of the KIS client (`tools.kis.client.KISClient`) this source needs."""
+
+    async def daily_bars(self, ticker: str, start: date, end: date) -> DailyChart:
+        """Return daily bars start..end (paging back 100 rows a call is the client's business)."""
         ...
 
 
 class KisBarSource:
-    """Daily bars from the KIS daily chart, through any `DailyChartClient`.
+    """Daily bars from the KIS daily chart, through the KIS client (or any `DailyChartClient`).
 
-    The client is async; `fetch` is the async entry point. `daily_bars` (the `DailyBarSource`
-    method) runs `fetch` on a fresh event loop, so call it only where no loop is running (the
-    CLI, a worker thread); inside async code await `fetch` instead.
+    The client is async; `fetch` and `fetch_all` are the async entry points. `daily_bars` (the
+    `DailyBarSource` method) runs `fetch` on a fresh event loop, so call it only where no loop
+    is running and only with a client not yet bound to another loop; `fetch_all` loads a whole
+    universe on one loop (what the CLI does).
     """
 
     def __init__(self, client: DailyChartClient) -> None:
@@ -318,12 +328,11 @@ class KisBarSource:
 
     async def fetch(self, ticker: str, start: date, end: date) -> Bars:
         """Fetch, sort and de-duplicate the bars of `ticker` dated start..end."""
-        raw = await self.client.daily_chart(ticker, start, end)
+        chart = await self.client.daily_bars(ticker, start, end)
         by_day: dict[date, DailyChartBar] = {}
-        for bar in raw:
-            day = bar.date.date() if isinstance(bar.date, datetime) else bar.date
-            if start <= day <= end:
-                by_day.setdefault(day, bar)
+        for bar in chart.bars:
+            if start <= bar.day <= end:
+                by_day.setdefault(bar.day, bar)
         if not by_day:
             raise BarDataError(f"{ticker}: the chart returned no bars between {start} and {end}")
         days = sorted(by_day)
@@ -337,6 +346,10 @@ class KisBarSource:
             [b.close for b in bars],
             [b.volume for b in bars],
         )
+
+    async def fetch_all(self, tickers: Sequence[str], start: date, end: date) -> list[Bars]:
+        """Fetch every ticker, in the order given (the client paces the calls)."""
+        return [await self.fetch(t, start, end) for t in tickers]
 
     def daily_bars(self, ticker: str, start: date, end: date) -> Bars:
         """Return the bars of `ticker` dated start..end (runs its own event loop)."""

@@ -126,3 +126,26 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
               "--end", "2024-02-01"],
     )  # fmt: skip
     assert bad_date.exit_code == 2 and "--start must be a date" in bad_date.output
+
+
+def test_bars_through_the_kis_daily_chart_of_the_demo_market(tmp_path: Path) -> None:
+    # No KIS keys in paper mode: --kis reads the built-in demo market through the KIS client.
+    trades = tmp_path / "trades.csv"
+    args = [
+        "backtest", "--kis", "--tickers", "005930", "--start", "2024-01-02",
+        "--end", "2024-12-30", "--strategy", "sma", "--fast", "5", "--slow", "20",
+        "--trades-csv", str(trades),
+    ]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"final equity [\d,.]+ KRW", result.output)
+    with trades.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all(r["ticker"] == "005930" for r in rows)
+
+
+def test_data_and_kis_together_is_a_clear_error(tmp_path: Path) -> None:
+    args = ["backtest", "--kis", "--data", str(tmp_path), "--tickers", "005930",
+            "--start", "2024-01-02", "--end", "2024-02-01"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "--data and --kis" in result.output

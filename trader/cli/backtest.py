@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import ExitStack
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -13,7 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from evals.backtest.broker import BrokerConfig, CostMode
-from evals.backtest.data import CsvBarSource, DailyBarSource, DatabaseBarSource, load_universe
+from evals.backtest.data import (
+    Bars,
+    CsvBarSource,
+    DailyBarSource,
+    DatabaseBarSource,
+    KisBarSource,
+    load_universe,
+)
 from evals.backtest.engine import BacktestConfig, BacktestResult, run_backtest
 from evals.backtest.metrics import SHARPE_CONVENTION, benchmark_metrics, compute_metrics
 from evals.backtest.orders import Strategy
@@ -98,6 +106,18 @@ def _print_summary(result: BacktestResult) -> None:
     console.print(f"Sharpe convention: {SHARPE_CONVENTION}", style="dim")
 
 
+async def _kis_bars(tickers: list[str], start: date, end: date) -> list[Bars]:
+    """Load the universe through the KIS daily chart on one event loop."""
+    from graphs.deps import kis_client_for
+    from trader.settings import load_settings
+
+    client = kis_client_for(load_settings(), demo=False)
+    try:
+        return await KisBarSource(client).fetch_all(tickers, start, end)
+    finally:
+        await client.aclose()
+
+
 def backtest(
     tickers: Annotated[str, typer.Option(help="Comma-separated tickers, e.g. 005930,000660.")],
     start: Annotated[str, typer.Option(help="First trading day, YYYY-MM-DD.")],
@@ -130,6 +150,14 @@ def backtest(
     db_url: Annotated[
         str | None, typer.Option(help="Database URL (default: DATABASE_URL / the SQLite file).")
     ] = None,
+    kis: Annotated[
+        bool,
+        typer.Option(
+            "--kis",
+            help="Read the bars through the KIS daily chart: the configured KIS account, or the "
+            "built-in demo market when no KIS keys are set.",
+        ),
+    ] = False,
     llm: Annotated[
         bool,
         typer.Option(
@@ -169,16 +197,22 @@ def backtest(
             broker = BrokerConfig(commission_rate=rate, charge_tax=not no_tax, slippage=slip)
         if parity and (slippage_bps is not None or slippage_ticks is not None):
             raise ConfigurationError("--parity runs without slippage")
-        source: DailyBarSource
-        if data is not None:
-            source, source_name = CsvBarSource(data), f"csv:{data}"
-        else:
-            from db.engine import create_db_engine, session_factory
-
-            source = DatabaseBarSource(session_factory(create_db_engine(_db_url(db_url))))
-            source_name = "db:market_data"
+        if data is not None and kis:
+            raise ConfigurationError("choose one of --data and --kis")
         history_from = first - timedelta(days=AGENTS_WARMUP_DAYS) if strategy == "agents" else first
-        bars = load_universe(source, names, history_from, last)
+        source: DailyBarSource
+        if kis:
+            bars = asyncio.run(_kis_bars(names, history_from, last))
+            source_name = "kis:daily-chart"
+        else:
+            if data is not None:
+                source, source_name = CsvBarSource(data), f"csv:{data}"
+            else:
+                from db.engine import create_db_engine, session_factory
+
+                source = DatabaseBarSource(session_factory(create_db_engine(_db_url(db_url))))
+                source_name = "db:market_data"
+            bars = load_universe(source, names, history_from, last)
         market = MarketData(bars)
         config = BacktestConfig(cash=cash, broker=broker, start=first, end=last)
         with ExitStack() as stack:

@@ -17,7 +17,7 @@ from evals.backtest.view import PointInTimeView
 class ChartBar:
     """A bar shaped like the KIS client's daily chart rows."""
 
-    date: date
+    day: date
     open: int
     high: int
     low: int
@@ -25,16 +25,23 @@ class ChartBar:
     volume: int
 
 
+@dataclass(frozen=True)
+class Chart:
+    """A chart shaped like the KIS client's `DailyChart`."""
+
+    bars: Sequence[ChartBar]
+
+
 class FakeChartClient:
-    """Answers `daily_chart` from a fixed list, newest first as KIS pages it, and logs calls."""
+    """Answers `daily_bars` from a fixed list, newest first as KIS pages it, and logs calls."""
 
     def __init__(self, bars: Sequence[ChartBar]) -> None:
         self.bars = list(bars)
         self.calls: list[tuple[str, date, date]] = []
 
-    async def daily_chart(self, ticker: str, start: date, end: date) -> Sequence[ChartBar]:
+    async def daily_bars(self, ticker: str, start: date, end: date) -> Chart:
         self.calls.append((ticker, start, end))
-        return sorted(self.bars, key=lambda b: b.date, reverse=True)
+        return Chart(sorted(self.bars, key=lambda b: b.day, reverse=True))
 
 
 class ScriptedStrategy:

@@ -103,3 +103,24 @@ def test_kis_source_sorts_dedupes_and_windows_the_chart() -> None:
     assert bars.volume.tolist() == [10, 20, 30]
     with pytest.raises(BarDataError):
         KisBarSource(FakeChartClient([])).daily_bars("005930", date(2024, 1, 1), date(2024, 1, 2))
+
+
+@pytest.mark.anyio
+async def test_kis_source_reads_the_chart_through_the_kis_client(tmp_path: Path) -> None:
+    # The real client against the in-process KIS simulator: more than one 100-row page.
+    from graphs.deps import kis_client_for
+    from trader.settings import load_settings
+
+    client = kis_client_for(load_settings(data_dir=tmp_path), demo=True)
+    try:
+        bars = await KisBarSource(client).fetch_all(
+            ["005930", "000660"], date(2024, 1, 2), date(2024, 9, 30)
+        )
+    finally:
+        await client.aclose()
+    for series in bars:
+        days = series.dates.tolist()
+        assert days == sorted(set(days)) and len(days) > 150
+        assert days[0] >= date(2024, 1, 2) and days[-1] <= date(2024, 9, 30)
+        assert (series.low <= series.close).all() and (series.close <= series.high).all()
+    assert [b.ticker for b in bars] == ["005930", "000660"]
