@@ -31,7 +31,6 @@ from pydantic import BaseModel, Field, ValidationError
 from agents.llm import BudgetExhausted, LLMUsage, UsageMeter
 from agents.schemas import AnalystOpinion, Horizon
 from db.models import SignalStatus, Stance
-from graphs.eager import gather_eager
 from trader.errors import TraderError
 
 log = logging.getLogger(__name__)
@@ -108,8 +107,13 @@ async def judge_all(
     *,
     agent: str,
     concurrency: int,
+    overlap: bool = True,
 ) -> list[AnalystOpinion]:
-    """Run `judge_one` for every ticker, `concurrency` at a time; failures become statuses."""
+    """Run `judge_one` for every ticker, `concurrency` at a time; failures become statuses.
+
+    `overlap=False` judges one ticker after another in this task: for sources that never wait
+    (a backtest's point-in-time data in rules mode), where a task per ticker is pure overhead.
+    """
     semaphore = asyncio.Semaphore(max(concurrency, 1))
 
     async def guarded(ticker: str) -> AnalystOpinion:
@@ -120,7 +124,9 @@ async def judge_all(
                 log.warning("%s: %s data failed: %s", agent, ticker, exc)
                 return AnalystOpinion.failed(ticker, agent, SignalStatus.DATA_FAILED, str(exc))
 
-    return await gather_eager(guarded(t) for t in tickers)
+    if not overlap:
+        return [await guarded(t) for t in tickers]
+    return list(await asyncio.gather(*(guarded(t) for t in tickers)))
 
 
 async def llm_judgement(

@@ -236,7 +236,9 @@ async def fundamental(state: SessionState, runtime: Runtime[Any]) -> dict[str, A
         return AnalystOpinion.failed(ticker, AGENT, verdict, note)
 
     tradable = [t for t in data.tickers if t in data.market]
-    opinions = await judge_all(tradable, judge, agent=AGENT, concurrency=ctx.analyst_concurrency)
+    opinions = await judge_all(
+        tradable, judge, agent=AGENT, concurrency=ctx.analyst_concurrency, overlap=ctx.overlap_io
+    )
     return {"opinions": [dump(o) for o in opinions], "llm_usage": dump(usage)}
 
 

@@ -320,6 +320,7 @@ class AgentsStrategy:
             usage=UsageMeter(model_name=model_name_of(llm) if llm else ""),
             analyst_concurrency=concurrency,
             persist=False,
+            overlap_io=False,
             is_trading_day=self.market.is_trading_day,
         )
         self.graph = decision_graph()

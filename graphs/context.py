@@ -64,6 +64,9 @@ class SessionContext:
     """How long the executor follows an order's fills before it stops waiting."""
     fill_poll_interval_s: float = 2.0
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    overlap_io: bool = True
+    """Run per-ticker work concurrently (live I/O). Backtests, whose data never waits, turn it
+    off: a task per ticker per replayed day is pure overhead there."""
     persist: bool = True
     """False in backtests: nothing is written to the database."""
     is_trading_day: Callable[[date], bool] = is_trading_day

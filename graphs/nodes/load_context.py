@@ -19,7 +19,6 @@ from langgraph.runtime import Runtime
 from agents.risk.models import Holding, MarketSnapshot, PortfolioSnapshot
 from graphs import records
 from graphs.context import SessionContext, session_context
-from graphs.eager import gather_eager
 from graphs.state import (
     RESET_OPINIONS,
     SessionContextData,
@@ -157,7 +156,12 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
         async with semaphore:
             return await _quote(ctx, ticker)
 
-    answers = await gather_eager(quote(t) for t in wanted) if trading else []
+    if not trading:
+        answers: list[MarketQuote | str] = []
+    elif ctx.overlap_io:
+        answers = list(await asyncio.gather(*(quote(t) for t in wanted)))
+    else:
+        answers = [await _quote(ctx, t) for t in wanted]
     quotes = {t: a for t, a in zip(wanted, answers, strict=False) if isinstance(a, MarketQuote)}
     unknown = {t: a for t, a in zip(wanted, answers, strict=False) if isinstance(a, str)}
     peak = await records.reconcile_book(
