@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -58,6 +59,7 @@ from tools.broker import Execution, OrderAck, OrderRequest, RemembersOrders, Sid
 from tools.broker import OrderStatus as AckStatus
 from tools.broker import OrderType as BrokerOrderType
 from tools.krx.calendar import settlement_date
+from tools.krx.rules import Market
 from trader.errors import ConfigurationError, TemporaryError, TraderError
 
 log = logging.getLogger(__name__)
@@ -121,8 +123,14 @@ class _Books:
             repo.set_status(client_order_id, status, **fields)
             return _must(repo.get(client_order_id), client_order_id)
 
-    def book_fill(self, row: Order, execution: Execution, day: date) -> Order:
-        """Store the fill increment since the last poll and the order's new totals."""
+    def book_fill(
+        self, row: Order, execution: Execution, day: date, market: Market = Market.KOSPI
+    ) -> Order:
+        """Store the fill increment since the last poll and the order's new totals.
+
+        Commission and the sell tax (by settlement date and market; ETFs pay none) are our
+        estimate of the broker's charges: KIS's daily executions do not itemise them.
+        """
         filled = min(execution.filled_qty, row.qty)
         value = int((execution.avg_fill_price * filled).to_integral_value())
         status = row.status
@@ -139,7 +147,7 @@ class _Books:
                 price = max(round(step_value / increment), 1)
                 tax = 0
                 if row.side is OrderSide.SELL:
-                    tax = self.ctx.cost_model.tax(step_value, settlement_date(day))
+                    tax = self.ctx.cost_model.tax(step_value, settlement_date(day), market)
                 FillRepository(session).add(
                     [
                         {
@@ -194,9 +202,13 @@ def _find_at_broker(
 class Executor:
     """One pass of the executor over a session's approved orders."""
 
-    def __init__(self, ctx: SessionContext, day: date) -> None:
+    def __init__(
+        self, ctx: SessionContext, day: date, markets: Mapping[str, Market] | None = None
+    ) -> None:
         self.ctx = ctx
         self.day = day
+        self.markets = dict(markets or {})
+        """Each ticker's market (for the sell tax: ETFs pay none); KOSPI when unknown."""
         self.books = _Books(ctx)
 
     async def run(self, orders: list[ProposedOrder]) -> list[OrderOutcome]:
@@ -376,7 +388,10 @@ class Executor:
                 continue
             execution = by_order_no.get(row.broker_order_no)
             if execution is not None:
-                rows[cid] = await asyncio.to_thread(self.books.book_fill, row, execution, self.day)
+                market = self.markets.get(row.ticker, Market.KOSPI)
+                rows[cid] = await asyncio.to_thread(
+                    self.books.book_fill, row, execution, self.day, market
+                )
         return True
 
     @staticmethod
@@ -407,7 +422,8 @@ async def executor(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]
     if not ctx.persist:
         raise ConfigurationError("the executor needs the database (persist=True)")
     data = read_context(state)
-    outcomes = await Executor(ctx, data.session_date).run(read_approved_orders(state))
+    markets = {t: snapshot.market for t, snapshot in data.market.items()}
+    outcomes = await Executor(ctx, data.session_date, markets).run(read_approved_orders(state))
     return {"executions": [dump(o) for o in outcomes], "status": "done"}
 
 

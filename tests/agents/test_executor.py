@@ -21,6 +21,7 @@ from graphs.context import SessionContext
 from tests.agents.fake_broker import BRANCH, FakeBroker, FakeSleep
 from tests.tools.paper.fake_market import FakeMarket
 from tools.broker import OrderRequest, Side
+from tools.krx.rules import Market
 from trader.clock import KST, FixedClock
 from trader.settings import Settings
 
@@ -381,3 +382,31 @@ async def test_a_cancel_whose_outcome_cannot_be_read_leaves_the_order_as_it_was(
     outcome = outcomes[SAMSUNG.client_order_id]
     assert outcome.status is OrderStatus.SUBMITTED
     assert "may still be working at the broker" in outcome.note
+
+
+async def test_sell_tax_follows_the_market_etfs_pay_none(rig: Rig) -> None:
+    # 2025-06-10 settles 2025-06-12 at the 2025 rate, 0.15 %; commission 0.015 %, floored.
+    def sell(ticker: str, qty: int, price: int) -> ProposedOrder:
+        return ProposedOrder(
+            client_order_id=make_client_order_id(THREAD, ticker, OrderSide.SELL),
+            ticker=ticker,
+            side=OrderSide.SELL,
+            order_type=OrderType.LIMIT,
+            qty=qty,
+            limit_price_krw=price,
+            reason="test",
+        )
+
+    stock, etf = sell("005930", 10, 53_600), sell("069500", 20, 35_000)
+    orders = rig.approve(stock, etf)
+    markets = {"005930": Market.KOSPI, "069500": Market.ETF}
+    await Executor(rig.ctx, DAY, markets).run(orders)
+    with rig.ctx.sessions() as session:
+        booked = {
+            t: (c, x)
+            for t, c, x in session.execute(
+                sa.select(Fill.ticker, Fill.commission_krw, Fill.tax_krw)
+            )
+        }
+    assert booked["005930"] == (80, 804)  # 536,000 x 0.00015 = 80.4; x 0.0015 = 804
+    assert booked["069500"] == (105, 0)  # 700,000 x 0.00015 = 105; ETFs pay no sell tax
