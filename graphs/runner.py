@@ -27,7 +27,8 @@ from langgraph.types import Command
 
 from db.checkpointer import open_async_checkpointer
 from db.engine import create_db_engine, session_factory
-from db.models import Order, Run
+from db.models import Order, Run, RunStatus
+from graphs import records
 from graphs.context import SessionContext
 from graphs.deps import open_session_context, venue_for
 from graphs.nodes.approval import ApprovalResponse
@@ -35,7 +36,7 @@ from graphs.nodes.report import SessionReport
 from graphs.state import ApprovalRequest, SessionInput, SessionState
 from graphs.trading_session import build_graph
 from trader.clock import Clock
-from trader.errors import ConfigurationError
+from trader.errors import ConfigurationError, OperationalError, TraderError
 from trader.settings import Settings
 
 ProgressFn = Callable[[str, dict[str, Any]], None]
@@ -168,20 +169,40 @@ class SessionRunner:
     ) -> ThreadView:
         # The graph's context schema is untyped (nodes read it through `session_context`).
         graph: Any = self.graph
-        async for _mode, chunk in graph.astream(
-            payload,
-            _config(thread_id),
-            context=self.ctx,
-            stream_mode=["updates"],
-            durability=durability,
-        ):
-            if not isinstance(chunk, dict):
-                continue
-            for node, update in chunk.items():
-                if node.startswith("__"):
-                    continue  # the interrupt marker; the view below reports it
-                progress(node, update if isinstance(update, dict) else {})
+        try:
+            async for _mode, chunk in graph.astream(
+                payload,
+                _config(thread_id),
+                context=self.ctx,
+                stream_mode=["updates"],
+                durability=durability,
+            ):
+                if not isinstance(chunk, dict):
+                    continue
+                for node, update in chunk.items():
+                    if node.startswith("__"):
+                        continue  # the interrupt marker; the view below reports it
+                    progress(node, update if isinstance(update, dict) else {})
+        except Exception as exc:
+            # The checkpoint before the failing step is kept: the session can continue once
+            # the cause is fixed. The runs table says it failed meanwhile.
+            await records.set_run_status(self.ctx, thread_id, RunStatus.FAILED)
+            if isinstance(exc, TraderError):
+                raise SessionStoppedError(thread_id, exc) from exc
+            raise
         return await self.view(thread_id)
+
+
+class SessionStoppedError(OperationalError):
+    """A step of the session failed; the session can continue from its last checkpoint."""
+
+    def __init__(self, thread_id: str, cause: TraderError) -> None:
+        """Name the thread, the cause and the command that continues it."""
+        super().__init__(
+            f"session {thread_id} stopped: {cause}; once fixed, continue it with "
+            f"`trader session resume {thread_id}`"
+        )
+        self.thread_id = thread_id
 
 
 def not_waiting_message(view: ThreadView) -> str:
