@@ -60,6 +60,7 @@ from tools.broker import OrderStatus as AckStatus
 from tools.broker import OrderType as BrokerOrderType
 from tools.krx.calendar import settlement_date
 from tools.krx.rules import Market
+from trader.clock import kst_today
 from trader.errors import ConfigurationError, TemporaryError, TraderError
 
 log = logging.getLogger(__name__)
@@ -423,7 +424,10 @@ async def executor(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]
         raise ConfigurationError("the executor needs the database (persist=True)")
     data = read_context(state)
     markets = {t: snapshot.market for t, snapshot in data.market.items()}
-    outcomes = await Executor(ctx, data.session_date, markets).run(read_approved_orders(state))
+    # Orders reach the broker today, whatever date the session analysed: the broker's day
+    # (its executions list, the tax's settlement date) is the clock's KRX date.
+    today = kst_today(ctx.clock)
+    outcomes = await Executor(ctx, today, markets).run(read_approved_orders(state))
     return {"executions": [dump(o) for o in outcomes], "status": "done"}
 
 
