@@ -31,6 +31,8 @@ from pydantic import BaseModel, Field, ValidationError
 from agents.llm import BudgetExhausted, LLMUsage, UsageMeter
 from agents.schemas import AnalystOpinion, Horizon
 from db.models import SignalStatus, Stance
+from graphs.context import SessionContext
+from graphs.state import SessionContextData, dump
 from trader.errors import TraderError
 
 log = logging.getLogger(__name__)
@@ -192,3 +194,30 @@ def _errors(exc: ValidationError) -> str:
 def _no_opinion_note(answer: AIMessage) -> str:
     text = answer.content if isinstance(answer.content, str) else json.dumps(answer.content)
     return f"no submit_opinion call; the model said: {text[:200]!r}"
+
+
+async def judge_session(
+    ctx: SessionContext,
+    data: SessionContextData,
+    judge_one: Callable[[str], Awaitable[tuple[AnalystOpinion, LLMUsage]]],
+    *,
+    agent: str,
+) -> dict[str, Any]:
+    """Judge every quotable ticker of the session; return the node's state update.
+
+    The update holds the opinions and this analyst's summed LLM usage (state adds both
+    analysts' usage).
+    """
+    usage = LLMUsage()
+
+    async def judge(ticker: str) -> AnalystOpinion:
+        nonlocal usage
+        opinion, spent = await judge_one(ticker)
+        usage = usage + spent
+        return opinion
+
+    tradable = [t for t in data.tickers if t in data.market]
+    opinions = await judge_all(
+        tradable, judge, agent=agent, concurrency=ctx.analyst_concurrency, overlap=ctx.overlap_io
+    )
+    return {"opinions": [dump(o) for o in opinions], "llm_usage": dump(usage)}

@@ -27,12 +27,18 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agents.analyst import Judgement, judge_all, llm_judgement, opinion_from, to_evidence
+from agents.analyst import (
+    Judgement,
+    judge_session,
+    llm_judgement,
+    opinion_from,
+    to_evidence,
+)
 from agents.llm import LLMUsage
 from agents.schemas import AnalystOpinion, Horizon
 from db.models import SignalStatus, Stance
 from graphs.context import SessionContext, session_context
-from graphs.state import SessionContextData, SessionState, Valuation, dump, read_context
+from graphs.state import SessionContextData, SessionState, Valuation, read_context
 from tools.agent_tools import fundamental_tools
 from tools.econ.snapshot import MacroSnapshot
 from tools.krx.rules import Market
@@ -204,22 +210,21 @@ async def fundamental(state: SessionState, runtime: Runtime[Any]) -> dict[str, A
         except TraderError:
             macro = None
     shared = macro_numbers(macro)
-    usage = LLMUsage()
 
-    async def judge(ticker: str) -> AnalystOpinion:
-        nonlocal usage
+    async def judge(ticker: str) -> tuple[AnalystOpinion, LLMUsage]:
         snapshot = data.market[ticker]
         numbers = {**shared}
         if snapshot.market is not Market.ETF:
             numbers.update(await company_numbers(ctx, data, ticker))
         rules = rules_judgement(numbers, snapshot.market)
         if rules is None:
+            reason = "no financial ratios from KIS or OpenDART"
             return AnalystOpinion.failed(
-                ticker, AGENT, SignalStatus.DATA_FAILED, "no financial ratios from KIS or OpenDART"
-            )
+                ticker, AGENT, SignalStatus.DATA_FAILED, reason
+            ), LLMUsage()
         evidence = {k: v for k, v in numbers.items() if v is not None}
         if ctx.llm is None:
-            return opinion_from(ticker, AGENT, rules, evidence)
+            return opinion_from(ticker, AGENT, rules, evidence), LLMUsage()
         verdict, note, spent = await llm_judgement(
             ctx.llm,
             ctx.usage,
@@ -230,16 +235,11 @@ async def fundamental(state: SessionState, runtime: Runtime[Any]) -> dict[str, A
             max_tool_calls=ctx.llm_max_tool_calls,
             run=data.run_id,
         )
-        usage = usage + spent
         if isinstance(verdict, Judgement):
-            return opinion_from(ticker, AGENT, verdict, evidence)
-        return AnalystOpinion.failed(ticker, AGENT, verdict, note)
+            return opinion_from(ticker, AGENT, verdict, evidence), spent
+        return AnalystOpinion.failed(ticker, AGENT, verdict, note), spent
 
-    tradable = [t for t in data.tickers if t in data.market]
-    opinions = await judge_all(
-        tradable, judge, agent=AGENT, concurrency=ctx.analyst_concurrency, overlap=ctx.overlap_io
-    )
-    return {"opinions": [dump(o) for o in opinions], "llm_usage": dump(usage)}
+    return await judge_session(ctx, data, judge, agent=AGENT)
 
 
 def prompt_version(ctx: SessionContext) -> str:

@@ -38,7 +38,7 @@ from langgraph.runtime import Runtime
 
 from agents.analyst import (
     Judgement,
-    judge_all,
+    judge_session,
     llm_judgement,
     opinion_from,
     to_evidence,
@@ -47,7 +47,7 @@ from agents.llm import LLMUsage
 from agents.schemas import AnalystOpinion, Horizon
 from db.models import SignalStatus, Stance
 from graphs.context import SessionContext, session_context
-from graphs.state import SessionContextData, SessionState, dump, read_context
+from graphs.state import SessionContextData, SessionState, read_context
 from tools.agent_tools import market_tools
 from tools.indicators import MIN_BARS, IndicatorSnapshot, latest_snapshot
 from tools.kis.client import DAILY_CHART_PAGE_ROWS
@@ -186,20 +186,12 @@ async def market_analyst(state: SessionState, runtime: Runtime[Any]) -> dict[str
     """Judge every ticker of the session (concurrently, bounded)."""
     ctx = await session_context(runtime)
     data = read_context(state)
-    usage = LLMUsage()
     precomputed = ctx.market if isinstance(ctx.market, PrecomputedIndicators) else None
 
-    async def judge(ticker: str) -> AnalystOpinion:
-        nonlocal usage
-        opinion, spent = await analyse_ticker(ctx, data, ticker, precomputed)
-        usage = usage + spent
-        return opinion
+    async def judge(ticker: str) -> tuple[AnalystOpinion, LLMUsage]:
+        return await analyse_ticker(ctx, data, ticker, precomputed)
 
-    tradable = [t for t in data.tickers if t in data.market]
-    opinions = await judge_all(
-        tradable, judge, agent=AGENT, concurrency=ctx.analyst_concurrency, overlap=ctx.overlap_io
-    )
-    return {"opinions": [dump(o) for o in opinions], "llm_usage": dump(usage)}
+    return await judge_session(ctx, data, judge, agent=AGENT)
 
 
 def prompt_version(ctx: SessionContext) -> str:
