@@ -6,16 +6,11 @@ stops it on exit. The access log is off: ECOS keys travel in the URL path.
 
 from __future__ import annotations
 
-import threading
-import time
 from types import TracebackType
 from typing import Self
 
-import uvicorn
-
 from tools.econ.simulator.app import EconBaseUrls, EconSimulator
-
-STARTUP_TIMEOUT_S = 10.0
+from tools.loopback import BackgroundServer
 
 
 class EconSimulatorServer:
@@ -24,17 +19,14 @@ class EconSimulatorServer:
     def __init__(self, simulator: EconSimulator | None = None, port: int = 0) -> None:
         """Prepare the server; `port=0` asks the OS for a free port."""
         self.simulator = simulator or EconSimulator()
-        config = uvicorn.Config(
-            self.simulator.app(),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
+        self._background = BackgroundServer(
+            self.simulator.app(), port=port, name="econ-sim", access_log=False
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="econ-sim", daemon=True)
-        self.port = port
+
+    @property
+    def port(self) -> int:
+        """The bound port (after start)."""
+        return self._background.port
 
     @property
     def root(self) -> str:
@@ -48,19 +40,11 @@ class EconSimulatorServer:
 
     def start(self) -> None:
         """Start serving and wait until the socket listens."""
-        self._thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the economic-data simulator did not start")
-            time.sleep(0.01)
-        sockets = [s for server in self._server.servers for s in server.sockets]
-        self.port = int(sockets[0].getsockname()[1])
+        self._background.start()
 
     def stop(self) -> None:
         """Ask uvicorn to exit and wait for the thread."""
-        self._server.should_exit = True
-        self._thread.join(timeout=STARTUP_TIMEOUT_S)
+        self._background.stop()
 
     def __enter__(self) -> Self:
         self.start()

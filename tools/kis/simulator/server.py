@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from types import TracebackType
 
 import uvicorn
@@ -13,8 +11,7 @@ from tools.kis.simulator.config import SimulatorConfig
 from tools.kis.simulator.faults import FaultInjector, SimulatorStats
 from tools.kis.simulator.state import SimulatorState, build_state
 from tools.kis.simulator.store import Order
-
-STARTUP_TIMEOUT_S = 10.0
+from tools.loopback import BackgroundServer
 
 
 class SimulatorServer:
@@ -28,8 +25,7 @@ class SimulatorServer:
         self.state: SimulatorState = build_state(cfg, reset=reset)
         self._host = host
         self._port = port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._background: BackgroundServer | None = None
 
     @property
     def port(self) -> int:
@@ -57,37 +53,16 @@ class SimulatorServer:
 
     def start(self) -> None:
         """Bind the port and serve in a background thread; return once it accepts connections."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
-        self._port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            app_for_state(self.state),
-            log_level="warning",
-            lifespan="off",
-            timeout_graceful_shutdown=1,
+        self._background = BackgroundServer(
+            app_for_state(self.state), host=self._host, port=self._port, name="kis-sim"
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="kis-sim", daemon=True
-        )
-        self._thread.start()
-        started = threading.Event()
-        for _ in range(int(STARTUP_TIMEOUT_S / 0.01)):
-            if self._server.started or not self._thread.is_alive():
-                started.set()
-                break
-            started.wait(0.01)
-        if not self._server.started:
-            raise RuntimeError("the KIS simulator did not start")
+        self._port = self._background.start()
 
     def stop(self) -> None:
         """Stop serving (held 'timeout' answers are released) and close the store."""
         self.state.stopping.set()
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        if self._background is not None:
+            self._background.stop()
         self.state.store.close()
 
     def serve_forever(self) -> None:
