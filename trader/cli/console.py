@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from trader.errors import ConfigurationError, OperationalError, TraderError
 
@@ -28,12 +29,12 @@ def cli_errors() -> Iterator[None]:
         yield
     except ConfigurationError as exc:
         err_console.print(
-            f"[bold red]configuration error:[/] {exc}", highlight=False, soft_wrap=True
+            f"[bold red]configuration error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
         )
         raise typer.Exit(EXIT_CONFIGURATION) from None
     except OperationalError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(EXIT_OPERATIONAL) from None
     except TraderError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(EXIT_OTHER) from None

@@ -154,7 +154,7 @@ def print_approval_request(request: ApprovalRequest) -> None:
     if request.risk_report:
         console.print("[bold]Risk report[/]")
         for line in request.risk_report:
-            console.print(f"  - {line}", highlight=False)
+            console.print(f"  - {line}", highlight=False, markup=False)
     console.print(f"Approval expires at {_local(request.expires_at)}.", highlight=False)
 
 
@@ -295,7 +295,7 @@ def print_report(
     if report.risk_lines:
         console.print("[bold]Risk report[/]")
         for line in report.risk_lines:
-            console.print(f"  - {line}", highlight=False)
+            console.print(f"  - {line}", highlight=False, markup=False)
     if report.unknown_tickers:
         console.print("[bold]Not analysed[/]")
         for ticker, reason in report.unknown_tickers.items():
