@@ -221,3 +221,37 @@ async def judge_session(
         tradable, judge, agent=agent, concurrency=ctx.analyst_concurrency, overlap=ctx.overlap_io
     )
     return {"opinions": [dump(o) for o in opinions], "llm_usage": dump(usage)}
+
+
+async def judge_ticker(
+    ctx: SessionContext,
+    data: SessionContextData,
+    ticker: str,
+    *,
+    agent: str,
+    rules: Judgement,
+    evidence: dict[str, Any],
+    system_prompt: str,
+    evidence_key: str,
+    tools: Sequence[BaseTool],
+) -> tuple[AnalystOpinion, LLMUsage]:
+    """One analyst's opinion of one ticker: the rules' verdict, or the LLM's when configured.
+
+    The LLM sees the evidence (under `evidence_key`) and the rules' reading; what it cannot
+    answer becomes the opinion's failure status.
+    """
+    if ctx.llm is None:
+        return opinion_from(ticker, agent, rules, evidence), LLMUsage()
+    verdict, note, spent = await llm_judgement(
+        ctx.llm,
+        ctx.usage,
+        system_prompt=system_prompt,
+        ticker=ticker,
+        payload={evidence_key: to_evidence(evidence), "rules_reading": rules.model_dump()},
+        tools=tools,
+        max_tool_calls=ctx.llm_max_tool_calls,
+        run=data.run_id,
+    )
+    if isinstance(verdict, Judgement):
+        return opinion_from(ticker, agent, verdict, evidence), spent
+    return AnalystOpinion.failed(ticker, agent, verdict, note), spent

@@ -30,9 +30,7 @@ from langgraph.runtime import Runtime
 from agents.analyst import (
     Judgement,
     judge_session,
-    llm_judgement,
-    opinion_from,
-    to_evidence,
+    judge_ticker,
 )
 from agents.llm import LLMUsage
 from agents.schemas import AnalystOpinion, Horizon
@@ -222,22 +220,17 @@ async def fundamental(state: SessionState, runtime: Runtime[Any]) -> dict[str, A
             return AnalystOpinion.failed(
                 ticker, AGENT, SignalStatus.DATA_FAILED, reason
             ), LLMUsage()
-        evidence = {k: v for k, v in numbers.items() if v is not None}
-        if ctx.llm is None:
-            return opinion_from(ticker, AGENT, rules, evidence), LLMUsage()
-        verdict, note, spent = await llm_judgement(
-            ctx.llm,
-            ctx.usage,
+        return await judge_ticker(
+            ctx,
+            data,
+            ticker,
+            agent=AGENT,
+            rules=rules,
+            evidence={k: v for k, v in numbers.items() if v is not None},
             system_prompt=SYSTEM_PROMPT,
-            ticker=ticker,
-            payload={"fundamentals": to_evidence(evidence), "rules_reading": rules.model_dump()},
+            evidence_key="fundamentals",
             tools=fundamental_tools(ctx, data.session_date),
-            max_tool_calls=ctx.llm_max_tool_calls,
-            run=data.run_id,
         )
-        if isinstance(verdict, Judgement):
-            return opinion_from(ticker, AGENT, verdict, evidence), spent
-        return AnalystOpinion.failed(ticker, AGENT, verdict, note), spent
 
     return await judge_session(ctx, data, judge, agent=AGENT)
 

@@ -39,9 +39,7 @@ from langgraph.runtime import Runtime
 from agents.analyst import (
     Judgement,
     judge_session,
-    llm_judgement,
-    opinion_from,
-    to_evidence,
+    judge_ticker,
 )
 from agents.llm import LLMUsage
 from agents.schemas import AnalystOpinion, Horizon
@@ -164,22 +162,17 @@ async def analyse_ticker(
         evidence["intraday_change_pct"] = (
             100 * (quote.last_price_krw - quote.prev_close_krw) / quote.prev_close_krw
         )
-    rules = rules_judgement(snap)
-    if ctx.llm is None:
-        return opinion_from(ticker, AGENT, rules, evidence), LLMUsage()
-    verdict, note, usage = await llm_judgement(
-        ctx.llm,
-        ctx.usage,
+    return await judge_ticker(
+        ctx,
+        data,
+        ticker,
+        agent=AGENT,
+        rules=rules_judgement(snap),
+        evidence=evidence,
         system_prompt=SYSTEM_PROMPT,
-        ticker=ticker,
-        payload={"indicators": to_evidence(evidence), "rules_reading": rules.model_dump()},
+        evidence_key="indicators",
         tools=market_tools(ctx, data.session_date),
-        max_tool_calls=ctx.llm_max_tool_calls,
-        run=data.run_id,
     )
-    if isinstance(verdict, Judgement):
-        return opinion_from(ticker, AGENT, verdict, evidence), usage
-    return AnalystOpinion.failed(ticker, AGENT, verdict, note), usage
 
 
 async def market_analyst(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
