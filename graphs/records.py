@@ -23,7 +23,7 @@ from agents.llm import LLMUsage
 from agents.risk.models import ProposedOrder
 from agents.schemas import AnalystOpinion, Signal
 from db.engine import transaction
-from db.models import ApprovalDecision, OrderStatus, Portfolio, Run, RunStatus
+from db.models import ApprovalDecision, OrderStatus, Portfolio, Position, Run, RunStatus
 from db.repositories import (
     ApprovalRepository,
     OrderRepository,
@@ -32,6 +32,7 @@ from db.repositories import (
     SignalRepository,
 )
 from graphs.context import SessionContext
+from tools.broker import AccountSnapshot
 
 _T = TypeVar("_T")
 
@@ -231,6 +232,25 @@ def _set_run_status(ctx: SessionContext, thread_id: str, status: RunStatus) -> N
             run.status = status
 
 
+def _mirror_positions(ctx: SessionContext, portfolio: str, account: AccountSnapshot) -> None:
+    """Replace the portfolio's positions rows with the broker's (the broker is the truth)."""
+    if not ctx.persist:
+        return
+    with transaction(ctx.sessions) as session:
+        book_id = session.scalars(sa.select(Portfolio.id).where(Portfolio.name == portfolio)).one()
+        session.execute(sa.delete(Position).where(Position.portfolio_id == book_id))
+        session.add_all(
+            Position(
+                portfolio_id=book_id,
+                ticker=p.ticker,
+                qty=p.qty,
+                cost_basis_krw=int(p.avg_price * p.qty),
+            )
+            for p in account.positions
+            if p.qty > 0
+        )
+
+
 async def _off_loop(ctx: SessionContext, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
     """Run a database write in a worker thread; without persistence, in place (a no-op).
 
@@ -252,6 +272,11 @@ async def reconcile_book(
 ) -> int:
     """See `_reconcile_book` (runs in a worker thread)."""
     return await _off_loop(ctx, _reconcile_book, portfolio, cash_krw, equity_krw)
+
+
+async def mirror_positions(ctx: SessionContext, portfolio: str, account: AccountSnapshot) -> None:
+    """See `_mirror_positions` (runs in a worker thread)."""
+    await _off_loop(ctx, _mirror_positions, portfolio, account)
 
 
 async def record_signals(ctx: SessionContext, *args: Any) -> None:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-import sqlalchemy as sa
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
 from agents.executor import OrderOutcome
 from agents.llm import LLMUsage
-from db.engine import transaction
-from db.models import Portfolio, Position, RunStatus
+from db.models import RunStatus
 from graphs import records
-from graphs.context import SessionContext, session_context
+from graphs.context import session_context
 from graphs.nodes.approval import ReviewLine
 from graphs.state import SessionState, dump, read_context, read_risk_report, read_signals
 from tools.broker import AccountSnapshot
@@ -74,33 +71,13 @@ def _holdings(account: AccountSnapshot) -> list[HoldingLine]:
     ]
 
 
-def _store_positions(ctx: SessionContext, portfolio: str, account: AccountSnapshot) -> None:
-    """Mirror the broker's positions into the positions table (the broker is the truth)."""
-    if not ctx.persist:
-        return
-    with transaction(ctx.sessions) as session:
-        book = session.scalars(sa.select(Portfolio).where(Portfolio.name == portfolio)).one()
-        book.cash_krw = account.cash.deposit
-        book.peak_equity_krw = max(book.peak_equity_krw, account.cash.total_eval)
-        session.execute(sa.delete(Position).where(Position.portfolio_id == book.id))
-        for p in account.positions:
-            if p.qty > 0:
-                session.add(
-                    Position(
-                        portfolio_id=book.id,
-                        ticker=p.ticker,
-                        qty=p.qty,
-                        cost_basis_krw=int(p.avg_price * p.qty),
-                    )
-                )
-
-
 async def report(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
     """Summarise the session, reconcile positions, and close the run."""
     ctx = await session_context(runtime)
     data = read_context(state)
     account = await ctx.broker.account_snapshot()
-    await asyncio.to_thread(_store_positions, ctx, data.portfolio, account)
+    await records.reconcile_book(ctx, data.portfolio, account.cash.deposit, account.cash.total_eval)
+    await records.mirror_positions(ctx, data.portfolio, account)
     usage = LLMUsage.model_validate(state.get("llm_usage") or {})
     status = state.get("status", "done")
     if status in {"running", "executing", "awaiting_approval"}:
