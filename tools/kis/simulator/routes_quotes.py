@@ -182,6 +182,20 @@ def _date_param(call: Call, key: str, default: date) -> date:
         return default
 
 
+def _chart_summary(q: Quote) -> dict[str, str]:
+    """The `output1` fields the daily and the minute chart share: today's price and move."""
+    return {
+        "prdy_vrss": str(q.price - q.prev_close),
+        "prdy_vrss_sign": sign(q.price, q.prev_close, q.upper, q.lower),
+        "prdy_ctrt": rate(q.price - q.prev_close, q.prev_close),
+        "stck_prdy_clpr": str(q.prev_close),
+        "acml_vol": str(q.volume),
+        "acml_tr_pbmn": str(q.amount),
+        "hts_kor_isnm": q.instrument.name,
+        "stck_prpr": str(q.price),
+    }
+
+
 def daily_chart(state: SimulatorState, call: Call) -> Response:
     """FHKST03010100: period bars, newest first, at most 100 rows per call."""
     q = quote_or_error(state, call)
@@ -217,14 +231,7 @@ def daily_chart(state: SimulatorState, call: Call) -> Response:
         )
     prev_bar = all_bars[-2] if q.phase != "pre" and len(all_bars) > 1 else all_bars[-1]
     output1 = {
-        "prdy_vrss": str(q.price - q.prev_close),
-        "prdy_vrss_sign": sign(q.price, q.prev_close, q.upper, q.lower),
-        "prdy_ctrt": rate(q.price - q.prev_close, q.prev_close),
-        "stck_prdy_clpr": str(q.prev_close),
-        "acml_vol": str(q.volume),
-        "acml_tr_pbmn": str(q.amount),
-        "hts_kor_isnm": inst.name,
-        "stck_prpr": str(q.price),
+        **_chart_summary(q),
         "stck_shrn_iscd": inst.ticker,
         "prdy_vol": str(prev_bar.volume),
         "stck_mxpr": str(q.upper),
@@ -287,13 +294,6 @@ def time_chart(state: SimulatorState, call: Call) -> Response:
         )
         amount -= bar.volume * bar.close
     output1 = {
-        "prdy_vrss": str(q.price - q.prev_close),
-        "prdy_vrss_sign": sign(q.price, q.prev_close, q.upper, q.lower),
-        "prdy_ctrt": rate(q.price - q.prev_close, q.prev_close),
-        "stck_prdy_clpr": str(q.prev_close),
-        "acml_vol": str(q.volume),
-        "acml_tr_pbmn": str(q.amount),
-        "hts_kor_isnm": inst.name,
-        "stck_prpr": str(q.price),
+        **_chart_summary(q),
     }
     return ok(call, output1=output1, output2=rows)
