@@ -20,7 +20,7 @@ from agents.risk.models import MarketSnapshot
 from agents.schemas import AnalystOpinion
 from db.models import RunStatus
 from graphs import records
-from graphs.context import SessionContext, session_context
+from graphs.context import DEMO_VENUE, SessionContext, session_context
 from graphs.state import (
     ApprovalRequest,
     SessionContextData,
@@ -53,7 +53,7 @@ def approval_expiry(ctx: SessionContext, data: SessionContextData) -> datetime:
     """Now plus the approval time-to-live, but never past the day's close (demo excepted)."""
     now = ctx.clock.now()
     expiry = now + ctx.approval_ttl
-    if ctx.venue != "demo":
+    if ctx.venue != DEMO_VENUE:
         close = datetime.combine(data.session_date, MARKET_CLOSE, tzinfo=KST)
         expiry = min(expiry, close)
     return expiry

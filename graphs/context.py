@@ -30,6 +30,9 @@ from tools.market_data import MarketData
 from trader.clock import Clock, SystemClock
 from trader.settings import Settings
 
+DEMO_VENUE = "demo"
+"""The venue of the built-in market: the in-process KIS simulator, always open."""
+
 
 @dataclass(kw_only=True)
 class SessionContext:

@@ -26,7 +26,7 @@ from pydantic import SecretStr
 from agents.llm import UsageMeter, build_chat_model, model_name_of
 from agents.risk.limits import RiskLimits
 from db.engine import create_db_engine, session_factory
-from graphs.context import SessionContext
+from graphs.context import DEMO_VENUE, SessionContext
 from tools.broker import Broker
 from tools.econ.dart import DartClient
 from tools.econ.ecos import EcosClient
@@ -66,7 +66,7 @@ class Venue:
 def venue_for(settings: Settings, *, demo: bool) -> Venue:
     """Return the venue the settings (and the demo flag) select."""
     if demo:
-        return Venue("demo", True)
+        return Venue(DEMO_VENUE, True)
     return Venue(settings.trading_mode.value, False)
 
 

@@ -29,7 +29,7 @@ from db.checkpointer import open_async_checkpointer
 from db.engine import create_db_engine, session_factory
 from db.models import Order, Run, RunStatus
 from graphs import records
-from graphs.context import SessionContext
+from graphs.context import DEMO_VENUE, SessionContext
 from graphs.deps import open_session_context, venue_for
 from graphs.nodes.approval import ApprovalResponse
 from graphs.nodes.report import SessionReport
@@ -267,7 +267,7 @@ def resume_as_demo(settings: Settings, thread_id: str, *, demo_requested: bool =
     recorded = thread_venue(settings, thread_id)
     if recorded is None:
         return demo_requested
-    if recorded == "demo":
+    if recorded == DEMO_VENUE:
         return True
     current = venue_for(settings, demo=False).name
     if recorded != current:

@@ -18,7 +18,7 @@ from langgraph.runtime import Runtime
 
 from agents.risk.models import Holding, MarketSnapshot, PortfolioSnapshot
 from graphs import records
-from graphs.context import SessionContext, session_context
+from graphs.context import DEMO_VENUE, SessionContext, session_context
 from graphs.state import (
     RESET_OPINIONS,
     SessionContextData,
@@ -36,7 +36,6 @@ from trader.errors import TraderError
 log = logging.getLogger(__name__)
 
 TICKER_LENGTH = 6
-DEMO_VENUE = "demo"
 """The built-in market is always open: a demo session for today trades on any day (its prices
 loop over the last trading day's session), so the demo and Studio work on weekends too."""
 
