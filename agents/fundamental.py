@@ -208,6 +208,7 @@ async def fundamental(state: SessionState, runtime: Runtime[Any]) -> dict[str, A
         except TraderError:
             macro = None
     shared = macro_numbers(macro)
+    tools = fundamental_tools(ctx, data.session_date) if ctx.llm is not None else []  # see market
 
     async def judge(ticker: str) -> tuple[AnalystOpinion, LLMUsage]:
         snapshot = data.market[ticker]
@@ -229,7 +230,7 @@ async def fundamental(state: SessionState, runtime: Runtime[Any]) -> dict[str, A
             evidence={k: v for k, v in numbers.items() if v is not None},
             system_prompt=SYSTEM_PROMPT,
             evidence_key="fundamentals",
-            tools=fundamental_tools(ctx, data.session_date),
+            tools=tools,
         )
 
     return await judge_session(ctx, data, judge, agent=AGENT)

@@ -30,10 +30,12 @@ damped by 30 % when the day's ATR exceeds 5 % of the price). Too little history 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from langchain_core.tools import BaseTool
 from langgraph.runtime import Runtime
 
 from agents.analyst import (
@@ -141,8 +143,9 @@ async def analyse_ticker(
     data: SessionContextData,
     ticker: str,
     precomputed: PrecomputedIndicators | None = None,
+    tools: Sequence[BaseTool] = (),
 ) -> tuple[AnalystOpinion, LLMUsage]:
-    """Compute one ticker's numbers and judge them."""
+    """Compute one ticker's numbers and judge them (`tools`: what the LLM may call)."""
     count, snap = await indicators_of(ctx, data.session_date, ticker, precomputed)
     if snap is None:
         return (
@@ -171,7 +174,7 @@ async def analyse_ticker(
         evidence=evidence,
         system_prompt=SYSTEM_PROMPT,
         evidence_key="indicators",
-        tools=market_tools(ctx, data.session_date),
+        tools=tools,
     )
 
 
@@ -180,9 +183,12 @@ async def market_analyst(state: SessionState, runtime: Runtime[Any]) -> dict[str
     ctx = await session_context(runtime)
     data = read_context(state)
     precomputed = ctx.market if isinstance(ctx.market, PrecomputedIndicators) else None
+    # Built once per session and only for the LLM: building a tool costs ~3 ms (pydantic
+    # schema generation), which per ticker was most of a rules-mode backtest's time.
+    tools = market_tools(ctx, data.session_date) if ctx.llm is not None else []
 
     async def judge(ticker: str) -> tuple[AnalystOpinion, LLMUsage]:
-        return await analyse_ticker(ctx, data, ticker, precomputed)
+        return await analyse_ticker(ctx, data, ticker, precomputed, tools)
 
     return await judge_session(ctx, data, judge, agent=AGENT)
 

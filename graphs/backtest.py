@@ -325,7 +325,7 @@ class AgentsStrategy:
         )
         self.graph = decision_graph()
         self.last_state: SessionState | None = None
-        self._runner: asyncio.Runner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def params(self) -> Mapping[str, Any]:
         """The reasoner and the risk limits, recorded with the run."""
@@ -358,18 +358,23 @@ class AgentsStrategy:
             "session_date": view.date.isoformat(),
             "tickers": list(view.tickers),
         }
-        if self._runner is None:
-            self._runner = asyncio.Runner()
-        result = self._runner.run(self.graph.ainvoke(session, context=self.context))
+        if self._loop is None:
+            # A plain loop, not asyncio.Runner: Runner.run installs (and formats) a SIGINT
+            # handler on every call, about 1 ms a replayed day. Ctrl-C still stops the replay.
+            self._loop = asyncio.new_event_loop()
+        result = self._loop.run_until_complete(self.graph.ainvoke(session, context=self.context))
         state = cast(SessionState, result)
         self.last_state = state
         return state
 
     def close(self) -> None:
         """Close the event loop the graph runs on."""
-        if self._runner is not None:
-            self._runner.close()
-            self._runner = None
+        if self._loop is not None:
+            loop, self._loop = self._loop, None
+            try:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()
 
     def __enter__(self) -> AgentsStrategy:
         return self

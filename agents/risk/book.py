@@ -86,6 +86,9 @@ class Book:
         self.committed_cash_krw = 0
         self.pending_buy_krw: dict[str, int] = {}
         self.pending_sell_qty: dict[str, int] = {}
+        # Neither the portfolio nor the market moves during a pass: value the holdings once
+        # (a pass over 100 tickers asks for the gross exposure at every buy).
+        self.held_total_krw = sum(self.held_value(t) for t in portfolio.positions)
 
     # --- what we hold and have proposed --------------------------------------------------
     def held_qty(self, ticker: str) -> int:
@@ -109,8 +112,7 @@ class Book:
 
     def gross_exposure(self) -> int:
         """Return the value of every position plus every proposed buy."""
-        held = sum(self.held_value(t) for t in self.portfolio.positions)
-        return held + sum(self.pending_buy_krw.values())
+        return self.held_total_krw + sum(self.pending_buy_krw.values())
 
     def spendable_cash(self) -> int:
         """Return the cash that buys may still use, after the buffer and proposed buys."""
