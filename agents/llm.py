@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 from trader.errors import ConfigurationError
 from trader.settings import LLMProvider, Settings
@@ -70,7 +70,9 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
 
 
 class LLMUsage(BaseModel):
-    """Tokens and cost of a set of calls; adds with `+`."""
+    """Tokens and cost of a set of calls; adds with `+`. Immutable."""
+
+    model_config = ConfigDict(frozen=True)
 
     calls: int = 0
     input_tokens: int = 0
@@ -79,13 +81,28 @@ class LLMUsage(BaseModel):
     unpriced_models: tuple[str, ...] = ()
 
     def __add__(self, other: LLMUsage) -> LLMUsage:
-        """Sum two usages."""
+        """Sum two usages (adding nothing, the rules reasoner's case, returns the other)."""
+        if other.is_empty:
+            return self
+        if self.is_empty:
+            return other
         return LLMUsage(
             calls=self.calls + other.calls,
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
             cost_usd=self.cost_usd + other.cost_usd,
             unpriced_models=tuple(sorted(set(self.unpriced_models) | set(other.unpriced_models))),
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        """No call, token, cost or unpriced model recorded."""
+        return not (
+            self.calls
+            or self.input_tokens
+            or self.output_tokens
+            or self.cost_usd
+            or self.unpriced_models
         )
 
     @property

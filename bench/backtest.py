@@ -19,6 +19,7 @@ computing the indicators once per ticker is inside the timed run.
 
 from __future__ import annotations
 
+import asyncio
 import resource
 import sys
 import time
@@ -26,6 +27,11 @@ import tracemalloc
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any, TypedDict
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langgraph.graph import END, START, StateGraph
 
 from evals.backtest.anchor import run_sma_anchor
 from evals.backtest.broker import BrokerConfig
@@ -36,6 +42,7 @@ from evals.backtest.strategies import SmaCrossover
 from evals.backtest.view import MarketData
 
 N_SERIES, N_BARS, STEP = 100, 1_250, 150
+BREAKDOWN_DAYS = 250
 FILES = (("005930", date(1999, 1, 1)), ("000660", date(1999, 1, 1)),
          ("035420", date(1990, 1, 1)), ("069500", date(1990, 1, 1)))  # fmt: skip
 
@@ -155,6 +162,102 @@ def agents(redated: list[Bars], t_theirs: float) -> None:
     )
     print(f"process max RSS {rss:.0f} MiB after the agents run ({rss - rss_before:+.0f} MiB "
           "during it)")  # fmt: skip
+    breakdown(bars, t_theirs)
+
+
+class NodeTimer(BaseCallbackHandler):
+    """When each named graph node ran (callbacks run inline, on the loop)."""
+
+    run_inline = True
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = set(names)
+        self.started: dict[UUID, tuple[str, float]] = {}
+        self.intervals: dict[str, list[tuple[float, float]]] = {}
+
+    def on_chain_start(
+        self, serialized: dict[str, Any] | None, inputs: Any, *, run_id: UUID, **kw: Any
+    ) -> None:
+        name = kw.get("name")
+        if name in self.names:
+            self.started[run_id] = (name, time.perf_counter())
+
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kw: Any) -> None:
+        hit = self.started.pop(run_id, None)
+        if hit is not None:
+            self.intervals.setdefault(hit[0], []).append((hit[1], time.perf_counter()))
+
+    def wall(self, *names: str) -> float:
+        """Seconds during which any of `names` was running (parallel nodes overlap)."""
+        spans = sorted(span for name in names for span in self.intervals.get(name, []))
+        total, end = 0.0, float("-inf")
+        for lo, hi in spans:
+            if hi > end:
+                total += hi - max(lo, end)
+                end = hi
+        return total
+
+
+class _Empty(TypedDict, total=False):
+    x: int
+
+
+def graph_floor(days: int) -> float:
+    """Seconds per invoke of the decision graph's shape (1 -> 2 parallel -> 1 -> 1), no work."""
+
+    async def nothing(state: _Empty) -> dict[str, Any]:
+        return {}
+
+    b = StateGraph(_Empty)
+    for name in ("load", "left", "right", "join", "last"):
+        b.add_node(name, nothing)
+    b.add_edge(START, "load")
+    b.add_edge("load", "left")
+    b.add_edge("load", "right")
+    b.add_edge(["left", "right"], "join")
+    b.add_edge("join", "last")
+    b.add_edge("last", END)
+    graph = b.compile()
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(graph.ainvoke({"x": 0}))
+        t0 = time.perf_counter()
+        for _ in range(days):
+            loop.run_until_complete(graph.ainvoke({"x": 0}))
+        return (time.perf_counter() - t0) / days
+    finally:
+        loop.close()
+
+
+def breakdown(bars: list[Bars], t_theirs: float) -> None:
+    from graphs.backtest import AgentsStrategy
+    from graphs.trading_session import NODES
+
+    cut = [b.between(end=b.dates[BREAKDOWN_DAYS - 1].item()) for b in bars]
+    data = MarketData(cut)
+    timer = NodeTimer(NODES)
+    t0 = time.perf_counter()
+    with AgentsStrategy(data, callbacks=[timer]) as strategy:
+        run_backtest(data, strategy, BacktestConfig(cash=1_000_000_000))
+    per_day = (time.perf_counter() - t0) / len(data)
+    print(f"where a replayed day goes (first {len(data)} days, node timer on, "
+          f"{per_day * 1e3:.1f} ms/day):")  # fmt: skip
+    parts = {
+        "load_context": timer.wall("load_context"),
+        "market_analyst || fundamental": timer.wall("market_analyst", "fundamental"),
+        "signals": timer.wall("signals"),
+        "risk_manager": timer.wall("risk_manager"),
+    }
+    for name, spent in parts.items():
+        print(f"  {name:30s} {spent / len(data) * 1e3:6.2f} ms/day")
+    rest = per_day - sum(parts.values()) / len(data)
+    print(f"  {'rest (LangGraph, engine, timer)':30s} {rest * 1e3:6.2f} ms/day")
+    floor = graph_floor(N_BARS)
+    budget = 2.0 * t_theirs / N_BARS
+    print(f"LangGraph alone, same graph shape with empty nodes: {floor * 1e3:.2f} ms/day = "
+          f"ratio {floor * N_BARS / t_theirs:.2f} before any agent works; the 2.0 target leaves "
+          f"{(budget - floor) * 1e3:.2f} ms/day, {(budget - floor) / len(bars) * 1e6:.0f} us "
+          "per ticker-day, for both analysts, signals and the risk gate")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from sqlalchemy.orm import sessionmaker
 
@@ -283,6 +285,7 @@ class AgentsStrategy:
         markets: Mapping[str, Market] | None = None,
         portfolio: str = PORTFOLIO,
         concurrency: int = 8,
+        callbacks: Sequence[BaseCallbackHandler] = (),
     ) -> None:
         """Replay the decision graph over `data` (the same data the engine replays).
 
@@ -296,6 +299,8 @@ class AgentsStrategy:
             markets: listing market per ticker (ticks and ETF rules); default KOSPI.
             portfolio: the portfolio name in thread ids and client order ids.
             concurrency: tickers an analyst judges at once (LLM calls in flight).
+            callbacks: LangChain callback handlers for every replayed day's graph run
+                (tracing, or timing the nodes as bench/backtest.py does).
         """
         if settings is None:
             from trader.settings import load_settings
@@ -324,6 +329,7 @@ class AgentsStrategy:
             is_trading_day=self.market.is_trading_day,
         )
         self.graph = decision_graph()
+        self.config: RunnableConfig = {"callbacks": list(callbacks)} if callbacks else {}
         self.last_state: SessionState | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -362,7 +368,9 @@ class AgentsStrategy:
             # A plain loop, not asyncio.Runner: Runner.run installs (and formats) a SIGINT
             # handler on every call, about 1 ms a replayed day. Ctrl-C still stops the replay.
             self._loop = asyncio.new_event_loop()
-        result = self._loop.run_until_complete(self.graph.ainvoke(session, context=self.context))
+        result = self._loop.run_until_complete(
+            self.graph.ainvoke(session, self.config, context=self.context)
+        )
         state = cast(SessionState, result)
         self.last_state = state
         return state

@@ -177,3 +177,23 @@ def test_llm_answers_are_cached_so_a_second_replay_makes_no_call(
     cache.clear()
     assert len(cache) == 0
     cache.close()
+
+
+def test_callbacks_see_every_node_of_every_replayed_day(universe: list[Bars]) -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    class Seen(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.names: list[str] = []
+
+        def on_chain_start(self, serialized: object, inputs: object, **kw: object) -> None:
+            self.names.append(str(kw.get("name")))
+
+    data = MarketData([b.between(end=date(2021, 1, 8)) for b in universe])
+    seen = Seen()
+    with AgentsStrategy(data, markets=MARKETS, callbacks=[seen]) as strategy:
+        result = run_backtest(data, strategy, _config(date(2021, 1, 8)))
+    days = len(result.decisions)
+    assert days == 5  # 2021-01-04 .. 2021-01-08
+    nodes = ("load_context", "market_analyst", "fundamental", "signals", "risk_manager")
+    assert {n: seen.names.count(n) for n in nodes} == dict.fromkeys(nodes, days)
