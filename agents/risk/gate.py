@@ -8,10 +8,14 @@
 3. Signals, one per ticker (a repeated ticker is denied): failed signals and unknown tickers
    are denied with their reason, HOLDs propose nothing. Sells go before buys (they reduce
    risk), buys by conviction, highest first, ties by ticker.
-4. Sizing a buy: ``equity x max_ticker_exposure_pct x conviction x min(1, target_vol / vol)``
-   (a volatility of 0 scales by 1; no volatility estimate at all denies the buy),
-   at the last price rounded down to the tick and kept inside today's band, floored to whole
-   shares; then cut by the per-order, per-ticker, gross and cash caps (`agents.risk.book`).
+4. Sizing a buy: the position's target is
+   ``equity x max_ticker_exposure_pct x conviction x min(1, target_vol / vol)`` (a volatility
+   of 0 scales by 1; no volatility estimate at all denies the buy); the order buys what the
+   position lacks of its target (held value and buys already proposed count), at the last
+   price rounded down to the tick and kept inside today's band, floored to whole shares, then
+   cut by the per-order, per-ticker, gross and cash caps (`agents.risk.book`). A position at
+   its target buys nothing (`at_target`): a buy signal that lasts for days tops the position
+   up to what its conviction asks, instead of adding to it every day.
    Sizing a sell: ``floor(held x conviction)`` at the last price rounded up, cut to the shares
    held and to the per-order cap.
 5. At most `max_orders_per_session` orders (exits are never dropped). A quantity of zero after
@@ -182,22 +186,35 @@ def _buy(signal: Signal, ctx: _Context, decisions: list[RiskDecision]) -> Propos
     decisions.extend(notes)
     conviction = signal.conviction or Decimal(0)
     scale = min(Decimal(1), ctx.limits.volatility_target_pct / vol) if vol > 0 else Decimal(1)
-    budget = floor_krw(
+    target = floor_krw(
         Decimal(ctx.book.portfolio.equity_krw)
         * ctx.limits.max_ticker_exposure_pct
         / 100
         * conviction
         * scale
     )
-    qty = budget // price
+    held = ctx.book.ticker_exposure(signal.ticker)
+    budget = target - held
     sizing = (
-        f"budget {budget:,} KRW = equity x {ctx.limits.max_ticker_exposure_pct} % x conviction "
-        f"{conviction} x volatility scale {scale:.4f} (daily vol {vol} %)"
+        f"target {target:,} KRW = equity x {ctx.limits.max_ticker_exposure_pct} % x conviction "
+        f"{conviction} x volatility scale {scale:.4f} (daily vol {vol:.4f} %)"
     )
+    if held:
+        sizing += f", less {held:,} KRW held: budget {max(budget, 0):,} KRW"
+    qty = max(budget, 0) // price
     if qty <= 0:
-        decisions.append(
-            _deny(signal, RiskCode.SIZED_TO_ZERO, f"{sizing} buys no share at {price:,} KRW")
-        )
+        if held and budget < price:
+            decisions.append(
+                _deny(
+                    signal,
+                    RiskCode.AT_TARGET,
+                    f"{sizing}; the position is at its target (no share of {price:,} KRW fits)",
+                )
+            )
+        else:
+            decisions.append(
+                _deny(signal, RiskCode.SIZED_TO_ZERO, f"{sizing} buys no share at {price:,} KRW")
+            )
         return None
     qty = ctx.book.clamp_buy(signal.ticker, qty, price, decisions)
     if qty <= 0:

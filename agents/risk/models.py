@@ -120,6 +120,7 @@ class RiskCode(StrEnum):
     EXIT_PENDING = "exit_pending"
     MAX_ORDERS = "max_orders"
     SIZED_TO_ZERO = "sized_to_zero"
+    AT_TARGET = "at_target"
     MAX_ORDER_VALUE = "max_order_value"
     TICKER_EXPOSURE = "ticker_exposure"
     GROSS_EXPOSURE = "gross_exposure"

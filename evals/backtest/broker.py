@@ -84,6 +84,8 @@ class Fill:
     decided_on: date
     commission: Decimal
     tax: Decimal
+    intent: OrderIntent | None = None
+    """The order that filled (its reason says why the strategy placed it)."""
 
     @property
     def value(self) -> int:
@@ -100,6 +102,12 @@ class Rejection:
     decided_on: date
     day: date | None
     reason: str
+    intent: OrderIntent | None = None
+
+    @classmethod
+    def of(cls, intent: OrderIntent, decided_on: date, day: date | None, reason: str) -> Rejection:
+        """The rejection of `intent`, decided on `decided_on`, on fill day `day`."""
+        return cls(intent.ticker, intent.side, decided_on, day, reason, intent)
 
 
 @dataclass(slots=True)
@@ -202,7 +210,15 @@ class Book:
         self.cash = cash
         self.cash_float = float(cash)
 
-    def buy(self, ticker: str, qty: int, price: int, day: date, decided_on: date) -> Fill:
+    def buy(
+        self,
+        ticker: str,
+        qty: int,
+        price: int,
+        day: date,
+        decided_on: date,
+        intent: OrderIntent | None = None,
+    ) -> Fill:
         """Book a buy fill (the caller checked the cash)."""
         value = qty * price
         fee = self.commission(value)
@@ -211,11 +227,19 @@ class Book:
         self.lots.setdefault(ticker, deque()).append(Lot(qty, price, day, decided_on, fee))
         self.commission_paid += fee
         self.bought_value += value
-        fill = Fill(ticker, Side.BUY, qty, price, day, decided_on, fee, Decimal(0))
+        fill = Fill(ticker, Side.BUY, qty, price, day, decided_on, fee, Decimal(0), intent)
         self.fills.append(fill)
         return fill
 
-    def sell(self, ticker: str, qty: int, price: int, day: date, decided_on: date) -> Fill:
+    def sell(
+        self,
+        ticker: str,
+        qty: int,
+        price: int,
+        day: date,
+        decided_on: date,
+        intent: OrderIntent | None = None,
+    ) -> Fill:
         """Book a sell fill, closing lots first in, first out (the caller checked the qty)."""
         value = qty * price
         fee = self.commission(value)
@@ -248,7 +272,7 @@ class Book:
                 lot.qty -= take
                 lot.commission -= entry_fee
             remaining -= take
-        fill = Fill(ticker, Side.SELL, qty, price, day, decided_on, fee, tax)
+        fill = Fill(ticker, Side.SELL, qty, price, day, decided_on, fee, tax, intent)
         self.fills.append(fill)
         return fill
 
@@ -306,7 +330,7 @@ class SimulatedBroker:
             qty = held if intent.qty is None else intent.qty
             if qty > held:
                 return self._reject(intent, decided_on, day, f"sell {qty} exceeds holding {held}")
-            self.book.sell(intent.ticker, qty, price, day, decided_on)
+            self.book.sell(intent.ticker, qty, price, day, decided_on, intent)
             return None
         if intent.qty is None:
             qty = self.book.affordable_qty(price, intent.cash_fraction)
@@ -317,7 +341,7 @@ class SimulatedBroker:
             need = Decimal(qty * price) + self.book.commission(qty * price)
             if need > self.book.cash:
                 return self._reject(intent, decided_on, day, "insufficient cash")
-        self.book.buy(intent.ticker, qty, price, day, decided_on)
+        self.book.buy(intent.ticker, qty, price, day, decided_on, intent)
         return None
 
     def _fill_price(
@@ -346,4 +370,4 @@ class SimulatedBroker:
         return max(price, 1)
 
     def _reject(self, intent: OrderIntent, decided_on: date, day: date | None, reason: str) -> None:
-        self.book.rejections.append(Rejection(intent.ticker, intent.side, decided_on, day, reason))
+        self.book.rejections.append(Rejection.of(intent, decided_on, day, reason))

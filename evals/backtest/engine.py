@@ -150,9 +150,7 @@ def run_backtest(
         if progress is not None:
             progress(i + 1, len(days))
     for intent in pending:
-        book.rejections.append(
-            Rejection(intent.ticker, intent.side, data.days[days[-1]], None, "no next bar")
-        )
+        book.rejections.append(Rejection.of(intent, data.days[days[-1]], None, "no next bar"))
     last = days[-1]
     final = book.cash
     for ticker, qty in book.positions.items():
@@ -224,7 +222,7 @@ def _fill_pending(
         row = data.rows[intent.ticker][t] if bars is not None else -1
         if bars is None or row < 0:
             broker.book.rejections.append(
-                Rejection(intent.ticker, intent.side, decided_on, day, "no bar on the fill day")
+                Rejection.of(intent, decided_on, day, "no bar on the fill day")
             )
             continue
         bar = BarToday(

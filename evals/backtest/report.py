@@ -41,6 +41,47 @@ def write_trades_csv(result: BacktestResult, path: Path) -> None:
             )
 
 
+ORDER_COLUMNS = (
+    "decided_on", "ticker", "side", "qty_asked", "limit_price", "status", "fill_date",
+    "qty", "price", "commission", "tax", "why_not_filled", "reason",
+)  # fmt: skip
+
+
+def write_orders_csv(result: BacktestResult, path: Path) -> None:
+    """Write every order the strategy decided, what became of it, and the strategy's reason.
+
+    One row per order, by decision day: `filled` with the fill's date, quantity, price and
+    costs, or `rejected` with why it did not fill (limit not reached, no cash, halted...).
+    `qty_asked` is empty for a sized buy or a whole-position sell; `limit_price` is empty for
+    a market order. The audit trail of an agents replay: the reason is the risk manager's.
+    """
+    rows: list[tuple[date, int, list[object]]] = []
+    for fill in result.fills:
+        intent = fill.intent
+        rows.append((fill.decided_on, len(rows), [
+            fill.decided_on.isoformat(), fill.ticker, fill.side.value,
+            "" if intent is None or intent.qty is None else intent.qty,
+            "" if intent is None or intent.limit_price is None else intent.limit_price,
+            "filled", fill.day.isoformat(), fill.qty, fill.price, f"{fill.commission:.4f}",
+            f"{fill.tax:.4f}", "", "" if intent is None else intent.reason,
+        ]))  # fmt: skip
+    for rej in result.rejections:
+        intent = rej.intent
+        rows.append((rej.decided_on, len(rows), [
+            rej.decided_on.isoformat(), rej.ticker, rej.side.value,
+            "" if intent is None or intent.qty is None else intent.qty,
+            "" if intent is None or intent.limit_price is None else intent.limit_price,
+            "rejected", "" if rej.day is None else rej.day.isoformat(), "", "", "", "",
+            rej.reason, "" if intent is None else intent.reason,
+        ]))  # fmt: skip
+    rows.sort(key=lambda r: (r[0], r[1]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(ORDER_COLUMNS)
+        writer.writerows(r[2] for r in rows)
+
+
 def write_equity_csv(result: BacktestResult, path: Path) -> None:
     """Write `date,equity,cash,drawdown_pct,benchmark` per day."""
     path.parent.mkdir(parents=True, exist_ok=True)

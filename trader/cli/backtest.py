@@ -25,7 +25,12 @@ from evals.backtest.data import (
 from evals.backtest.engine import BacktestConfig, BacktestResult, run_backtest
 from evals.backtest.metrics import SHARPE_CONVENTION, benchmark_metrics, compute_metrics
 from evals.backtest.orders import Strategy
-from evals.backtest.report import write_equity_csv, write_html_report, write_trades_csv
+from evals.backtest.report import (
+    write_equity_csv,
+    write_html_report,
+    write_orders_csv,
+    write_trades_csv,
+)
 from evals.backtest.slippage import BpsSlippage, NoSlippage, SlippageModel, TickSlippage
 from evals.backtest.store import BacktestStore
 from evals.backtest.strategies import STRATEGY_NAMES, build_strategy
@@ -145,6 +150,10 @@ def backtest(
     slippage_ticks: Annotated[int | None, typer.Option(help="Slippage, ticks.")] = None,
     trades_csv: Annotated[Path | None, typer.Option(help="Write the closed trades here.")] = None,
     equity_csv: Annotated[Path | None, typer.Option(help="Write the daily equity here.")] = None,
+    orders_csv: Annotated[
+        Path | None,
+        typer.Option(help="Write every order decided, its fill or rejection, and its reason."),
+    ] = None,
     report: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
     save: Annotated[bool, typer.Option("--save", help="Store the run in the database.")] = False,
     db_url: Annotated[
@@ -229,6 +238,9 @@ def backtest(
         if equity_csv is not None:
             write_equity_csv(result, equity_csv)
             console.print(f"equity written to {equity_csv}")
+        if orders_csv is not None:
+            write_orders_csv(result, orders_csv)
+            console.print(f"orders written to {orders_csv}")
         if report is not None:
             write_html_report(result, report)
             console.print(f"report written to {report}")

@@ -76,6 +76,15 @@ def test_a_larger_quantity_is_cut_to_the_order_cap() -> None:
     assert (clamp.code, clamp.before, clamp.after) == (RiskCode.MAX_ORDER_VALUE, 200, 71)
 
 
+def test_an_edit_on_a_held_ticker_is_cut_to_the_per_ticker_cap() -> None:
+    # held 100 x 70,000 = 7,000,000 of the 10,000,000 cap -> 3,000,000 // 70,000 = 42
+    held = account(positions={SAMSUNG: (100, 7_000_000)})
+    result = edit(order(), 60, None, portfolio=held)
+    assert result.order is not None and result.order.qty == 42
+    (clamp,) = result.decisions
+    assert (clamp.code, clamp.before, clamp.after) == (RiskCode.TICKER_EXPOSURE, 60, 42)
+
+
 def test_price_edits_are_put_on_the_grid_and_inside_the_band() -> None:
     off_grid = edit(order(), None, 70_050)
     assert off_grid.order is not None and off_grid.order.limit_price_krw == 70_000

@@ -85,24 +85,30 @@ def test_per_order_value_cap_clamps() -> None:
     assert "5,000,000" in clamp.reason
 
 
-def test_per_ticker_exposure_clamps_against_the_held_position() -> None:
-    # held 100 x 70,000 = 7,000,000 of a 10,000,000 cap -> 3,000,000 // 70,000 = 42
+def test_a_buy_tops_the_held_position_up_to_its_target() -> None:
+    # target 100M x 10 % x 1.0 = 10,000,000; held 100 x 70,000 = 7,000,000 -> 3,000,000 // 70,000
     portfolio = account(positions={SAMSUNG: (100, 7_000_000)})
-    report = run([ok_signal(SAMSUNG, Stance.BUY, "0.5")], portfolio=portfolio)
+    report = run([ok_signal(SAMSUNG, Stance.BUY, "1")], portfolio=portfolio)
     assert report.orders[0].qty == 42
-    assert codes(report, DecisionKind.CLAMP) == [RiskCode.TICKER_EXPOSURE]
+    assert report.decisions == ()
+    assert "less 7,000,000 KRW held: budget 3,000,000 KRW" in report.orders[0].reason
 
 
-def test_full_ticker_is_denied() -> None:
-    portfolio = account(positions={SAMSUNG: (143, 10_010_000)})  # 10,010,000 > cap
+def test_a_position_at_its_target_buys_nothing() -> None:
+    # conviction 0.5 asks for 5,000,000; 7,000,000 is held already
+    portfolio = account(positions={SAMSUNG: (100, 7_000_000)})
     report = run([ok_signal(SAMSUNG, Stance.BUY, "0.5")], portfolio=portfolio)
     assert report.orders == ()
     (denial,) = report.decisions
-    assert (denial.kind, denial.code, denial.after) == (
-        DecisionKind.DENY,
-        RiskCode.TICKER_EXPOSURE,
-        0,
-    )
+    assert (denial.kind, denial.code) == (DecisionKind.DENY, RiskCode.AT_TARGET)
+    assert "target 5,000,000 KRW" in denial.reason
+
+
+def test_a_full_ticker_is_at_its_target_even_with_full_conviction() -> None:
+    portfolio = account(positions={SAMSUNG: (143, 10_010_000)})  # 10,010,000 > the 10 % cap
+    report = run([ok_signal(SAMSUNG, Stance.BUY, "1")], portfolio=portfolio)
+    assert report.orders == ()
+    assert codes(report, DecisionKind.DENY) == [RiskCode.AT_TARGET]
 
 
 def test_gross_exposure_clamps() -> None:
