@@ -1,9 +1,10 @@
 """The recorded economic-data files a replay reads: annual filings and macro values (CSV).
 
-Filings CSV, one row per annual report (amounts in whole KRW, empty = unknown)::
+Filings CSV, one row per annual report (amounts in whole KRW, empty = unknown; the figures
+below are illustrative)::
 
     ticker,published_on,fiscal_year,revenue,operating_income,net_income,total_assets,total_liabilities,total_equity
-    005930,2021-03-09,2020,236806988000000,35993876000000,26407832000000,378235718000000,102287702000000,275948016000000
+    005930,2021-03-09,2020,240000000000000,36000000000000,26000000000000,378000000000000,102000000000000,276000000000000
 
 Optional columns: `corp_code`, `receipt_no` (OpenDART's; empty when not recorded) and `fs_div`
 (CFS or OFS, default CFS). An amendment is a second row of the same fiscal year with a later
@@ -13,7 +14,7 @@ Macro CSV (`name` is base_rate, krw_usd or cpi; `period` in ECOS's format, YYYYM
 daily series, YYYYMM for the monthly CPI)::
 
     name,period,value,unit,available_on
-    cpi,202102,107.06,2020=100,
+    cpi,202102,101.50,2020=100,
 
 Optional columns: `unit`, `available_on` (empty: the live rule, the period's end plus the
 series' lag; a later date may be recorded, an earlier one is refused) and `period_end` (checked
