@@ -9,9 +9,11 @@ risk_manager — the very node functions that trade live) with a `SessionContext
   of t-1), daily bars ending at t, no news, and the indicators of day t read from rows
   computed once per ticker (indicators are causal; see `tools.market_data.PrecomputedIndicators`);
 - `broker` is `BookBroker`: the engine's book as an account snapshot; it places nothing;
-- `clock` stands at t's close; `persist=False`; no KIS finance client, no econ source (the
-  fundamental analyst therefore reports `data_failed` for companies and judges ETFs on macro
-  alone, and the market analyst's vote decides).
+- `clock` stands at t's close; `persist=False`; no KIS finance client;
+- `econ` is the recorded, point-in-time source given (`evals.backtest.fundamentals.RecordedEcon`:
+  annual reports from the day after their filing, macro values from their release), or None:
+  then the fundamental analyst reports `data_failed` for companies and judges ETFs without
+  macro, and the market analyst's vote decides.
 
 The risk manager's proposed orders become the engine's order intents with their quantities and
 limit prices; the engine fills them at t+1's open under KRX rules, in place of approval and the
@@ -60,6 +62,7 @@ from tools.broker import (
     OrderRequest,
     Position,
 )
+from tools.econ.source import EconSource
 from tools.indicators import COLUMNS, MIN_BARS, IndicatorSnapshot, compute_indicators
 from tools.krx.costs import CostModel
 from tools.krx.rules import Market
@@ -283,6 +286,7 @@ class AgentsStrategy:
         cost_model: CostModel | None = None,
         llm: BaseChatModel | None = None,
         markets: Mapping[str, Market] | None = None,
+        econ: EconSource | None = None,
         portfolio: str = PORTFOLIO,
         concurrency: int = 8,
         callbacks: Sequence[BaseCallbackHandler] = (),
@@ -297,6 +301,8 @@ class AgentsStrategy:
             llm: a chat model for LLM mode (wrap it with `agents.llm_cache.cached`); None is
                 the rules reasoner.
             markets: listing market per ticker (ticks and ETF rules); default KOSPI.
+            econ: macro data and annual reports as of each replayed day (it must answer
+                point in time, as `RecordedEcon` does); None: no company figures.
             portfolio: the portfolio name in thread ids and client order ids.
             concurrency: tickers an analyst judges at once (LLM calls in flight).
             callbacks: LangChain callback handlers for every replayed day's graph run
@@ -320,6 +326,7 @@ class AgentsStrategy:
             venue="backtest",
             clock=self.clock,
             llm=llm,
+            econ=econ,
             limits=limits or RiskLimits(),
             cost_model=cost_model or CostModel(),
             usage=UsageMeter(model_name=model_name_of(llm) if llm else ""),

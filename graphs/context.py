@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.llm import UsageMeter
 from agents.risk.limits import RiskLimits
 from tools.broker import Broker
-from tools.econ.snapshot import EconSnapshots
+from tools.econ.source import EconSource
 from tools.kis.client import KISClient
 from tools.krx.calendar import is_trading_day
 from tools.krx.costs import CostModel
@@ -52,8 +52,9 @@ class SessionContext:
     """None: the deterministic rules reasoners."""
     kis: KISClient | None = None
     """For the KIS finance endpoints the fundamental analyst reads (None in backtests)."""
-    econ: EconSnapshots | None = None
-    """ECOS, FRED and OpenDART (None: the fundamental analyst works without macro and DART)."""
+    econ: EconSource | None = None
+    """Macro data and annual reports as of a date: ECOS, FRED and OpenDART live, recorded files
+    in backtests (None: the fundamental analyst works without macro and company figures)."""
     limits: RiskLimits = field(default_factory=RiskLimits)
     cost_model: CostModel = field(default_factory=CostModel)
     usage: UsageMeter = field(default_factory=UsageMeter)

@@ -17,6 +17,7 @@ from trader.errors import ConfigurationError
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+    from tools.econ.source import EconSource
     from tools.krx.rules import Market
 
 STRATEGY_NAMES = ("agents", "sma")
@@ -97,11 +98,13 @@ def build_strategy(
     data: MarketData | None = None,
     llm: BaseChatModel | None = None,
     markets: Mapping[str, Market] | None = None,
+    econ: EconSource | None = None,
 ) -> Strategy:
     """Return the strategy called `name` (one of `STRATEGY_NAMES`).
 
     `agents` replays the session graph over `data` (required), with `llm` (None: the rules
-    reasoner); close it when done (`graphs.backtest.AgentsStrategy.close`).
+    reasoner), the listing `markets` and the point-in-time `econ` source; close it when done
+    (`graphs.backtest.AgentsStrategy.close`).
     """
     if name == "sma":
         return SmaCrossover(fast, slow)
@@ -110,7 +113,7 @@ def build_strategy(
             raise ConfigurationError("the agents strategy needs the backtest's data")
         from graphs.backtest import AgentsStrategy  # the graph stack loads only when asked for
 
-        return AgentsStrategy(data, llm=llm, markets=markets)
+        return AgentsStrategy(data, llm=llm, markets=markets, econ=econ)
     raise ConfigurationError(
         f"unknown strategy {name!r}; choose one of {', '.join(STRATEGY_NAMES)}"
     )

@@ -1,4 +1,8 @@
-"""The session graph replayed by the backtester: point in time, read-only, LLM answers cached."""
+"""The session graph replayed by the backtester: point in time, read-only, LLM answers cached.
+
+The replays read recorded fundamentals and macro values (`recorded_econ/`, illustrative
+figures), so point in time covers published facts as well as bars.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,23 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from agents.llm_cache import LLMAnswerCache, cached
+from agents.schemas import AnalystOpinion
+from db.models import SignalStatus, Stance
 from evals.backtest.broker import BrokerConfig
 from evals.backtest.data import Bars, CsvBarSource
 from evals.backtest.engine import BacktestConfig, BacktestResult, run_backtest
-from evals.backtest.orders import PortfolioSnapshot, Side
-from evals.backtest.view import MarketData
+from evals.backtest.fundamentals import RecordedEcon
+from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Side
+from evals.backtest.view import MarketData, PointInTimeView
 from graphs.backtest import AgentsStrategy, BookBroker, PointInTimeMarket, ReadOnlyBrokerError
+from graphs.state import read_opinions
 from tests.graphs.fake_chat import OpinionChatModel
 from tools.broker import OrderRequest
 from tools.broker import Side as BrokerSide
@@ -28,6 +37,23 @@ HISTORY_FROM, START, END = date(2020, 8, 1), date(2021, 1, 1), date(2021, 12, 31
 TICKERS = ("005930", "000660", "069500")
 MARKETS = {"069500": Market.ETF}
 CASH = 100_000_000
+RECORDED = Path(__file__).parent / "recorded_econ"
+ECON = RecordedEcon.from_files(RECORDED / "filings.csv", RECORDED / "macro.csv")
+
+
+class RecordingAgents(AgentsStrategy):
+    """The agents strategy, keeping each replayed day's fundamental opinions."""
+
+    def __init__(self, data: MarketData) -> None:
+        super().__init__(data, markets=MARKETS, econ=ECON)
+        self.fundamental: dict[date, dict[str, AnalystOpinion]] = {}
+
+    def decide(self, view: PointInTimeView, portfolio: PortfolioSnapshot) -> list[OrderIntent]:
+        intents = list(super().decide(view, portfolio))
+        assert self.last_state is not None
+        opinions = read_opinions(self.last_state)
+        self.fundamental[view.date] = {o.ticker: o for o in opinions if o.agent == "fundamental"}
+        return intents
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +68,20 @@ def _config(end: date = END) -> BacktestConfig:
 
 def _replay(bars: list[Bars], end: date = END) -> BacktestResult:
     data = MarketData(bars)
-    with AgentsStrategy(data, markets=MARKETS) as strategy:
+    with AgentsStrategy(data, markets=MARKETS, econ=ECON) as strategy:
         return run_backtest(data, strategy, _config(end))
 
 
 @pytest.fixture(scope="module")
-def full(universe: list[Bars]) -> BacktestResult:
-    return _replay(universe)
+def recorded(universe: list[Bars]) -> tuple[BacktestResult, dict[date, dict[str, AnalystOpinion]]]:
+    data = MarketData(universe)
+    with RecordingAgents(data) as strategy:
+        return run_backtest(data, strategy, _config()), strategy.fundamental
+
+
+@pytest.fixture(scope="module")
+def full(recorded: tuple[BacktestResult, dict[date, dict[str, AnalystOpinion]]]) -> BacktestResult:
+    return recorded[0]
 
 
 def test_every_decision_equals_the_decision_on_history_cut_at_that_day(
@@ -61,9 +94,58 @@ def test_every_decision_equals_the_decision_on_history_cut_at_that_day(
     for decision in full.decisions:
         cut = MarketData([b.between(end=decision.day) for b in universe])
         assert cut.days[-1] == decision.day
-        with AgentsStrategy(cut, markets=MARKETS) as again:
+        known = ECON.known_after(decision.day)  # filings and prints public by that evening
+        with AgentsStrategy(cut, markets=MARKETS, econ=known) as again:
             intents = again.decide(cut.view(len(cut) - 1), decision.portfolio)
         assert tuple(intents) == decision.intents, decision.day
+
+
+def _first_day_after(days: list[date], published: date) -> date:
+    return next(d for d in days if d > published)
+
+
+def test_company_opinions_change_on_the_first_day_after_a_filing(
+    recorded: tuple[BacktestResult, dict[date, dict[str, AnalystOpinion]]],
+) -> None:
+    result, opinions = recorded
+    days = result.days
+    assert list(opinions) == days
+
+    def figures(o: AnalystOpinion) -> tuple[object, ...]:
+        e = o.evidence
+        return o.status, e.get("dart_fiscal_year"), e.get("roe"), e.get("debt_ratio")
+
+    def changes(ticker: str) -> list[date]:
+        seen = [(d, figures(opinions[d][ticker])) for d in days]
+        return [d for (_, a), (d, b) in pairwise(seen) if a != b]
+
+    # 005930: FY2019 until FY2020 is filed (2021-03-09), then its amendment (2021-08-13);
+    # the FY2021 report filed after the replay never shows.
+    fy2020, amended = (
+        _first_day_after(days, date(2021, 3, 9)),
+        _first_day_after(days, date(2021, 8, 13)),
+    )
+    assert changes("005930") == [fy2020, amended]
+    assert {opinions[d]["005930"].evidence["dart_fiscal_year"] for d in days} == {2019, 2020}
+    assert opinions[fy2020]["005930"].stance is Stance.BUY  # ROE 21 %, debt ratio 36 %
+    # 000660: its FY2016 report is too old to read; FY2020 is filed on a Saturday.
+    monday = _first_day_after(days, date(2021, 3, 20))
+    assert monday == date(2021, 3, 22) and changes("000660") == [monday]
+    before, after = opinions[date(2021, 3, 19)]["000660"], opinions[monday]["000660"]
+    assert before.status is SignalStatus.DATA_FAILED
+    assert (after.status, after.stance) == (SignalStatus.OK, Stance.SELL)  # loss, debt 275 %
+
+
+def test_the_etf_macro_view_changes_when_a_cpi_print_is_usable(
+    recorded: tuple[BacktestResult, dict[date, dict[str, AnalystOpinion]]],
+) -> None:
+    result, opinions = recorded
+    stances = [(d, opinions[d]["069500"].stance) for d in result.days]
+    # The May print (4.5 % y/y) is usable from 2021-06-07, the August one (3.0 %) from 09-07.
+    changed = [d for (_, a), (d, b) in pairwise(stances) if a != b]
+    assert changed == [date(2021, 6, 7), date(2021, 9, 7)]
+    assert opinions[date(2021, 6, 7)]["069500"].stance is Stance.SELL
+    assert opinions[date(2021, 6, 4)]["069500"].stance is Stance.HOLD
 
 
 @pytest.mark.parametrize("poison", [np.nan, 1e12, -5.0])
@@ -153,7 +235,7 @@ def test_llm_answers_are_cached_so_a_second_replay_makes_no_call(
 
     def replay(model: OpinionChatModel) -> BacktestResult:
         data = MarketData(short)
-        with AgentsStrategy(data, markets=MARKETS, llm=cached(model, cache)) as strategy:
+        with AgentsStrategy(data, markets=MARKETS, econ=ECON, llm=cached(model, cache)) as strategy:
             result = run_backtest(data, strategy, _config(end))
             assert strategy.params()["reasoner"] == "llm:fake-opinion-1"
         return result

@@ -149,3 +149,75 @@ def test_data_and_kis_together_is_a_clear_error(tmp_path: Path) -> None:
             "--start", "2024-01-02", "--end", "2024-02-01"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "--data and --kis" in result.output
+
+
+def _final_equity(output: str) -> str:
+    found = re.search(r"final equity ([0-9,.]+) KRW", output)
+    assert found is not None, output
+    return found.group(1)
+
+
+def test_an_etf_pays_no_sell_tax(shared_dir: Path) -> None:
+    base = ["backtest", "--data", str(shared_dir / "market-data"), "--tickers", "069500",
+            "--start", "2019-01-01", "--end", "2023-12-31"]  # fmt: skip
+    runs = {
+        extra: runner.invoke(app, base + list(extra))
+        for extra in ((), ("--no-tax",), ("--etf", "069500"), ("--etf", "069500", "--no-tax"))
+    }
+    assert all(r.exit_code == 0 for r in runs.values()), [r.output for r in runs.values()]
+    equity = {extra: _final_equity(r.output) for extra, r in runs.items()}
+    # As a stock the sells pay the tax; as an ETF dropping the tax changes nothing.
+    assert equity[()] != equity[("--no-tax",)]
+    assert equity[("--etf", "069500")] == equity[("--etf", "069500", "--no-tax")]
+
+
+def test_market_flags_name_only_the_run_s_tickers(tmp_path: Path) -> None:
+    base = ["backtest", "--data", str(tmp_path), "--tickers", "005930,069500",
+            "--start", "2021-01-01", "--end", "2021-12-31"]  # fmt: skip
+    unknown = runner.invoke(app, [*base, "--etf", "069500,102110"])
+    assert unknown.exit_code == 2
+    assert "--etf names 102110, which is not in --tickers" in unknown.output
+    both = runner.invoke(app, [*base, "--etf", "069500", "--kosdaq", "069500"])
+    assert both.exit_code == 2 and "069500 is given to both --etf and --kosdaq" in both.output
+
+
+RECORDED = Path(__file__).resolve().parents[1] / "graphs" / "recorded_econ"
+
+
+def test_recorded_fundamentals_change_the_agents_decisions(shared_dir: Path) -> None:
+    base = ["backtest", "--data", str(shared_dir / "market-data"),
+            "--tickers", "005930,000660,069500", "--etf", "069500", "--kosdaq", "000660",
+            "--start", "2021-01-01", "--end", "2021-09-30", "--strategy", "agents",
+            "--cash", "100000000"]  # fmt: skip
+    plain = runner.invoke(app, base)
+    informed = runner.invoke(
+        app,
+        [*base, "--fundamentals", str(RECORDED / "filings.csv"),
+         "--macro", str(RECORDED / "macro.csv")],
+    )  # fmt: skip
+    assert plain.exit_code == 0 and informed.exit_code == 0, plain.output + informed.output
+    assert _final_equity(plain.output) != _final_equity(informed.output)
+    assert "no annual filing" not in informed.output  # the ETF needs none
+    filings_only = ["--fundamentals", str(RECORDED / "filings.csv")]
+    partial = runner.invoke(app, [*base[:4], "005930,035420", *base[9:], *filings_only])
+    assert partial.exit_code == 0, partial.output
+    assert "no annual filing" in partial.output and "for 035420" in partial.output
+
+
+def test_fundamentals_errors_are_one_clear_line(shared_dir: Path, tmp_path: Path) -> None:
+    base = ["backtest", "--data", str(shared_dir / "market-data"), "--tickers", "005930",
+            "--start", "2021-01-01", "--end", "2021-03-31"]  # fmt: skip
+    filings = RECORDED / "filings.csv"
+    sma = runner.invoke(app, [*base, "--fundamentals", str(filings)])
+    assert sma.exit_code == 2
+    assert "--fundamentals and --macro are for --strategy agents" in sma.output
+    bad = tmp_path / "filings.csv"
+    bad.write_text(filings.read_text().replace("2021-03-09", "2021-02-30"))
+    broken = runner.invoke(app, [*base, "--strategy", "agents", "--fundamentals", str(bad)])
+    assert broken.exit_code == 2
+    assert f"{bad} line 6, column published_on: not a date" in broken.output
+    missing = runner.invoke(
+        app, [*base, "--strategy", "agents", "--macro", str(tmp_path / "absent.csv")]
+    )
+    assert missing.exit_code == 2 and "cannot read" in missing.output
+    assert "absent.csv" in missing.output

@@ -7,6 +7,10 @@ usable date is the period's end plus a conservative lag per series (`MacroSeries
 daily values from the next day, monthly CPI from the 7th of the following month (Statistics
 Korea publishes it in the first days of the month). OpenDART filings carry their date in
 `rcept_no`; a report filed on or after the as-of date is ignored.
+
+The rules (`lookback_start`, `observed`, `is_usable`, `annual_report_years`, `is_filed_before`)
+and the assembly of a snapshot (`assemble_macro`) are public so that a recorded source
+(`evals.backtest.fundamentals.RecordedEcon`) builds the same models under the same rules.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 from tools.econ.dart import DartClient
 from tools.econ.dart_models import CorpCodeDirectory, DartAccount, FsDiv, ReportCode
 from tools.econ.ecos import EcosClient
-from tools.econ.ecos_models import EcosCycle, EcosObservation
+from tools.econ.ecos_models import EcosCycle, EcosObservation, period_bounds
 from tools.econ.fred import FredClient, SortOrder
 from trader.errors import RejectedError, TemporaryError
 
@@ -41,10 +45,20 @@ class MacroSeries:
     lag_days: int
     lookback_days: int
 
+    @property
+    def source(self) -> str:
+        """Where the values come from, e.g. ``ECOS 722Y001/0101000``."""
+        return f"ECOS {self.stat_code}/{self.item_code}"
+
 
 BASE_RATE = MacroSeries("base_rate", "722Y001", EcosCycle.DAILY, "0101000", 1, 45)
 KRW_USD = MacroSeries("krw_usd", "731Y001", EcosCycle.DAILY, "0000001", 1, 21)
 KR_CPI = MacroSeries("cpi", "901Y009", EcosCycle.MONTHLY, "0", 7, 800)
+MACRO_SERIES: dict[str, MacroSeries] = {s.name: s for s in (BASE_RATE, KRW_USD, KR_CPI)}
+"""The series of a `MacroSnapshot`, by name."""
+
+ANNUAL_REPORT_YEARS_BACK = 3
+"""Fiscal years (before the as-of year) searched for the latest annual report."""
 
 
 class _Frozen(BaseModel):
@@ -125,32 +139,66 @@ ACCOUNT_NAMES: dict[str, tuple[str, ...]] = {
 """fnlttSinglAcnt `account_nm` spellings of each key account."""
 
 
+def lookback_start(series: MacroSeries, as_of: date) -> date:
+    """The first day whose period `series` reads on `as_of` (older values are not looked at)."""
+    return as_of - timedelta(days=series.lookback_days)
+
+
+def observed(
+    series: MacroSeries,
+    *,
+    period: str,
+    value: Decimal,
+    unit: str | None,
+    source: str | None = None,
+    available_on: date | None = None,
+) -> Observed:
+    """A value of `series` for an ECOS `period`, usable from `available_on`.
+
+    `available_on` defaults to the period's end plus the series' lag; a later date may be
+    given (a known, later release), an earlier one may not: nothing is usable before the
+    live rule allows.
+
+    Raises:
+        ValueError: `period` is not an ECOS period, or `available_on` is too early.
+    """
+    start, end = period_bounds(period)
+    earliest = end + timedelta(days=series.lag_days)
+    if available_on is not None and available_on < earliest:
+        raise ValueError(
+            f"available_on {available_on} is before {earliest}, the first day a {series.name} "
+            f"value for {period} is usable (period end + {series.lag_days} days)"
+        )
+    return Observed(
+        name=series.name,
+        source=source or series.source,
+        value=value,
+        unit=unit,
+        period=period,
+        period_start=start,
+        period_end=end,
+        available_on=available_on or earliest,
+    )
+
+
+def is_usable(value: Observed, series: MacroSeries, as_of: date) -> bool:
+    """Whether `value` is public at the start of `as_of` and inside the series' lookback."""
+    return value.available_on <= as_of and value.period_end >= lookback_start(series, as_of)
+
+
 def _observed(series: MacroSeries, row: EcosObservation) -> Observed | None:
     if row.value is None:
         return None
-    return Observed(
-        name=series.name,
-        source=f"ECOS {series.stat_code}/{series.item_code}",
-        value=row.value,
-        unit=row.unit_name,
-        period=row.time,
-        period_start=row.period_start,
-        period_end=row.period_end,
-        available_on=row.period_end + timedelta(days=series.lag_days),
-    )
+    return observed(series, period=row.time, value=row.value, unit=row.unit_name)
 
 
 async def public_series(ecos: EcosClient, series: MacroSeries, as_of: date) -> list[Observed]:
     """Return the values of `series` usable on `as_of`, oldest first."""
     rows = await ecos.statistic_search(
-        series.stat_code,
-        series.cycle,
-        as_of - timedelta(days=series.lookback_days),
-        as_of,
-        [series.item_code],
+        series.stat_code, series.cycle, lookback_start(series, as_of), as_of, [series.item_code]
     )
     values = [_observed(series, row) for row in rows]
-    return [v for v in values if v is not None and v.available_on <= as_of]
+    return [v for v in values if v is not None and is_usable(v, series, as_of)]
 
 
 def year_on_year_pct(values: list[Observed]) -> Decimal | None:
@@ -195,20 +243,45 @@ async def macro_snapshot(
             problems,
         ),
     )
-    for name, values in (("base_rate", base), ("krw_usd", fx), ("cpi", cpi)):
+    upcoming = [
+        UpcomingRelease(release_id=r.release_id, name=r.release_name or "", date=r.date)
+        for r in releases or []
+    ]
+    return assemble_macro(
+        as_of,
+        horizon_days=horizon_days,
+        base_rate=base,
+        krw_usd=fx,
+        cpi=cpi,
+        releases=upcoming,
+        problems=problems,
+    )
+
+
+def assemble_macro(
+    as_of: date,
+    *,
+    horizon_days: int,
+    base_rate: list[Observed] | None,
+    krw_usd: list[Observed] | None,
+    cpi: list[Observed] | None,
+    releases: list[UpcomingRelease] | None,
+    problems: dict[str, str],
+) -> MacroSnapshot:
+    """Build the snapshot from each series' usable values (oldest first; None = failed).
+
+    A series with no usable value and no recorded problem is named in `problems`; CPI's
+    year-on-year change is computed here, once for every source.
+    """
+    problems = dict(problems)
+    for name, values in (("base_rate", base_rate), ("krw_usd", krw_usd), ("cpi", cpi)):
         if values == [] and name not in problems:
             problems[name] = "no value public on this date"
-    upcoming = sorted(
-        {
-            UpcomingRelease(release_id=r.release_id, name=r.release_name or "", date=r.date)
-            for r in releases or []
-        },
-        key=lambda r: (r.date, r.name),
-    )
+    upcoming = sorted(set(releases or []), key=lambda r: (r.date, r.name))
     return MacroSnapshot(
         as_of=as_of,
-        base_rate=base[-1] if base else None,
-        krw_usd=fx[-1] if fx else None,
+        base_rate=base_rate[-1] if base_rate else None,
+        krw_usd=krw_usd[-1] if krw_usd else None,
         cpi=cpi[-1] if cpi else None,
         cpi_yoy_pct=year_on_year_pct(cpi or []),
         upcoming_us_releases=upcoming,
@@ -224,8 +297,18 @@ def _pick_basis(rows: list[DartAccount]) -> tuple[FsDiv, list[DartAccount]]:
     return FsDiv.SEPARATE, [r for r in rows if r.fs_div is FsDiv.SEPARATE]
 
 
+def annual_report_years(as_of: date, years_back: int = ANNUAL_REPORT_YEARS_BACK) -> range:
+    """The fiscal years whose annual report may describe a company on `as_of`, newest first."""
+    return range(as_of.year - 1, as_of.year - 1 - years_back, -1)
+
+
+def is_filed_before(published_on: date, as_of: date) -> bool:
+    """A filing is public at the start of `as_of` only when filed on an earlier day."""
+    return published_on < as_of
+
+
 async def fundamentals_snapshot(
-    dart: DartClient, corp_code: str, as_of: date, *, years_back: int = 3
+    dart: DartClient, corp_code: str, as_of: date, *, years_back: int = ANNUAL_REPORT_YEARS_BACK
 ) -> FundamentalsSnapshot | None:
     """Return the key accounts of the latest annual report filed before `as_of`, or None.
 
@@ -233,9 +316,9 @@ async def fundamentals_snapshot(
     serves the latest version of a report, so an amendment filed after `as_of` hides that year
     and an older report is used instead (conservative, never lookahead).
     """
-    for year in range(as_of.year - 1, as_of.year - 1 - years_back, -1):
+    for year in annual_report_years(as_of, years_back):
         rows = await dart.single_accounts(corp_code, year, ReportCode.ANNUAL)
-        if not rows or rows[0].receipt_date >= as_of:
+        if not rows or not is_filed_before(rows[0].receipt_date, as_of):
             continue
         fs_div, basis = _pick_basis(rows)
         amounts = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -23,6 +24,7 @@ from evals.backtest.data import (
     load_universe,
 )
 from evals.backtest.engine import BacktestConfig, BacktestResult, run_backtest
+from evals.backtest.fundamentals import RecordedEcon
 from evals.backtest.metrics import SHARPE_CONVENTION, benchmark_metrics, compute_metrics
 from evals.backtest.orders import Strategy
 from evals.backtest.report import (
@@ -36,6 +38,7 @@ from evals.backtest.store import BacktestStore
 from evals.backtest.strategies import STRATEGY_NAMES, build_strategy
 from evals.backtest.view import MarketData
 from tools.krx.costs import DEFAULT_COMMISSION_RATE
+from tools.krx.rules import Market
 from trader.cli.console import cli_errors, console
 from trader.errors import ConfigurationError
 
@@ -74,6 +77,40 @@ def _slippage(bps: float | None, ticks: int | None) -> SlippageModel:
     if ticks is not None:
         return TickSlippage(ticks)
     return NoSlippage()
+
+
+def _markets(tickers: list[str], etf: str, kosdaq: str) -> dict[str, Market]:
+    """The listing market of each ticker named by --etf / --kosdaq (the rest are KOSPI)."""
+    markets: dict[str, Market] = {}
+    for option, text, market in (("--etf", etf, Market.ETF), ("--kosdaq", kosdaq, Market.KOSDAQ)):
+        for ticker in (t.strip() for t in text.split(",")):
+            if not ticker:
+                continue
+            if ticker not in tickers:
+                raise ConfigurationError(f"{option} names {ticker}, which is not in --tickers")
+            if markets.get(ticker, market) is not market:
+                raise ConfigurationError(f"{ticker} is given to both --etf and --kosdaq")
+            markets[ticker] = market
+    return markets
+
+
+def _econ(
+    fundamentals: Path | None, macro: Path | None, tickers: list[str], markets: dict[str, Market]
+) -> RecordedEcon | None:
+    """Load the recorded economic data (before any bars, so a bad file fails fast)."""
+    if fundamentals is None and macro is None:
+        return None
+    econ = RecordedEcon.from_files(fundamentals, macro)
+    if fundamentals is not None:
+        companies = [t for t in tickers if markets.get(t) is not Market.ETF]
+        missing = [t for t in companies if t not in econ.tickers]
+        if missing:
+            console.print(
+                f"no annual filing in {fundamentals} for {', '.join(missing)}: the fundamental "
+                "analyst reports data_failed for them",
+                style="yellow",
+            )
+    return econ
 
 
 def _db_url(db_url: str | None) -> str:
@@ -181,6 +218,24 @@ def backtest(
             "delete the file to clear it)."
         ),
     ] = None,
+    fundamentals: Annotated[
+        Path | None,
+        typer.Option(
+            help="Annual reports CSV for --strategy agents (format in the README); each report "
+            "is used from the day after its publication."
+        ),
+    ] = None,
+    macro: Annotated[
+        Path | None,
+        typer.Option(
+            help="Macro values CSV for --strategy agents: base rate, KRW/USD, CPI (format in "
+            "the README)."
+        ),
+    ] = None,
+    etf: Annotated[
+        str, typer.Option(help="Comma-separated tickers that are ETFs (no sell tax, macro view).")
+    ] = "",
+    kosdaq: Annotated[str, typer.Option(help="Comma-separated tickers listed on KOSDAQ.")] = "",
 ) -> None:
     """Replay a strategy day by day; decisions on day t fill at day t+1's open."""
     with cli_errors():
@@ -196,6 +251,9 @@ def backtest(
             )
         if llm and strategy != "agents":
             raise ConfigurationError("--llm is for --strategy agents")
+        if (fundamentals is not None or macro is not None) and strategy != "agents":
+            raise ConfigurationError("--fundamentals and --macro are for --strategy agents")
+        markets = _markets(names, etf, kosdaq)
         if strategy == "sma":
             build_strategy(strategy, fast=fast, slow=slow)  # check the windows before loading
         rate = _rate(commission)
@@ -204,10 +262,12 @@ def backtest(
             broker = BrokerConfig.parity(rate)
         else:
             broker = BrokerConfig(commission_rate=rate, charge_tax=not no_tax, slippage=slip)
+        broker = replace(broker, markets=markets)
         if parity and (slippage_bps is not None or slippage_ticks is not None):
             raise ConfigurationError("--parity runs without slippage")
         if data is not None and kis:
             raise ConfigurationError("choose one of --data and --kis")
+        econ = _econ(fundamentals, macro, names, markets)
         history_from = first - timedelta(days=AGENTS_WARMUP_DAYS) if strategy == "agents" else first
         source: DailyBarSource
         if kis:
@@ -226,7 +286,9 @@ def backtest(
         config = BacktestConfig(cash=cash, broker=broker, start=first, end=last)
         with ExitStack() as stack:
             model = _chat_model(llm_cache, stack) if llm else None
-            chosen = build_strategy(strategy, fast=fast, slow=slow, data=market, llm=model)
+            chosen = build_strategy(
+                strategy, fast=fast, slow=slow, data=market, llm=model, markets=markets, econ=econ
+            )
             close = getattr(chosen, "close", None)
             if close is not None:
                 stack.callback(close)
