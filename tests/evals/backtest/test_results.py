@@ -19,7 +19,13 @@ from evals.backtest.data import Bars, CsvBarSource
 from evals.backtest.engine import BacktestConfig, BacktestResult, run_backtest
 from evals.backtest.metrics import benchmark_metrics, compute_metrics, curve_metrics
 from evals.backtest.orders import OrderIntent, Side
-from evals.backtest.report import render_html, write_equity_csv, write_trades_csv
+from evals.backtest.report import (
+    ORDER_COLUMNS,
+    render_html,
+    write_equity_csv,
+    write_orders_csv,
+    write_trades_csv,
+)
 from evals.backtest.store import BacktestStore
 from evals.backtest.strategies import SmaCrossover
 from evals.backtest.view import MarketData
@@ -106,6 +112,42 @@ def _small_run() -> BacktestResult:
     }
     config = BacktestConfig(cash=5_000_000, broker=BrokerConfig.parity())
     return run_backtest(MarketData([bars]), ScriptedStrategy(script), config)
+
+
+def test_the_orders_csv_says_what_became_of_every_order_and_why(tmp_path: Path) -> None:
+    days = [date(2024, 3, 4) + timedelta(days=i) for i in range(5)]
+    prices = [10_010, 10_020, 10_030, 10_050, 10_070]
+    bars = Bars.from_columns("A", days, prices, prices, prices, prices, [5] * 5)
+    script = {
+        days[0]: [OrderIntent("A", Side.BUY, qty=100, limit_price=10_030, reason="first")],
+        days[1]: [OrderIntent("A", Side.BUY, qty=100, limit_price=9_000, reason="too low")],
+        days[2]: [OrderIntent("A", Side.SELL, reason="all out")],
+        days[4]: [OrderIntent("A", Side.BUY, qty=1, reason="too late")],
+    }
+    result = run_backtest(
+        MarketData([bars]), ScriptedStrategy(script), BacktestConfig(cash=5_000_000)
+    )
+    path = tmp_path / "orders.csv"
+    write_orders_csv(result, path)
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        assert tuple(reader.fieldnames or ()) == ORDER_COLUMNS
+        rows = list(reader)
+    summary = [
+        (r["decided_on"], r["side"], r["qty_asked"], r["limit_price"], r["status"],
+         r["fill_date"], r["qty"], r["price"], r["why_not_filled"], r["reason"])
+        for r in rows
+    ]  # fmt: skip
+    assert summary == [
+        ("2024-03-04", "buy", "100", "10030", "filled", "2024-03-05", "100", "10020", "", "first"),
+        ("2024-03-05", "buy", "100", "9000", "rejected", "2024-03-06", "", "", "limit not reached",
+         "too low"),
+        ("2024-03-06", "sell", "", "", "filled", "2024-03-07", "100", "10050", "", "all out"),
+        ("2024-03-08", "buy", "1", "", "rejected", "", "", "", "no next bar", "too late"),
+    ]  # fmt: skip
+    # 100 x 10,050 = 1,005,000 sold, settling 2024-03-11: tax 0.18 % = 1,809 KRW
+    assert rows[2]["tax"] == "1809.0000"
+    assert rows[2]["commission"] == f"{result.fills[1].commission:.4f}"
 
 
 def test_a_run_is_stored_with_its_trades_and_equity(db_url: str) -> None:
