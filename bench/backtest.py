@@ -229,6 +229,38 @@ def graph_floor(days: int) -> float:
         loop.close()
 
 
+def opinion_round_trip() -> float:
+    """Median seconds to build an analyst opinion, dump it as state does, and read it back."""
+    from decimal import Decimal
+    from statistics import median
+
+    from agents.schemas import AnalystOpinion, Horizon
+    from db.models import SignalStatus, Stance
+
+    evidence: dict[str, int | Decimal | None] = {f"e{i}": Decimal("1.234567") for i in range(14)}
+
+    def trip() -> None:
+        opinion = AnalystOpinion(
+            ticker="005930",
+            agent="market_analyst",
+            status=SignalStatus.OK,
+            stance=Stance.BUY,
+            conviction=Decimal("0.5"),
+            horizon=Horizon.DAYS,
+            rationale="r" * 200,
+            evidence=evidence,
+        )
+        AnalystOpinion.model_validate(opinion.model_dump(mode="json"))
+
+    n, runs = 2_000, []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            trip()
+        runs.append((time.perf_counter() - t0) / n)
+    return median(runs)
+
+
 def breakdown(bars: list[Bars], t_theirs: float) -> None:
     from graphs.backtest import AgentsStrategy
     from graphs.trading_session import NODES
@@ -252,6 +284,11 @@ def breakdown(bars: list[Bars], t_theirs: float) -> None:
         print(f"  {name:30s} {spent / len(data) * 1e3:6.2f} ms/day")
     rest = per_day - sum(parts.values()) / len(data)
     print(f"  {'rest (LangGraph, engine, timer)':30s} {rest * 1e3:6.2f} ms/day")
+    per_opinion = opinion_round_trip()
+    print(
+        "one typed opinion's trip through state (build, dump to JSON, read back): "
+        f"{per_opinion * 1e6:.1f} us; a ticker-day makes two opinions, a signal and a quote"
+    )
     floor = graph_floor(N_BARS)
     budget = 2.0 * t_theirs / N_BARS
     print(f"LangGraph alone, same graph shape with empty nodes: {floor * 1e3:.2f} ms/day = "

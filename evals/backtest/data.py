@@ -14,6 +14,7 @@ and the point-in-time view only slice them. Sources implement `DailyBarSource`:
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -201,11 +202,25 @@ class CsvBarSource:
         found = sorted(self.folder.glob(f"{ticker}_*.csv"))
         return ([exact] if exact.is_file() else []) + found
 
+    def tickers(self) -> list[str]:
+        """Return the tickers the folder holds (the file name up to its first `_`)."""
+        return sorted({p.stem.split("_", 1)[0] for p in self.folder.glob("*.csv")})
+
+    def _hint(self, ticker: str) -> str:
+        known = self.tickers()
+        close = difflib.get_close_matches(ticker, known, n=3, cutoff=0.6)
+        if close:
+            return f"; did you mean {' or '.join(close)}?"
+        if known:
+            shown = ", ".join(known[:10]) + (" ..." if len(known) > 10 else "")
+            return f"; it holds {shown}"
+        return "; it holds no CSV file"
+
     def daily_bars(self, ticker: str, start: date, end: date) -> Bars:
         """Return the bars of `ticker` dated start..end."""
         files = self.files_for(ticker)
         if not files:
-            raise BarDataError(f"no CSV file for {ticker} in {self.folder}")
+            raise BarDataError(f"no CSV file for {ticker} in {self.folder}{self._hint(ticker)}")
         window = pd.DataFrame()
         chosen = files[0]
         for path in files:

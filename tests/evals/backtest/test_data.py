@@ -46,8 +46,10 @@ def test_plain_yahoo_and_korean_layouts(tmp_path: Path) -> None:
     assert yahoo.close.tolist() == [2026.16]
     korean = source.daily_bars("222222", date(2024, 1, 1), date(2024, 1, 31))
     assert (korean.open[0], korean.volume[0]) == (500.0, 7)
-    with pytest.raises(BarDataError, match="no CSV file for 333333"):
+    with pytest.raises(BarDataError, match=r"for 333333 .*; it holds 111111, 222222, KS11"):
         source.daily_bars("333333", date(2024, 1, 1), date(2024, 1, 31))
+    with pytest.raises(BarDataError, match=r"no CSV file for 11111 .*; did you mean 111111\?"):
+        source.daily_bars("11111", date(2024, 1, 1), date(2024, 1, 31))
     with pytest.raises(BarDataError, match="no bars between"):
         source.daily_bars("111111", date(2025, 1, 1), date(2025, 1, 31))
     (tmp_path / "444444.csv").write_text("day,price\n2024-01-02,1\n")
