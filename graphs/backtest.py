@@ -313,7 +313,8 @@ class AgentsStrategy:
 
             settings = load_settings()
         self.data = data
-        self.market = PointInTimeMarket(data, markets)
+        self.markets = dict(markets or {})
+        self.market = PointInTimeMarket(data, self.markets)
         self.broker = BookBroker()
         self.clock = FixedClock(datetime(2000, 1, 1, tzinfo=KST))
         self.portfolio = portfolio
@@ -343,10 +344,13 @@ class AgentsStrategy:
     def params(self) -> Mapping[str, Any]:
         """The reasoner and the risk limits, recorded with the run."""
         reasoner = f"llm:{model_name_of(self.llm)}" if self.llm is not None else "rules"
+        econ = self.context.econ
         return {
             "reasoner": reasoner,
             "portfolio": self.portfolio,
             "limits": self.context.limits.model_dump(mode="json"),
+            "markets": {t: m.value for t, m in sorted(self.markets.items())},
+            "econ": None if econ is None else getattr(econ, "source", type(econ).__name__),
         }
 
     def decide(self, view: PointInTimeView, portfolio: PortfolioSnapshot) -> Sequence[OrderIntent]:

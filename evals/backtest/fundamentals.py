@@ -65,9 +65,17 @@ class RecordedEcon:
     """`EconSource` over recorded filings and macro values: what a live session could read."""
 
     def __init__(
-        self, filings: Iterable[FilingRow] = (), macro: Iterable[Observed] | None = None
+        self,
+        filings: Iterable[FilingRow] = (),
+        macro: Iterable[Observed] | None = None,
+        *,
+        source: str = "recorded",
     ) -> None:
-        """Index `filings` and `macro` (None: no macro recorded, every series a named gap)."""
+        """Index `filings` and `macro` (None: no macro recorded, every series a named gap).
+
+        `source` says where the records came from; a run stores it with its parameters.
+        """
+        self.source = source
         self._rows = list(filings)
         self._values = list(macro) if macro is not None else None
         grouped: dict[str, dict[int, list[FilingRow]]] = {}
@@ -93,9 +101,13 @@ class RecordedEcon:
         Raises:
             EconFileError: a file is missing or malformed (file, line and column named).
         """
+        named = [
+            f"{kind}:{path}" for kind, path in (("filings", filings), ("macro", macro)) if path
+        ]
         return cls(
             read_filings(filings) if filings is not None else (),
             read_macro(macro) if macro is not None else None,
+            source=", ".join(named) or "recorded",
         )
 
     @property
@@ -112,6 +124,7 @@ class RecordedEcon:
         return RecordedEcon(
             [r for r in self._rows if r.published_on <= day],
             [v for v in values if v.available_on <= day] if values is not None else None,
+            source=f"{self.source} as known after {day.isoformat()}",
         )
 
     async def fundamentals(self, ticker: str, as_of: date) -> FundamentalsSnapshot | None:

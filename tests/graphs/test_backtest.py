@@ -279,3 +279,18 @@ def test_callbacks_see_every_node_of_every_replayed_day(universe: list[Bars]) ->
     assert days == 5  # 2021-01-04 .. 2021-01-08
     nodes = ("load_context", "market_analyst", "fundamental", "signals", "risk_manager")
     assert {n: seen.names.count(n) for n in nodes} == dict.fromkeys(nodes, days)
+
+
+def test_a_run_records_its_markets_and_where_its_economic_data_came_from(
+    universe: list[Bars],
+) -> None:
+    data = MarketData(universe)
+    with AgentsStrategy(data, markets=MARKETS, econ=ECON.known_after(date(2021, 6, 30))) as s:
+        params = s.params()
+    assert params["markets"] == {"069500": "ETF"}
+    assert params["econ"] == (
+        f"filings:{RECORDED / 'filings.csv'}, macro:{RECORDED / 'macro.csv'} "
+        "as known after 2021-06-30"
+    )
+    with AgentsStrategy(data) as bare:
+        assert (bare.params()["markets"], bare.params()["econ"]) == ({}, None)
