@@ -296,7 +296,7 @@ class AgentsStrategy:
         Args:
             data: the backtest's bars; indicators are precomputed from them lazily.
             settings: application settings (default: built from the environment).
-            limits: the risk limits (default: `RiskLimits()`, sized for 100,000,000 KRW).
+            limits: the risk limits (default: the settings' `RISK_*`, as a live session uses).
             cost_model: commission the risk gate's cash check uses.
             llm: a chat model for LLM mode (wrap it with `agents.llm_cache.cached`); None is
                 the rules reasoner.
@@ -328,7 +328,7 @@ class AgentsStrategy:
             clock=self.clock,
             llm=llm,
             econ=econ,
-            limits=limits or RiskLimits(),
+            limits=limits or RiskLimits.from_settings(settings),
             cost_model=cost_model or CostModel(),
             usage=UsageMeter(model_name=model_name_of(llm) if llm else ""),
             analyst_concurrency=concurrency,

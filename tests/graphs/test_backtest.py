@@ -294,3 +294,18 @@ def test_a_run_records_its_markets_and_where_its_economic_data_came_from(
     )
     with AgentsStrategy(data) as bare:
         assert (bare.params()["markets"], bare.params()["econ"]) == ({}, None)
+
+
+def test_the_replay_uses_the_risk_limits_of_the_settings_as_a_live_session_does(
+    universe: list[Bars],
+) -> None:
+    from trader.settings import Settings
+
+    settings = Settings(risk_max_order_krw=1_000_000, risk_max_ticker_exposure_pct=Decimal(5))
+    data = MarketData([b.between(end=date(2021, 3, 31)) for b in universe])
+    with AgentsStrategy(data, settings=settings, markets=MARKETS, econ=ECON) as strategy:
+        result = run_backtest(data, strategy, _config(date(2021, 3, 31)))
+        limits = strategy.params()["limits"]
+    assert (limits["max_order_krw"], limits["max_ticker_exposure_pct"]) == (1_000_000, "5")
+    buys = [f for f in result.fills if f.side is Side.BUY]
+    assert buys and all(f.qty * (f.intent.limit_price or 0) <= 1_000_000 for f in buys if f.intent)
