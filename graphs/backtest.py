@@ -297,7 +297,7 @@ class AgentsStrategy:
             data: the backtest's bars; indicators are precomputed from them lazily.
             settings: application settings (default: built from the environment).
             limits: the risk limits (default: the settings' `RISK_*`, as a live session uses).
-            cost_model: commission the risk gate's cash check uses.
+            cost_model: commission the risk gate's cash check uses (default: the settings').
             llm: a chat model for LLM mode (wrap it with `agents.llm_cache.cached`); None is
                 the rules reasoner.
             markets: listing market per ticker (ticks and ETF rules); default KOSPI.
@@ -329,7 +329,7 @@ class AgentsStrategy:
             llm=llm,
             econ=econ,
             limits=limits or RiskLimits.from_settings(settings),
-            cost_model=cost_model or CostModel(),
+            cost_model=cost_model or CostModel(commission_rate=settings.commission_rate),
             usage=UsageMeter(model_name=model_name_of(llm) if llm else ""),
             analyst_concurrency=concurrency,
             persist=False,

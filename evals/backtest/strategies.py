@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Side, Strategy
 from evals.backtest.view import MarketData, PointInTimeView
+from tools.krx.costs import CostModel
 from trader.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -99,12 +100,14 @@ def build_strategy(
     llm: BaseChatModel | None = None,
     markets: Mapping[str, Market] | None = None,
     econ: EconSource | None = None,
+    commission_rate: Decimal | None = None,
 ) -> Strategy:
     """Return the strategy called `name` (one of `STRATEGY_NAMES`).
 
     `agents` replays the session graph over `data` (required), with `llm` (None: the rules
-    reasoner), the listing `markets` and the point-in-time `econ` source; close it when done
-    (`graphs.backtest.AgentsStrategy.close`).
+    reasoner), the listing `markets` and the point-in-time `econ` source; its risk gate reserves
+    commission at `commission_rate` (the simulated broker's; None: the settings'). Close it when
+    done (`graphs.backtest.AgentsStrategy.close`).
     """
     if name == "sma":
         return SmaCrossover(fast, slow)
@@ -113,7 +116,8 @@ def build_strategy(
             raise ConfigurationError("the agents strategy needs the backtest's data")
         from graphs.backtest import AgentsStrategy  # the graph stack loads only when asked for
 
-        return AgentsStrategy(data, llm=llm, markets=markets, econ=econ)
+        costs = None if commission_rate is None else CostModel(commission_rate=commission_rate)
+        return AgentsStrategy(data, llm=llm, markets=markets, econ=econ, cost_model=costs)
     raise ConfigurationError(
         f"unknown strategy {name!r}; choose one of {', '.join(STRATEGY_NAMES)}"
     )

@@ -309,3 +309,19 @@ def test_the_replay_uses_the_risk_limits_of_the_settings_as_a_live_session_does(
     assert (limits["max_order_krw"], limits["max_ticker_exposure_pct"]) == (1_000_000, "5")
     buys = [f for f in result.fills if f.side is Side.BUY]
     assert buys and all(f.qty * (f.intent.limit_price or 0) <= 1_000_000 for f in buys if f.intent)
+
+
+def test_the_risk_gate_reserves_the_commission_the_simulated_broker_charges(
+    universe: list[Bars],
+) -> None:
+    from evals.backtest.strategies import build_strategy
+    from trader.settings import Settings
+
+    data = MarketData(universe)
+    chosen = build_strategy("agents", data=data, commission_rate=Decimal("0.001"))
+    assert isinstance(chosen, AgentsStrategy)
+    with chosen:
+        assert chosen.context.cost_model.commission_rate == Decimal("0.001")
+    settings = Settings(commission_rate=Decimal("0.0003"))
+    with AgentsStrategy(data, settings=settings) as default:
+        assert default.context.cost_model.commission_rate == Decimal("0.0003")

@@ -287,7 +287,14 @@ def backtest(
         with ExitStack() as stack:
             model = _chat_model(llm_cache, stack) if llm else None
             chosen = build_strategy(
-                strategy, fast=fast, slow=slow, data=market, llm=model, markets=markets, econ=econ
+                strategy,
+                fast=fast,
+                slow=slow,
+                data=market,
+                llm=model,
+                markets=markets,
+                econ=econ,
+                commission_rate=broker.commission_rate,
             )
             close = getattr(chosen, "close", None)
             if close is not None:
