@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -46,13 +47,13 @@ from sqlalchemy.orm import sessionmaker
 from agents.llm import UsageMeter, model_name_of
 from agents.risk.limits import RiskLimits
 from agents.risk.models import ProposedOrder, RiskReport
-from db.models import OrderSide, OrderType
+from db.models import OrderSide, OrderType, SignalStatus
 from evals.backtest.data import Bars
 from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Side
 from evals.backtest.view import MarketData as BarData
 from evals.backtest.view import PointInTimeView
 from graphs.context import SessionContext
-from graphs.state import SessionState, read_risk_report
+from graphs.state import SessionState, read_opinions, read_risk_report
 from graphs.trading_session import build_decision_graph
 from tools.broker import (
     AccountSnapshot,
@@ -81,6 +82,14 @@ class NoPriceError(OperationalError):
 
 class ReadOnlyBrokerError(RejectedError):
     """The backtest broker places nothing: the engine fills the risk manager's orders."""
+
+
+class ReplayBudgetSpentError(OperationalError):
+    """The replay's LLM token budget is spent: the days after would be decided without the LLM.
+
+    The answers so far are in the LLM cache, so a replay with a larger budget pays only for the
+    days not yet asked about.
+    """
 
 
 @cache
@@ -290,6 +299,7 @@ class AgentsStrategy:
         portfolio: str = PORTFOLIO,
         concurrency: int = 8,
         callbacks: Sequence[BaseCallbackHandler] = (),
+        llm_token_budget: int | None = None,
     ) -> None:
         """Replay the decision graph over `data` (the same data the engine replays).
 
@@ -307,6 +317,8 @@ class AgentsStrategy:
             concurrency: tickers an analyst judges at once (LLM calls in flight).
             callbacks: LangChain callback handlers for every replayed day's graph run
                 (tracing, or timing the nodes as bench/backtest.py does).
+            llm_token_budget: LLM tokens the whole replay may spend (cached answers are
+                free); once spent, `decide` raises `ReplayBudgetSpentError`. None: no limit.
         """
         if settings is None:
             from trader.settings import load_settings
@@ -330,7 +342,10 @@ class AgentsStrategy:
             econ=econ,
             limits=limits or RiskLimits.from_settings(settings),
             cost_model=cost_model or CostModel(commission_rate=settings.commission_rate),
-            usage=UsageMeter(model_name=model_name_of(llm) if llm else ""),
+            # Every replayed day is run 0 (nothing persisted), so the budget spans the replay.
+            usage=UsageMeter(
+                model_name=model_name_of(llm) if llm else "", token_budget=llm_token_budget
+            ),
             analyst_concurrency=concurrency,
             persist=False,
             overlap_io=False,
@@ -339,6 +354,9 @@ class AgentsStrategy:
         self.graph = decision_graph()
         self.config: RunnableConfig = {"callbacks": list(callbacks)} if callbacks else {}
         self.last_state: SessionState | None = None
+        self.failed_opinions: Counter[tuple[str, SignalStatus]] = Counter()
+        """Opinions that failed over the replay, by (agent, status): the days they fell on
+        were decided on fewer voices."""
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def params(self) -> Mapping[str, Any]:
@@ -384,6 +402,18 @@ class AgentsStrategy:
         )
         state = cast(SessionState, result)
         self.last_state = state
+        spent = False
+        for opinion in read_opinions(state):
+            if opinion.status is not SignalStatus.OK:
+                self.failed_opinions[(opinion.agent, opinion.status)] += 1
+                spent = spent or opinion.status is SignalStatus.BUDGET_EXHAUSTED
+        if spent:
+            usage = self.context.usage
+            raise ReplayBudgetSpentError(
+                f"the LLM token budget of {usage.token_budget or 0:,} tokens is spent on "
+                f"{view.date} ({usage.usage.total_tokens:,} used); the answers so far are "
+                "cached: replay with a larger budget and only the days not yet asked cost tokens"
+            )
         return state
 
     def close(self) -> None:

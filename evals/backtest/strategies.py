@@ -101,13 +101,15 @@ def build_strategy(
     markets: Mapping[str, Market] | None = None,
     econ: EconSource | None = None,
     commission_rate: Decimal | None = None,
+    llm_token_budget: int | None = None,
 ) -> Strategy:
     """Return the strategy called `name` (one of `STRATEGY_NAMES`).
 
     `agents` replays the session graph over `data` (required), with `llm` (None: the rules
     reasoner), the listing `markets` and the point-in-time `econ` source; its risk gate reserves
-    commission at `commission_rate` (the simulated broker's; None: the settings'). Close it when
-    done (`graphs.backtest.AgentsStrategy.close`).
+    commission at `commission_rate` (the simulated broker's; None: the settings'), and the LLM
+    may spend `llm_token_budget` tokens over the replay (None: no limit). Close it when done
+    (`graphs.backtest.AgentsStrategy.close`).
     """
     if name == "sma":
         return SmaCrossover(fast, slow)
@@ -117,7 +119,14 @@ def build_strategy(
         from graphs.backtest import AgentsStrategy  # the graph stack loads only when asked for
 
         costs = None if commission_rate is None else CostModel(commission_rate=commission_rate)
-        return AgentsStrategy(data, llm=llm, markets=markets, econ=econ, cost_model=costs)
+        return AgentsStrategy(
+            data,
+            llm=llm,
+            markets=markets,
+            econ=econ,
+            cost_model=costs,
+            llm_token_budget=llm_token_budget,
+        )
     raise ConfigurationError(
         f"unknown strategy {name!r}; choose one of {', '.join(STRATEGY_NAMES)}"
     )

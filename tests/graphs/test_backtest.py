@@ -7,6 +7,7 @@ figures), so point in time covers published facts as well as bars.
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -325,3 +326,41 @@ def test_the_risk_gate_reserves_the_commission_the_simulated_broker_charges(
     settings = Settings(commission_rate=Decimal("0.0003"))
     with AgentsStrategy(data, settings=settings) as default:
         assert default.context.cost_model.commission_rate == Decimal("0.0003")
+
+
+def test_a_spent_llm_budget_stops_the_replay_and_cached_days_cost_nothing_again(
+    universe: list[Bars], tmp_path: Path
+) -> None:
+    from graphs.backtest import ReplayBudgetSpentError
+
+    end = date(2021, 1, 29)
+    data = MarketData([b.between(end=end) for b in universe])
+    cache = LLMAnswerCache(tmp_path / "llm-cache.sqlite")
+
+    def replay(budget: int | None) -> tuple[str, AgentsStrategy]:
+        model = OpinionChatModel()  # 150 tokens an answer; 6 conversations a day
+        strategy = AgentsStrategy(
+            data, markets=MARKETS, econ=ECON, llm=cached(model, cache), llm_token_budget=budget
+        )
+        with strategy:
+            try:
+                run_backtest(data, strategy, _config(end))
+            except ReplayBudgetSpentError as exc:
+                return str(exc), strategy
+        return "", strategy
+
+    def spent_on(message: str) -> date:
+        found = re.search(r"budget of 3,000 tokens is spent on (\S+) \(3,000 used\)", message)
+        assert found, message
+        return date.fromisoformat(found[1])
+
+    first, spent = replay(3_000)  # 20 answers of 150 tokens
+    assert date(2021, 1, 4) < spent_on(first) < end
+    assert spent.failed_opinions[("market_analyst", SignalStatus.BUDGET_EXHAUSTED)] >= 1
+    second, _ = replay(3_000)  # the first 20 answers now come from the cache, free
+    assert spent_on(second) > spent_on(first)
+    finished, done = replay(None)
+    assert finished == ""
+    # Only 000660's fundamentals fail, on each of the 20 days: its first report is from March.
+    assert done.failed_opinions == {("fundamental", SignalStatus.DATA_FAILED): 20}
+    cache.close()

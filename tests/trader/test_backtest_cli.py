@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import re
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from langchain_core.language_models import BaseChatModel
 from typer.testing import CliRunner
 
 from db import migrate
@@ -221,3 +224,33 @@ def test_fundamentals_errors_are_one_clear_line(shared_dir: Path, tmp_path: Path
     )
     assert missing.exit_code == 2 and "cannot read" in missing.output
     assert "absent.csv" in missing.output
+
+
+def test_an_llm_replay_says_what_it_may_cost_and_stops_at_its_token_cap(
+    shared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trader.cli.backtest as cli
+    from agents.llm_cache import LLMAnswerCache, cached
+    from tests.graphs.fake_chat import OpinionChatModel
+
+    def fake_model(cache_path: Path | None, stack: ExitStack) -> BaseChatModel:
+        cache = LLMAnswerCache(tmp_path / "cache.sqlite")
+        stack.callback(cache.close)
+        return cached(OpinionChatModel(), cache)  # 150 tokens an answer
+
+    monkeypatch.setattr(cli, "_chat_model", fake_model)
+    args = ["backtest", "--data", str(shared_dir / "market-data"), "--tickers",
+            "005930,000660", "--start", "2021-01-04", "--end", "2021-01-29", "--strategy",
+            "agents", "--llm"]  # fmt: skip
+    capped = runner.invoke(app, [*args, "--llm-max-tokens", "1500"])
+    assert capped.exit_code == 3, capped.output
+    assert "up to 80 conversations (2 tickers x 20 days x 2 analysts)" in capped.output
+    assert "token budget of 1,500 tokens is spent on 2021-01-" in capped.output
+    # The answers of the first run are cached: without a cap the replay finishes, and says
+    # that both companies' fundamentals (no --fundamentals given) failed on each of 20 days.
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0, done.output
+    assert "--llm-max-tokens caps the spend" in done.output
+    assert re.search(r"fundamental\s+│\s+data_failed\s+│\s+40\s", done.output), done.output
+    no_llm = runner.invoke(app, [*args[:-1], "--llm-max-tokens", "10"])
+    assert no_llm.exit_code == 2 and "--llm-max-tokens is for --llm runs" in no_llm.output

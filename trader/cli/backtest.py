@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import date, timedelta
@@ -23,7 +24,7 @@ from evals.backtest.data import (
     KisBarSource,
     load_universe,
 )
-from evals.backtest.engine import BacktestConfig, BacktestResult, run_backtest
+from evals.backtest.engine import BacktestConfig, BacktestResult, day_range, run_backtest
 from evals.backtest.fundamentals import RecordedEcon
 from evals.backtest.metrics import SHARPE_CONVENTION, benchmark_metrics, compute_metrics
 from evals.backtest.orders import Strategy
@@ -44,6 +45,8 @@ from trader.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+
+    from db.models import SignalStatus
 
 AGENTS_WARMUP_DAYS = 200
 """Calendar days of history loaded before --start for the agents (their indicators need about
@@ -218,6 +221,14 @@ def backtest(
             "delete the file to clear it)."
         ),
     ] = None,
+    llm_max_tokens: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Stop an --llm replay once the LLM has spent this many tokens (cached answers "
+            "are free, so a rerun with a larger cap pays only for the days not yet asked).",
+        ),
+    ] = None,
     fundamentals: Annotated[
         Path | None,
         typer.Option(
@@ -251,6 +262,8 @@ def backtest(
             )
         if llm and strategy != "agents":
             raise ConfigurationError("--llm is for --strategy agents")
+        if llm_max_tokens is not None and not llm:
+            raise ConfigurationError("--llm-max-tokens is for --llm runs")
         if (fundamentals is not None or macro is not None) and strategy != "agents":
             raise ConfigurationError("--fundamentals and --macro are for --strategy agents")
         markets = _markets(names, etf, kosdaq)
@@ -286,6 +299,14 @@ def backtest(
         config = BacktestConfig(cash=cash, broker=broker, start=first, end=last)
         with ExitStack() as stack:
             model = _chat_model(llm_cache, stack) if llm else None
+            if model is not None:
+                days = len(day_range(market, first, last))
+                console.print(
+                    f"LLM mode: up to {2 * days * len(names):,} conversations ({len(names)} "
+                    f"tickers x {days} days x 2 analysts); cached answers cost nothing"
+                    + ("" if llm_max_tokens else "; --llm-max-tokens caps the spend"),
+                    highlight=False,
+                )
             chosen = build_strategy(
                 strategy,
                 fast=fast,
@@ -295,12 +316,14 @@ def backtest(
                 markets=markets,
                 econ=econ,
                 commission_rate=broker.commission_rate,
+                llm_token_budget=llm_max_tokens,
             )
             close = getattr(chosen, "close", None)
             if close is not None:
                 stack.callback(close)
             result = _replay(market, chosen, config)
         _print_summary(result)
+        _print_failed_opinions(chosen)
         if trades_csv is not None:
             write_trades_csv(result, trades_csv)
             console.print(f"trades written to {trades_csv}")
@@ -319,6 +342,20 @@ def backtest(
         console.print(
             f"final equity {result.final_equity:,.4f} KRW ({mode} costs)", highlight=False
         )
+
+
+def _print_failed_opinions(strategy: Strategy) -> None:
+    """Say how many analyst opinions failed: the days they fell on had fewer voices."""
+    failed: Counter[tuple[str, SignalStatus]] | None = getattr(strategy, "failed_opinions", None)
+    if not failed:
+        return
+    table = Table(title="Analyst opinions that failed (those days were decided without them)")
+    table.add_column("analyst")
+    table.add_column("status")
+    table.add_column("opinions", justify="right")
+    for (agent, status), count in sorted(failed.items()):
+        table.add_row(agent, status.value, f"{count:,}")
+    console.print(table)
 
 
 def _chat_model(cache_path: Path | None, stack: ExitStack) -> BaseChatModel:
