@@ -140,6 +140,8 @@ class Settings(BaseSettings):
     """Orders one session may propose (exits are never cut, but use up slots)."""
     risk_volatility_target_pct: Decimal = Field(default=Decimal(2), gt=0)
     """Daily volatility at which a full-conviction buy gets its whole budget."""
+    risk_min_top_up_pct: Decimal = Field(default=Decimal(20), ge=0, lt=100)
+    """A held position is topped up only when it lacks this share of its target, percent."""
 
     log_level: str = "INFO"
 

@@ -14,8 +14,9 @@
    position lacks of its target (held value and buys already proposed count), at the last
    price rounded down to the tick and kept inside today's band, floored to whole shares, then
    cut by the per-order, per-ticker, gross and cash caps (`agents.risk.book`). A position at
-   its target buys nothing (`at_target`): a buy signal that lasts for days tops the position
-   up to what its conviction asks, instead of adding to it every day.
+   its target, or short of it by less than `min_top_up_pct` of the target, buys nothing
+   (`at_target`): a buy signal that lasts for days tops the position up to what its
+   conviction asks, instead of adding to it every day.
    Sizing a sell: ``floor(held x conviction)`` at the last price rounded up, cut to the shares
    held and to the per-order cap.
 5. At most `max_orders_per_session` orders (exits are never dropped). A quantity of zero after
@@ -202,19 +203,21 @@ def _buy(signal: Signal, ctx: _Context, decisions: list[RiskDecision]) -> Propos
     if held:
         sizing += f", less {held:,} KRW held: budget {max(budget, 0):,} KRW"
     qty = max(budget, 0) // price
+    top_up_pct = ctx.limits.min_top_up_pct
+    if held and (qty <= 0 or budget * 100 < target * top_up_pct):
+        # Close enough: no one-share top-up after every price move.
+        decisions.append(
+            _deny(
+                signal,
+                RiskCode.AT_TARGET,
+                f"{sizing}; the position is at its target (a top-up needs {top_up_pct} % of it)",
+            )
+        )
+        return None
     if qty <= 0:
-        if held and budget < price:
-            decisions.append(
-                _deny(
-                    signal,
-                    RiskCode.AT_TARGET,
-                    f"{sizing}; the position is at its target (no share of {price:,} KRW fits)",
-                )
-            )
-        else:
-            decisions.append(
-                _deny(signal, RiskCode.SIZED_TO_ZERO, f"{sizing} buys no share at {price:,} KRW")
-            )
+        decisions.append(
+            _deny(signal, RiskCode.SIZED_TO_ZERO, f"{sizing} buys no share at {price:,} KRW")
+        )
         return None
     qty = ctx.book.clamp_buy(signal.ticker, qty, price, decisions)
     if qty <= 0:

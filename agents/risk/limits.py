@@ -44,6 +44,9 @@ class RiskLimits(BaseModel):
     volatility_target_pct: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] = Decimal(2)
     """Daily volatility at which a full-conviction buy gets its full budget; a more volatile
     ticker gets budget x target / volatility."""
+    min_top_up_pct: Annotated[Decimal, Field(ge=0, lt=100, allow_inf_nan=False)] = Decimal(20)
+    """A held position is topped up only when it lacks at least this share of its target: a
+    small price move does not buy one more share every day (0: always top up)."""
 
     @model_validator(mode="after")
     def _ticker_within_gross(self) -> RiskLimits:
@@ -65,4 +68,5 @@ class RiskLimits(BaseModel):
             take_profit_pct=settings.risk_take_profit_pct,
             max_orders_per_session=settings.risk_max_orders_per_session,
             volatility_target_pct=settings.risk_volatility_target_pct,
+            min_top_up_pct=settings.risk_min_top_up_pct,
         )

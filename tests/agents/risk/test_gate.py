@@ -104,6 +104,23 @@ def test_a_position_at_its_target_buys_nothing() -> None:
     assert "target 5,000,000 KRW" in denial.reason
 
 
+def test_a_position_short_of_its_target_by_less_than_the_top_up_band_buys_nothing() -> None:
+    # target 10,000,000, held 8,500,000: 1,500,000 short is 15 % of the target, under 20 %
+    portfolio = account(positions={SAMSUNG: (100, 8_500_000)})
+    signals = [ok_signal(SAMSUNG, Stance.BUY, "1")]
+    market = book_of(snap(SAMSUNG, 85_000))
+    report = run(signals, portfolio=portfolio, market=market)
+    assert report.orders == ()
+    assert codes(report, DecisionKind.DENY) == [RiskCode.AT_TARGET]
+    eager = run(
+        signals,
+        portfolio=portfolio,
+        market=market,
+        limits=RiskLimits(min_top_up_pct=Decimal(0)),
+    )
+    assert eager.orders[0].qty == 17  # 1,500,000 // 85,000
+
+
 def test_a_full_ticker_is_at_its_target_even_with_full_conviction() -> None:
     portfolio = account(positions={SAMSUNG: (143, 10_010_000)})  # 10,010,000 > the 10 % cap
     report = run([ok_signal(SAMSUNG, Stance.BUY, "1")], portfolio=portfolio)
