@@ -208,7 +208,8 @@ async def fundamental(state: SessionState, runtime: Runtime[Any]) -> dict[str, A
         except TraderError:
             macro = None
     shared = macro_numbers(macro)
-    tools = fundamental_tools(ctx, data.session_date) if ctx.llm is not None else []  # see market
+    # Once per session and only for the LLM, as in market_analyst (a tool costs ~3 ms to build).
+    tools = fundamental_tools(ctx, data.session_date) if ctx.llm is not None else []
 
     async def judge(ticker: str) -> tuple[AnalystOpinion, LLMUsage]:
         snapshot = data.market[ticker]
