@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -44,6 +46,11 @@ def test_timeout_before_and_after_processing(start_sim) -> None:
         sim.faults.inject("timeout", path="/trading/order-cash", after_processing=True)
         with pytest.raises(httpx.ReadTimeout):
             caller.order("buy", "005930", 2, 0, "01")
+        # The client gave up after 0.3 s; on a loaded machine the server may book the order a
+        # moment later. It must book it (and only it) well before the held answer is due.
+        deadline = time.monotonic() + 4.0
+        while not sim.broker_orders() and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert [o.qty for o in sim.broker_orders()] == [2]
     finally:
         caller.close()
