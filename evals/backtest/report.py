@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import html
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -197,6 +198,22 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}
 """
 
 
+def _rejection_table(result: BacktestResult) -> str:
+    """Count the orders that did not fill, by reason (`--orders-csv` lists each one)."""
+    if not result.rejections:
+        return f"<p>Every one of the {len(result.fills)} orders filled.</p>"
+    counts = Counter((r.side.value, r.reason) for r in result.rejections)
+    rows = "".join(
+        f"<tr><td>{side}</td><td>{html.escape(reason)}</td><td class=n>{n:,}</td></tr>"
+        for (side, reason), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    return (
+        f"<p>{len(result.rejections)} of {len(result.rejections) + len(result.fills)} orders "
+        "did not fill; day orders lapse, nothing carries over.</p>"
+        f"<table><tr><th>side</th><th>why</th><th>orders</th></tr>{rows}</table>"
+    )
+
+
 def render_html(result: BacktestResult, metrics: Metrics, bench: CurveMetrics) -> str:
     """Return the report as one HTML document."""
     ours = _curve_rows(metrics.curve)
@@ -251,7 +268,8 @@ Buy &amp; hold: cash split equally, invested at each ticker's first close, no co
 <h2>Trades</h2>
 <table><tr><th>ticker</th><th>entry fill</th><th>qty</th><th>entry price</th><th>exit fill</th>
 <th>exit price</th><th>net PnL (KRW)</th></tr>{"".join(trades)}</table>
-<p>{len(result.rejections)} intents did not fill (halts, limits, cash).</p>
+<h2>Orders that did not fill</h2>
+{_rejection_table(result)}
 </body></html>
 """
 

@@ -148,6 +148,10 @@ def test_the_orders_csv_says_what_became_of_every_order_and_why(tmp_path: Path) 
     # 100 x 10,050 = 1,005,000 sold, settling 2024-03-11: tax 0.18 % = 1,809 KRW
     assert rows[2]["tax"] == "1809.0000"
     assert rows[2]["commission"] == f"{result.fills[1].commission:.4f}"
+    page = render_html(result, compute_metrics(result), benchmark_metrics(result))
+    assert "2 of 4 orders did not fill" in page
+    assert "<td>buy</td><td>limit not reached</td><td class=n>1</td>" in page
+    assert "<td>buy</td><td>no next bar</td><td class=n>1</td>" in page
 
 
 def test_a_run_is_stored_with_its_trades_and_equity(db_url: str) -> None:
