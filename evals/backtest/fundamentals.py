@@ -33,6 +33,7 @@ from tools.econ.snapshot import (
     Observed,
     annual_report_years,
     assemble_macro,
+    is_filed_before,
     is_usable,
     lookback_start,
 )
@@ -115,16 +116,18 @@ class RecordedEcon:
         """The tickers with at least one recorded filing."""
         return frozenset(self._filings)
 
-    def known_after(self, day: date) -> RecordedEcon:
-        """The records as they stood after `day`: filings published and values usable by then.
+    def usable_on(self, day: date) -> RecordedEcon:
+        """The records a session on `day` may read, and nothing else.
 
-        A replay's answers on `day` are the same from either; the point-in-time test checks it.
+        That is the reports filed before `day` (`is_filed_before`) and the macro values usable
+        on it. A replay's answers on `day` are the same from either; the point-in-time test
+        checks it, so a lookup that let a later record through would make the two differ.
         """
         values = self._values
         return RecordedEcon(
-            [r for r in self._rows if r.published_on <= day],
+            [r for r in self._rows if is_filed_before(r.published_on, day)],
             [v for v in values if v.available_on <= day] if values is not None else None,
-            source=f"{self.source} as known after {day.isoformat()}",
+            source=f"{self.source} as usable on {day.isoformat()}",
         )
 
     async def fundamentals(self, ticker: str, as_of: date) -> FundamentalsSnapshot | None:

@@ -95,7 +95,7 @@ def test_every_decision_equals_the_decision_on_history_cut_at_that_day(
     for decision in full.decisions:
         cut = MarketData([b.between(end=decision.day) for b in universe])
         assert cut.days[-1] == decision.day
-        known = ECON.known_after(decision.day)  # filings and prints public by that evening
+        known = ECON.usable_on(decision.day)  # what a session on that day may read
         with AgentsStrategy(cut, markets=MARKETS, econ=known) as again:
             intents = again.decide(cut.view(len(cut) - 1), decision.portfolio)
         assert tuple(intents) == decision.intents, decision.day
@@ -286,12 +286,12 @@ def test_a_run_records_its_markets_and_where_its_economic_data_came_from(
     universe: list[Bars],
 ) -> None:
     data = MarketData(universe)
-    with AgentsStrategy(data, markets=MARKETS, econ=ECON.known_after(date(2021, 6, 30))) as s:
+    with AgentsStrategy(data, markets=MARKETS, econ=ECON.usable_on(date(2021, 6, 30))) as s:
         params = s.params()
     assert params["markets"] == {"069500": "ETF"}
     assert params["econ"] == (
         f"filings:{RECORDED / 'filings.csv'}, macro:{RECORDED / 'macro.csv'} "
-        "as known after 2021-06-30"
+        "as usable on 2021-06-30"
     )
     with AgentsStrategy(data) as bare:
         assert (bare.params()["markets"], bare.params()["econ"]) == ({}, None)

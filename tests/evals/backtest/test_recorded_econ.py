@@ -187,14 +187,20 @@ def test_macro_values_are_visible_from_available_on(tmp_path: Path) -> None:
     assert stale.base_rate is None and stale.problems["base_rate"] == "no value public on this date"
 
 
-def test_known_after_a_day_keeps_only_what_was_public_by_then(tmp_path: Path) -> None:
+def test_usable_on_a_day_keeps_only_what_a_session_that_day_may_read(tmp_path: Path) -> None:
     econ = _filings(tmp_path)
-    cut = econ.known_after(date(2021, 3, 9))
-    for as_of in (date(2021, 3, 9), date(2021, 3, 10)):
-        assert cut.fundamentals_on("005930", as_of) == econ.fundamentals_on("005930", as_of)
+    filed = date(2021, 3, 9)  # 005930's FY2020 report: usable from the 10th
+    cut = econ.usable_on(filed)
+    assert cut.fundamentals_on("005930", filed) == econ.fundamentals_on("005930", filed)
+    later = filed + timedelta(days=1)
+    kept = cut.fundamentals_on("005930", later)
+    assert kept is not None and kept.fiscal_year == 2019  # the FY2020 report is not in the cut
+    full = econ.fundamentals_on("005930", later)
+    assert full is not None and full.fiscal_year == 2020
+    assert econ.usable_on(later).fundamentals_on("005930", later) == full
     assert cut.fundamentals_on("000660", date(2021, 3, 22)) is None
     assert econ.fundamentals_on("000660", date(2021, 3, 22)) is not None
-    no_macro = econ.macro_on(date(2021, 3, 9))
+    no_macro = econ.macro_on(filed)
     assert no_macro.cpi is None and no_macro.problems["cpi"] == NO_MACRO
 
 
