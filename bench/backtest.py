@@ -33,6 +33,7 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from langgraph.graph import END, START, StateGraph
 
+from agents.risk.limits import RiskLimits
 from evals.backtest.anchor import run_sma_anchor
 from evals.backtest.broker import BrokerConfig
 from evals.backtest.data import Bars, CsvBarSource
@@ -40,9 +41,13 @@ from evals.backtest.engine import BacktestConfig, run_backtest
 from evals.backtest.metrics import compute_metrics
 from evals.backtest.strategies import SmaCrossover
 from evals.backtest.view import MarketData
+from tools.krx.costs import CostModel
 
 N_SERIES, N_BARS, STEP = 100, 1_250, 150
 BREAKDOWN_DAYS = 250
+FIXED: dict[str, Any] = {"limits": RiskLimits(), "cost_model": CostModel()}
+"""The built-in risk limits and commission, not this machine's RISK_* settings: figures that
+other machines can reproduce."""
 FILES = (("005930", date(1999, 1, 1)), ("000660", date(1999, 1, 1)),
          ("035420", date(1990, 1, 1)), ("069500", date(1990, 1, 1)))  # fmt: skip
 
@@ -139,13 +144,13 @@ def agents(redated: list[Bars], t_theirs: float) -> None:
     krx_calendar()
     decision_graph()
     warm = MarketData([b.between(end=b.dates[80].item()) for b in bars[:5]])
-    with AgentsStrategy(warm) as strategy:
+    with AgentsStrategy(warm, **FIXED) as strategy:
         run_backtest(warm, strategy, BacktestConfig(cash=1_000_000_000))
 
     data = MarketData(bars)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0, c0 = time.perf_counter(), time.process_time()
-    with AgentsStrategy(data) as strategy:
+    with AgentsStrategy(data, **FIXED) as strategy:
         book = run_backtest(data, strategy, BacktestConfig(cash=1_000_000_000))
     t_agents, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -269,7 +274,7 @@ def breakdown(bars: list[Bars], t_theirs: float) -> None:
     data = MarketData(cut)
     timer = NodeTimer(NODES)
     t0 = time.perf_counter()
-    with AgentsStrategy(data, callbacks=[timer]) as strategy:
+    with AgentsStrategy(data, callbacks=[timer], **FIXED) as strategy:
         run_backtest(data, strategy, BacktestConfig(cash=1_000_000_000))
     per_day = (time.perf_counter() - t0) / len(data)
     print(f"where a replayed day goes (first {len(data)} days, node timer on, "

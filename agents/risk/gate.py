@@ -204,7 +204,7 @@ def _buy(signal: Signal, ctx: _Context, decisions: list[RiskDecision]) -> Propos
         sizing += f", less {held:,} KRW held: budget {max(budget, 0):,} KRW"
     qty = max(budget, 0) // price
     top_up_pct = ctx.limits.min_top_up_pct
-    if held and (qty <= 0 or budget * 100 < target * top_up_pct):
+    if held and budget * 100 < target * top_up_pct:
         # Close enough: no one-share top-up after every price move.
         decisions.append(
             _deny(

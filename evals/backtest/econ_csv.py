@@ -19,20 +19,23 @@ daily series, YYYYMM for the monthly CPI)::
 Optional columns: `unit`, `available_on` (empty: the live rule, the period's end plus the
 series' lag; a later date may be recorded, an earlier one is refused) and `period_end` (checked
 against the period). Dates are YYYY-MM-DD (or YYYYMMDD). Blank lines and lines starting with
-``#`` are skipped. Every error names the file, the line and the column.
+``#`` are skipped; a column not listed here is an error (a misspelt optional column would
+otherwise fall back to its default). Every error names the file and the line, and the column
+when one cell is at fault.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
-from datetime import date
+import io
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from tools.econ.dart_models import FsDiv, ReportCode
 from tools.econ.ecos_models import format_period, period_bounds
@@ -65,17 +68,24 @@ def _blank_is_none(raw: object) -> object:
 
 
 def _iso_day(raw: object) -> object:
-    """A date written YYYY-MM-DD or YYYYMMDD (pydantic alone would read digits as a timestamp)."""
+    """A date written YYYY-MM-DD or YYYYMMDD, and nothing else.
+
+    Pydantic alone would read digits as a timestamp, and `date.fromisoformat` also takes ISO
+    week dates (``2021W102``): a typo must not become some other day.
+    """
     if not isinstance(raw, str):
         return raw
-    try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        raise ValueError(f"not a date YYYY-MM-DD: {raw.strip()!r}") from None
+    text = raw.strip()
+    for layout in ("%Y-%m-%d", "%Y%m%d"):
+        try:
+            return datetime.strptime(text, layout).date()
+        except ValueError:
+            continue
+    raise ValueError(f"not a date YYYY-MM-DD: {text!r}")
 
 
 class _Row(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
 class FilingRow(_Row):
@@ -118,6 +128,17 @@ class FilingRow(_Row):
     @classmethod
     def _day(cls, raw: object) -> object:
         return _iso_day(raw)
+
+    @field_validator("fiscal_year")
+    @classmethod
+    def _reported_after_the_year(cls, year: int, info: ValidationInfo) -> int:
+        published = info.data.get("published_on")
+        if isinstance(published, date) and published <= date(year, 12, 31):
+            raise ValueError(
+                f"an annual report of fiscal {year} cannot be filed on {published}, before "
+                "the year ended (is a column swapped?)"
+            )
+        return year
 
     @field_validator("fs_div", mode="before")
     @classmethod
@@ -187,43 +208,58 @@ class MacroRow(_Row):
         return _iso_day(_blank_is_none(raw))
 
 
-def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (line number, row) of a CSV file, skipping blank and ``#`` lines."""
+def _rows(
+    path: Path, required: tuple[str, ...], known: Iterable[str]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (line number, row) of a CSV file, skipping blank and ``#`` lines.
+
+    A column outside `known` is an error, not ignored: a misspelled optional column
+    (``avail_on``) would otherwise silently fall back to its default.
+    """
+    columns = tuple(known)
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        data = path.read_bytes()  # recorded files are small; decoding whole finds the bad line
     except OSError as exc:
         raise EconFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with handle:
-        reader = csv.reader(handle)
-        header: list[str] | None = None
-        try:
-            for cells in reader:
-                if not cells or not "".join(cells).strip() or cells[0].lstrip().startswith("#"):
-                    continue
-                if header is None:
-                    header = [c.strip() for c in cells]
-                    twice = sorted({c for c in header if header.count(c) > 1})
-                    if twice:
-                        raise EconFileError(
-                            f"{path} line {reader.line_num}: column {', '.join(twice)} given twice"
-                        )
-                    missing = [c for c in required if c not in header]
-                    if missing:
-                        raise EconFileError(
-                            f"{path} line {reader.line_num}: missing columns "
-                            f"{', '.join(missing)} (have {', '.join(header)})"
-                        )
-                    continue
-                if len(cells) != len(header):
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise EconFileError(f"{path} line {line}: not UTF-8 text (save it as UTF-8)") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    try:
+        for cells in reader:
+            if not cells or not "".join(cells).strip() or cells[0].lstrip().startswith("#"):
+                continue
+            if header is None:
+                header = [c.strip() for c in cells]
+                twice = sorted({c for c in header if header.count(c) > 1})
+                if twice:
                     raise EconFileError(
-                        f"{path} line {reader.line_num}: {len(cells)} cells, "
-                        f"the header has {len(header)}"
+                        f"{path} line {reader.line_num}: column {', '.join(twice)} given twice"
                     )
-                yield reader.line_num, dict(zip(header, cells, strict=True))
-        except csv.Error as exc:
-            raise EconFileError(f"{path} line {reader.line_num}: {exc}") from None
-        except UnicodeDecodeError:
-            raise EconFileError(f"{path}: not UTF-8 text") from None
+                missing = [c for c in required if c not in header]
+                if missing:
+                    raise EconFileError(
+                        f"{path} line {reader.line_num}: missing columns "
+                        f"{', '.join(missing)} (have {', '.join(header)})"
+                    )
+                unknown = [c for c in header if c not in columns]
+                if unknown:
+                    raise EconFileError(
+                        f"{path} line {reader.line_num}: unknown column "
+                        f"{', '.join(unknown)} (the columns are {', '.join(columns)})"
+                    )
+                continue
+            if len(cells) != len(header):
+                raise EconFileError(
+                    f"{path} line {reader.line_num}: {len(cells)} cells, "
+                    f"the header has {len(header)}"
+                )
+            yield reader.line_num, dict(zip(header, cells, strict=True))
+    except csv.Error as exc:
+        raise EconFileError(f"{path} line {reader.line_num}: {exc}") from None
     if header is None:
         raise EconFileError(f"{path}: empty file (no header)")
 
@@ -247,7 +283,10 @@ def read_filings(path: Path | str) -> list[FilingRow]:
     was public?
     """
     path = Path(path)
-    rows = [(n, _parse(FilingRow, path, n, raw)) for n, raw in _rows(path, FILING_COLUMNS)]
+    rows = [
+        (n, _parse(FilingRow, path, n, raw))
+        for n, raw in _rows(path, FILING_COLUMNS, FilingRow.model_fields)
+    ]
 
     def key(row: FilingRow) -> tuple[str, int, date]:
         return row.ticker, row.fiscal_year, row.published_on
@@ -266,7 +305,7 @@ def read_macro(path: Path | str) -> list[Observed]:
     path = Path(path)
     seen: dict[tuple[str, str], int] = {}
     values: list[Observed] = []
-    for line, raw in _rows(path, MACRO_COLUMNS):
+    for line, raw in _rows(path, MACRO_COLUMNS, MacroRow.model_fields):
         row = _parse(MacroRow, path, line, raw)
         series = MACRO_SERIES[row.name]
         key = (row.name, row.period)

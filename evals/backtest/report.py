@@ -201,6 +201,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}
 def _rejection_table(result: BacktestResult) -> str:
     """Count the orders that did not fill, by reason (`--orders-csv` lists each one)."""
     if not result.rejections:
+        if not result.fills:
+            return "<p>The strategy placed no order.</p>"
         return f"<p>Every one of the {len(result.fills)} orders filled.</p>"
     counts = Counter((r.side.value, r.reason) for r in result.rejections)
     rows = "".join(

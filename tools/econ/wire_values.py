@@ -49,6 +49,8 @@ def parse_krw_amount(raw: object) -> int | None:
     value = parse_decimal(text)
     if value is None:
         return None
+    if not value.is_finite():
+        raise ValueError(f"not an amount: {raw!r}")
     if value != value.to_integral_value():
         raise ValueError(f"not a whole KRW amount: {raw!r}")
     return -int(value) if negative else int(value)

@@ -121,6 +121,28 @@ def test_a_position_short_of_its_target_by_less_than_the_top_up_band_buys_nothin
     assert eager.orders[0].qty == 17  # 1,500,000 // 85,000
 
 
+def test_a_shortfall_of_exactly_the_band_is_topped_up() -> None:
+    # target 10,000,000, held 8,000,000: 2,000,000 short is exactly 20 % -> 2,000,000 // 80,000
+    portfolio = account(positions={SAMSUNG: (100, 8_000_000)})
+    report = run(
+        [ok_signal(SAMSUNG, Stance.BUY, "1")],
+        portfolio=portfolio,
+        market=book_of(snap(SAMSUNG, 80_000)),
+    )
+    assert report.orders[0].qty == 25
+
+
+def test_a_shortfall_worth_less_than_a_share_is_sized_to_zero_not_at_target() -> None:
+    # target 10,000,000, held 1 x 6,000,000: 4,000,000 (40 %) short, but a share costs 6,000,000
+    portfolio = account(positions={SAMSUNG: (1, 6_000_000)})
+    market = book_of(snap(SAMSUNG, 6_000_000))
+    report = run([ok_signal(SAMSUNG, Stance.BUY, "1")], portfolio=portfolio, market=market)
+    assert report.orders == ()
+    (denial,) = report.decisions
+    assert denial.code is RiskCode.SIZED_TO_ZERO
+    assert "budget 4,000,000 KRW buys no share at 6,000,000 KRW" in denial.reason
+
+
 def test_a_full_ticker_is_at_its_target_even_with_full_conviction() -> None:
     portfolio = account(positions={SAMSUNG: (143, 10_010_000)})  # 10,010,000 > the 10 % cap
     report = run([ok_signal(SAMSUNG, Stance.BUY, "1")], portfolio=portfolio)

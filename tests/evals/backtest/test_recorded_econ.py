@@ -60,6 +60,10 @@ def _write(tmp_path: Path, name: str, *lines: str) -> Path:
         (("ticker,published_on,fiscal_year,revenue",), "line 1", "missing columns"),
         ((HEADER + ",ticker",), "line 1", "given twice"),
         (("# only a comment",), "", "empty file"),
+        ((HEADER, "005930,2021W102,2020,1,1,1,1,1,1"), "line 2, column published_on", "date"),
+        ((HEADER, "005930,2021-03-09,2020,Infinity,1,1,1,1,1"), "column revenue", "amount"),
+        ((HEADER, "005930,2021-03-09,2021,1,1,1,1,1,1"), "column fiscal_year", "year ended"),
+        ((HEADER + ",fsdiv",), "line 1", "unknown column fsdiv"),
     ],
 )
 def test_a_bad_filings_file_names_file_line_and_column(
@@ -83,6 +87,7 @@ def test_a_bad_filings_file_names_file_line_and_column(
         ("cpi,202105,,,", "line 2, column value", "a value is required"),
         ("cpi,202105,1.0,,2021-06-06", "line 2, column available_on", "2021-06-07"),
         ("base_rate,20210527,0.50,%,2021-05-27", "line 2, column available_on", "2021-05-28"),
+        ("cpi,202105,NaN,,", "line 2, column value", "finite"),
     ],
 )
 def test_a_bad_macro_file_names_file_line_and_column(
@@ -104,6 +109,20 @@ def test_macro_period_end_is_checked_and_duplicates_refused(tmp_path: Path) -> N
     twice = _write(tmp_path, "b.csv", "name,period,value", "cpi,202102,1", "cpi,202102,2")
     with pytest.raises(EconFileError, match="line 3, column period: cpi 202102 is also on line 2"):
         read_macro(twice)
+
+
+def test_a_misspelt_optional_column_is_an_error_not_a_default(tmp_path: Path) -> None:
+    # Read as `available_on` would be ignored and the earliest date taken: 18 days too early.
+    path = _write(tmp_path, "m.csv", "name,period,value,unit,avail_on", "base_rate,20210301,0.5,%,")
+    with pytest.raises(EconFileError, match=r"line 1: unknown column avail_on \(the columns"):
+        read_macro(path)
+
+
+def test_a_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes((HEADER + "\n").encode() + "005930,삼성".encode("cp949") + b"\n")
+    with pytest.raises(EconFileError, match=r"f\.csv line 2: not UTF-8"):
+        read_filings(path)
 
 
 def test_a_missing_file_is_a_configuration_error(tmp_path: Path) -> None:

@@ -152,6 +152,9 @@ def test_the_orders_csv_says_what_became_of_every_order_and_why(tmp_path: Path) 
     assert "2 of 4 orders did not fill" in page
     assert "<td>buy</td><td>limit not reached</td><td class=n>1</td>" in page
     assert "<td>buy</td><td>no next bar</td><td class=n>1</td>" in page
+    idle = run_backtest(MarketData([bars]), ScriptedStrategy({}), BacktestConfig(cash=5_000_000))
+    idle_page = render_html(idle, compute_metrics(idle), benchmark_metrics(idle))
+    assert "The strategy placed no order." in idle_page
 
 
 def test_a_run_is_stored_with_its_trades_and_equity(db_url: str) -> None:
