@@ -20,6 +20,7 @@ import json
 import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -49,8 +50,14 @@ class LLMJudgement(BaseModel):
     rationale: str = Field(min_length=1, max_length=2000, description="why, citing the numbers")
 
 
-class Judgement(BaseModel):
-    """A verdict on one ticker, from rules or from the LLM."""
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """A verdict on one ticker, from rules or from the LLM.
+
+    A plain dataclass, not a model: it never crosses a boundary (the LLM's answer is validated
+    as `LLMJudgement`, and `AnalystOpinion` validates what goes into state), and building a
+    model cost ~2 us on each of the ~125 verdicts of a replayed day.
+    """
 
     stance: Stance
     conviction: Decimal
@@ -116,19 +123,24 @@ async def judge_all(
     `overlap=False` judges one ticker after another in this task: for sources that never wait
     (a backtest's point-in-time data in rules mode), where a task per ticker is pure overhead.
     """
-    semaphore = asyncio.Semaphore(max(concurrency, 1))
 
     async def guarded(ticker: str) -> AnalystOpinion:
-        async with semaphore:
-            try:
-                return await judge_one(ticker)
-            except TraderError as exc:
-                log.warning("%s: %s data failed: %s", agent, ticker, exc)
-                return AnalystOpinion.failed(ticker, agent, SignalStatus.DATA_FAILED, str(exc))
+        try:
+            return await judge_one(ticker)
+        except TraderError as exc:
+            log.warning("%s: %s data failed: %s", agent, ticker, exc)
+            return AnalystOpinion.failed(ticker, agent, SignalStatus.DATA_FAILED, str(exc))
 
     if not overlap:
+        # One at a time already: no semaphore to take for each of the 200 judgements a day.
         return [await guarded(t) for t in tickers]
-    return list(await asyncio.gather(*(guarded(t) for t in tickers)))
+    semaphore = asyncio.Semaphore(max(concurrency, 1))
+
+    async def bounded(ticker: str) -> AnalystOpinion:
+        async with semaphore:
+            return await guarded(ticker)
+
+    return list(await asyncio.gather(*(bounded(t) for t in tickers)))
 
 
 async def llm_judgement(
@@ -247,7 +259,7 @@ async def judge_ticker(
         ctx.usage,
         system_prompt=system_prompt,
         ticker=ticker,
-        payload={evidence_key: to_evidence(evidence), "rules_reading": rules.model_dump()},
+        payload={evidence_key: to_evidence(evidence), "rules_reading": asdict(rules)},
         tools=tools,
         max_tool_calls=ctx.llm_max_tool_calls,
         run=data.run_id,

@@ -24,9 +24,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
 
 from db.models import SignalStatus, Stance
 
@@ -68,10 +76,30 @@ def _finite_evidence(value: dict[str, int | Decimal | None]) -> dict[str, int | 
     return value
 
 
+def _evidence_as_built(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Take evidence built in code (exact ints, Decimals and None) without the union validator.
+
+    For such a dict the `int | Decimal | None` union would return every value unchanged, but it
+    cost ~10 us per opinion of 22 values (~1 ms a replayed day); checking each value's exact
+    type costs ~2 us. Anything else (JSON from a checkpoint, floats, bools, subclasses) goes
+    through the full validation.
+    """
+    if type(value) is dict and all(
+        type(k) is str and (v is None or type(v) is int or type(v) is Decimal)
+        for k, v in value.items()
+    ):
+        return _finite_evidence(dict(value))
+    return handler(value)
+
+
 Conviction = Annotated[Decimal, AfterValidator(_unit_conviction)]
 """A conviction in [0, 1]; NaN and infinities are rejected, the value is rounded to 5 places."""
 Ticker = Annotated[str, Field(min_length=1, max_length=12, pattern=r"^[0-9A-Za-z]+$")]
-Evidence = Annotated[dict[str, int | Decimal | None], AfterValidator(_finite_evidence)]
+Evidence = Annotated[
+    dict[str, int | Decimal | None],
+    AfterValidator(_finite_evidence),
+    WrapValidator(_evidence_as_built),
+]
 """The numbers an opinion rests on; ``None`` marks a number that could not be computed."""
 
 

@@ -10,7 +10,13 @@ from agents import fundamental, market_analyst
 from agents.schemas import combine_all
 from graphs import records
 from graphs.context import session_context
-from graphs.state import SessionState, dump, read_context, read_opinions
+from graphs.state import (
+    SessionState,
+    dump_signal,
+    opinion_payloads,
+    read_context,
+    read_opinions,
+)
 
 
 async def signals(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
@@ -29,4 +35,5 @@ async def signals(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
             fundamental.AGENT: fundamental.prompt_version(ctx),
         },
     )
-    return {"signals": [dump(s) for s in combined]}
+    payloads = opinion_payloads(state, opinions)
+    return {"signals": [dump_signal(s, payloads) for s in combined]}
