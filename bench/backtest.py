@@ -14,7 +14,8 @@ graph's decision part (graphs/backtest.py: load_context, market analyst, fundame
 risk manager; rules reasoner; one graph run per day for all 100 tickers), KRX costs. Its wall
 time is compared with backtesting.py's SMA time on the same bars (target ratio <= 2.0). One-time
 costs (building the XKRX calendar, compiling the graph) are paid before the clock starts;
-computing the indicators once per ticker is inside the timed run.
+computing the indicators once per ticker is inside the timed run, which runs with the heap
+frozen (`evals.backtest.engine.heap_frozen`), as `trader backtest` runs it.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from agents.risk.limits import RiskLimits
 from evals.backtest.anchor import run_sma_anchor
 from evals.backtest.broker import BrokerConfig
 from evals.backtest.data import Bars, CsvBarSource
-from evals.backtest.engine import BacktestConfig, run_backtest
+from evals.backtest.engine import BacktestConfig, heap_frozen, run_backtest
 from evals.backtest.metrics import compute_metrics
 from evals.backtest.strategies import SmaCrossover
 from evals.backtest.view import MarketData
@@ -150,7 +151,7 @@ def agents(redated: list[Bars], t_theirs: float) -> None:
     data = MarketData(bars)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0, c0 = time.perf_counter(), time.process_time()
-    with AgentsStrategy(data, **FIXED) as strategy:
+    with heap_frozen(), AgentsStrategy(data, **FIXED) as strategy:
         book = run_backtest(data, strategy, BacktestConfig(cash=1_000_000_000))
     t_agents, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -274,7 +275,7 @@ def breakdown(bars: list[Bars], t_theirs: float) -> None:
     data = MarketData(cut)
     timer = NodeTimer(NODES)
     t0 = time.perf_counter()
-    with AgentsStrategy(data, callbacks=[timer], **FIXED) as strategy:
+    with heap_frozen(), AgentsStrategy(data, callbacks=[timer], **FIXED) as strategy:
         run_backtest(data, strategy, BacktestConfig(cash=1_000_000_000))
     per_day = (time.perf_counter() - t0) / len(data)
     print(f"where a replayed day goes (first {len(data)} days, node timer on, "

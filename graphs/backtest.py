@@ -27,7 +27,6 @@ The decision graph is compiled once per process; the event loop lives as long as
 from __future__ import annotations
 
 import asyncio
-import gc
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -359,11 +358,6 @@ class AgentsStrategy:
         """Opinions that failed over the replay, by (agent, status): the days they fell on
         were decided on fewer voices."""
         self._loop: asyncio.AbstractEventLoop | None = None
-        # What is alive now (modules, the bars, the compiled graph) stays alive for the whole
-        # replay, yet each full garbage collection walked all of it again: ~140 ms a time,
-        # about once every 30 replayed days, ~4 ms of a ~24 ms day. Frozen, it is skipped;
-        # the replay's own garbage is collected as before. `close()` unfreezes it.
-        gc.freeze()
 
     def params(self) -> Mapping[str, Any]:
         """The reasoner and the risk limits, recorded with the run."""
@@ -423,8 +417,7 @@ class AgentsStrategy:
         return state
 
     def close(self) -> None:
-        """Close the event loop the graph runs on, and unfreeze what `__init__` froze."""
-        gc.unfreeze()
+        """Close the event loop the graph runs on."""
         if self._loop is not None:
             loop, self._loop = self._loop, None
             try:

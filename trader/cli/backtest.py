@@ -24,7 +24,13 @@ from evals.backtest.data import (
     KisBarSource,
     load_universe,
 )
-from evals.backtest.engine import BacktestConfig, BacktestResult, day_range, run_backtest
+from evals.backtest.engine import (
+    BacktestConfig,
+    BacktestResult,
+    day_range,
+    heap_frozen,
+    run_backtest,
+)
 from evals.backtest.fundamentals import RecordedEcon
 from evals.backtest.metrics import SHARPE_CONVENTION, benchmark_metrics, compute_metrics
 from evals.backtest.orders import Strategy
@@ -387,7 +393,8 @@ def _replay(market: MarketData, strategy: Strategy, config: BacktestConfig) -> B
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return run_backtest(market, strategy, config, progress=advance)
+        with heap_frozen():
+            return run_backtest(market, strategy, config, progress=advance)
 
 
 def _save(result: BacktestResult, url: str, source_name: str) -> None:

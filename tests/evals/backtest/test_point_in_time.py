@@ -99,3 +99,14 @@ def test_the_view_exposes_no_later_bar_or_fact_and_history_is_read_only(
     assert fact_days[date(2019, 5, 15)] == date(2019, 5, 15)
     assert fact_days[date(2019, 8, 13)] == date(2019, 5, 15)
     assert fact_days[date(2019, 8, 14)] == date(2019, 8, 14)
+
+
+def test_the_heap_is_frozen_only_during_a_replay_that_asks_for_it() -> None:
+    import gc
+
+    from evals.backtest.engine import heap_frozen
+
+    before = gc.get_freeze_count()
+    with heap_frozen():
+        assert gc.get_freeze_count() > before
+    assert gc.get_freeze_count() == 0
