@@ -43,10 +43,7 @@ from tools.econ.snapshot import MACRO_SERIES, FundamentalsSnapshot, Observed, ob
 from tools.econ.wire_values import parse_decimal, parse_krw_amount
 from trader.errors import ConfigurationError
 
-FILING_COLUMNS = (
-    "ticker",
-    "published_on",
-    "fiscal_year",
+AMOUNT_COLUMNS = (
     "revenue",
     "operating_income",
     "net_income",
@@ -54,6 +51,8 @@ FILING_COLUMNS = (
     "total_liabilities",
     "total_equity",
 )
+"""The key accounts of a filing, whole KRW (`FundamentalsSnapshot`'s amounts)."""
+FILING_COLUMNS = ("ticker", "published_on", "fiscal_year", *AMOUNT_COLUMNS)
 MACRO_COLUMNS = ("name", "period", "value")
 
 M = TypeVar("M", bound=BaseModel)
@@ -111,15 +110,7 @@ class FilingRow(_Row):
             raise ValueError(f"not a 6-character KRX code: {raw!r}")
         return raw
 
-    @field_validator(
-        "revenue",
-        "operating_income",
-        "net_income",
-        "total_assets",
-        "total_liabilities",
-        "total_equity",
-        mode="before",
-    )
+    @field_validator(*AMOUNT_COLUMNS, mode="before")
     @classmethod
     def _krw(cls, raw: object) -> int | None:
         return parse_krw_amount(raw)
