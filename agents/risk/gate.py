@@ -177,14 +177,9 @@ def _buy(signal: Signal, ctx: _Context, decisions: list[RiskDecision]) -> Propos
             _deny(signal, RiskCode.NO_VOLATILITY, "no volatility estimate to size a buy with")
         )
         return None
-    band = price_band(snapshot, ctx.session_date)
-    if band is None:
-        decisions.append(_deny(signal, RiskCode.NO_PRICE_BAND, "no orderable price today"))
+    price = _limit_price(signal, snapshot, OrderSide.BUY, ctx, decisions)
+    if price is None:
         return None
-    price, notes = snap_limit_price(
-        snapshot.last_price_krw, OrderSide.BUY, snapshot, band, ctx.session_date
-    )
-    decisions.extend(notes)
     conviction = signal.conviction or Decimal(0)
     scale = min(Decimal(1), ctx.limits.volatility_target_pct / vol) if vol > 0 else Decimal(1)
     target = floor_krw(
@@ -234,6 +229,26 @@ def _buy(signal: Signal, ctx: _Context, decisions: list[RiskDecision]) -> Propos
     )
 
 
+def _limit_price(
+    signal: Signal,
+    snapshot: MarketSnapshot,
+    side: OrderSide,
+    ctx: _Context,
+    decisions: list[RiskDecision],
+) -> int | None:
+    """The day's limit price at the last price, on the tick grid and inside the band.
+
+    None (and a denial recorded) when the ticker has no orderable price today.
+    """
+    band = price_band(snapshot, ctx.session_date)
+    if band is None:
+        decisions.append(_deny(signal, RiskCode.NO_PRICE_BAND, "no orderable price today"))
+        return None
+    price, notes = snap_limit_price(snapshot.last_price_krw, side, snapshot, band, ctx.session_date)
+    decisions.extend(notes)
+    return price
+
+
 def _sell(signal: Signal, ctx: _Context, decisions: list[RiskDecision]) -> ProposedOrder | None:
     snapshot = ctx.market.get(signal.ticker)
     held = ctx.book.held_qty(signal.ticker)
@@ -250,14 +265,9 @@ def _sell(signal: Signal, ctx: _Context, decisions: list[RiskDecision]) -> Propo
             _deny(signal, RiskCode.EXIT_PENDING, "the whole position is already being exited")
         )
         return None
-    band = price_band(snapshot, ctx.session_date)
-    if band is None:
-        decisions.append(_deny(signal, RiskCode.NO_PRICE_BAND, "no orderable price today"))
+    price = _limit_price(signal, snapshot, OrderSide.SELL, ctx, decisions)
+    if price is None:
         return None
-    price, notes = snap_limit_price(
-        snapshot.last_price_krw, OrderSide.SELL, snapshot, band, ctx.session_date
-    )
-    decisions.extend(notes)
     conviction = signal.conviction or Decimal(0)
     qty = floor_krw(held * conviction)
     if qty <= 0:
