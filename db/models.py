@@ -86,6 +86,10 @@ class OrderStatus(StrEnum):
     REJECTED = "rejected"
     FAILED = "failed"
     EXPIRED = "expired"
+    NEEDS_REVIEW = "needs_review"
+    """Handed to a person: the executor could not settle it (in doubt after the follow window,
+    several broker orders match it, or it was left from an earlier day). Never resent; the
+    row's `reason` says what to check."""
 
 
 TERMINAL_ORDER_STATUSES = frozenset(
@@ -95,6 +99,7 @@ TERMINAL_ORDER_STATUSES = frozenset(
         OrderStatus.REJECTED,
         OrderStatus.FAILED,
         OrderStatus.EXPIRED,
+        OrderStatus.NEEDS_REVIEW,
     }
 )
 
@@ -186,6 +191,15 @@ class Run(Base):
     phase: Mapped[str] = mapped_column(sa.String(32))
     venue: Mapped[str | None] = mapped_column(sa.String(16))
     """Where the run's orders go (demo, paper, kis-virtual, kis-real); a resume uses the same."""
+    venue_server: Mapped[str | None] = mapped_column(sa.String(200))
+    """The broker server the run trades on (KIS base URL, `in-process` for the demo market,
+    the paper store's path); a resume against another server is refused."""
+    account_fingerprint: Mapped[str | None] = mapped_column(sa.String(32))
+    """A non-secret fingerprint of the account (a keyed hash, never the number itself)."""
+    executor_holder: Mapped[str | None] = mapped_column(sa.String(64))
+    """Who holds the executor lease of this run (one executor per session at a time)."""
+    executor_lease_until: Mapped[datetime | None]
+    """When that lease lapses unless renewed; a dead holder's lease can be taken after it."""
     status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "run_status"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
