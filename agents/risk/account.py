@@ -44,7 +44,12 @@ def portfolio_from_account(
         if position.qty <= 0:
             continue
         cost = int(position.avg_price * position.qty)
-        positions[position.ticker] = Holding(qty=position.qty, cost_basis_krw=max(cost, 0))
+        positions[position.ticker] = Holding(
+            qty=position.qty,
+            cost_basis_krw=max(cost, 0),
+            # What open sell orders at the broker lock is not sellable (KIS ord_psbl_qty).
+            sellable_qty=min(max(position.sellable_qty, 0), position.qty),
+        )
         value_now += position.market_value
         base = prev_closes.get(position.ticker, position.last_price)
         value_at_close += base * position.qty
