@@ -16,9 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command
 
 from db import migrate
 from db.checkpointer import open_async_checkpointer
+from db.models import Order
+from db.models import OrderStatus as RowStatus
 from graphs.context import SessionContext
 from graphs.deps import open_session_context
 from graphs.trading_session import build_graph
@@ -83,14 +87,24 @@ async def _venue(
             yield ctx, clock, sim
 
 
-async def _session(ctx: SessionContext, db_url: str, thread: str) -> dict[str, Any]:
+async def _session(
+    ctx: SessionContext, db_url: str, thread: str, *, approve: bool = False
+) -> dict[str, Any]:
+    """Run the session to its approval (and, if `approve`, approve every order and finish)."""
+    config: RunnableConfig = {"configurable": {"thread_id": thread}}
     async with open_async_checkpointer(db_url) as saver:
         graph = build_graph().compile(checkpointer=saver)
         out: dict[str, Any] = await graph.ainvoke(
-            {"session_date": SESSION_DAY.isoformat()},
-            {"configurable": {"thread_id": thread}},
-            context=ctx,
+            {"session_date": SESSION_DAY.isoformat()}, config, context=ctx
         )
+        if approve:
+            assert out.get("__interrupt__"), out.get("risk_report")
+            out = await graph.ainvoke(
+                Command(resume={"approve_all": True, "decided_by": "test"}),
+                config,
+                context=ctx,
+                durability="sync",
+            )
     return out
 
 
@@ -119,3 +133,37 @@ async def test_a_loss_after_yesterdays_sale_halts_buys(
     halts = [d for d in out["risk_report"]["decisions"] if d["kind"] == "halt"]
     assert [d["code"] for d in halts] == ["daily_loss_halt"], out["risk_report"]
     assert not any(o["side"] == "buy" for o in out["risk_report"]["orders"])
+
+
+@pytest.mark.parametrize("venue", VENUES)
+async def test_a_stop_loss_sells_what_an_open_sell_order_leaves_and_the_broker_takes_it(
+    venue: str, tmp_path: Path, sqlite_url: str
+) -> None:
+    # Friday: buy 100 at 100,000. Tuesday 09:30: a sell of 30 rests at 120,000 (its cancel
+    # failed, say). At 10:00 the price is 90,000, 10 % below cost: the stop-loss triggers and
+    # may sell the 70 shares the open order leaves, not the 100 held.
+    closes = {FRIDAY: 100_000, MONDAY: 100_000, SESSION_DAY: 90_000}
+    async with _venue(venue, tmp_path, sqlite_url, closes, cash=20_000_000) as (ctx, clock, _):
+        assert (await ctx.broker.place(_limit("fri-buy", Side.BUY, 100, 100_000))).status is (
+            OrderStatus.ACCEPTED
+        )
+        clock.set(_at(SESSION_DAY).replace(minute=30, hour=9))
+        assert (await ctx.broker.place(_limit("open-sell", Side.SELL, 30, 120_000))).status is (
+            OrderStatus.ACCEPTED
+        )
+        clock.set(_at(SESSION_DAY))
+        account = await ctx.broker.account_snapshot()
+        assert [(p.qty, p.sellable_qty) for p in account.positions] == [(100, 70)]
+        out = await _session(ctx, sqlite_url, f"stop-{venue}", approve=True)
+        after = await ctx.broker.account_snapshot()
+        rows = await asyncio.to_thread(lambda: ctx.sessions().query(Order).all())
+    (stop,) = out["risk_report"]["orders"]
+    assert (stop["origin"], stop["side"], stop["qty"]) == ("stop_loss", "sell", 70)
+    cut = [d for d in out["risk_report"]["decisions"] if d["code"] == "sellable_qty"]
+    assert [(d["kind"], d["before"], d["after"]) for d in cut] == [("clamp", 100, 70)]
+    assert any(
+        "locked by open sell orders" in line for line in out["approval_request"]["risk_report"]
+    )
+    (row,) = rows
+    assert (row.client_order_id, row.status) == (stop["client_order_id"], RowStatus.FILLED)
+    assert [(p.qty, p.sellable_qty) for p in after.positions] == [(30, 0)]
