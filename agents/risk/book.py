@@ -96,6 +96,11 @@ class Book:
         holding = self.portfolio.positions.get(ticker)
         return holding.qty if holding else 0
 
+    def sellable_qty(self, ticker: str) -> int:
+        """Return the shares of a ticker the broker lets us sell now (0 if none held)."""
+        holding = self.portfolio.positions.get(ticker)
+        return holding.sellable if holding else 0
+
     def held_value(self, ticker: str) -> int:
         """Return a position's value at the last price, or at cost without market data."""
         holding = self.portfolio.positions.get(ticker)
@@ -188,18 +193,29 @@ class Book:
         origin: OrderOrigin,
         decisions: list[RiskDecision],
     ) -> int:
-        """Cut a sell to the shares held and not yet being sold; 0 means denied.
+        """Cut a sell to the shares sellable and not yet being sold; 0 means denied.
 
-        No shorting: held minus already-proposed sells bounds it. Unless it is a protective
-        exit, the per-order value cap applies too.
+        No shorting: held minus already-proposed sells bounds it; then the shares the broker
+        lets us sell (held minus what its open sell orders lock, KIS `ord_psbl_qty`), since a
+        sell for more is refused outright. Unless it is a protective exit, the per-order value
+        cap applies too.
         """
-        free = self.held_qty(ticker) - self.pending_sell_qty.get(ticker, 0)
+        pending = self.pending_sell_qty.get(ticker, 0)
+        held = self.held_qty(ticker)
+        free = held - pending
+        sellable = self.sellable_qty(ticker)
         caps: list[tuple[RiskCode, int, str]] = [
             (
                 RiskCode.HELD_QTY,
                 max(free, 0),
                 f"{max(free, 0):,} shares held and not already being sold (no shorting)",
-            )
+            ),
+            (
+                RiskCode.SELLABLE_QTY,
+                max(sellable - pending, 0),
+                f"{held - sellable:,} of {held:,} shares held are locked by open sell orders "
+                f"at the broker; {max(sellable - pending, 0):,} can be sold",
+            ),
         ]
         if not origin.is_exit:
             caps.append(

@@ -4,8 +4,9 @@ The approver may change an order's quantity, its limit price, or switch it betwe
 market; never its ticker or side (reject it instead). The edited order is checked as the gate
 checks its own orders, against the portfolio plus the session's other orders: price on the
 grid and inside the band, halts, per-order, per-ticker, gross and cash caps for buys, shares
-held for sells. A too-large edit is cut (a clamp, shown again to the approver); an edit that
-leaves nothing, or makes no sense, is denied. The client order id stays: the order has not been
+held and sellable (not locked by open sell orders at the broker) for sells. A too-large edit
+is cut (a clamp, shown again to the approver); an edit that leaves nothing, or makes no sense,
+is denied. The client order id stays: the order has not been
 sent yet, and a re-run of the approval must still find the same id.
 """
 

@@ -5,6 +5,12 @@ market order (a stop must fill, not wait at a price a falling market has left). 
 is `take_profit_pct` above its cost is sold whole with a limit order at the last price, rounded
 up to the grid and kept inside today's band.
 
+"Whole" means every share the broker lets us sell (`Holding.sellable`, KIS `ord_psbl_qty`):
+shares an open sell order at the broker already offers (a cancel that failed, an order placed
+by hand) are locked, and a sell for the full holding would be refused, so the stop would never
+execute. The exit is cut to the sellable shares (a clamp in the report) or, when none are,
+denied with the reason; the ticker still counts as being exited, so no signal buys it.
+
 Exits reduce risk, so they are allowed under a daily-loss or drawdown halt (halts stop new
 buys, never risk-reducing sells), are not cut by the per-order value cap (a capped stop would
 leave the rest of the position exposed), and are never dropped by the per-session order cap;
@@ -70,22 +76,57 @@ def exit_orders(
                 f"stop-loss: last {snapshot.last_price_krw:,} KRW vs average cost {avg:,} KRW "
                 f"is at or beyond -{limits.stop_loss_pct} %; sell all {holding.qty:,} at market"
             )
-            orders.append(
-                ProposedOrder(
-                    client_order_id=make_client_order_id(thread_id, ticker, OrderSide.SELL),
-                    ticker=ticker,
-                    side=OrderSide.SELL,
-                    order_type=OrderType.MARKET,
-                    qty=holding.qty,
-                    origin=OrderOrigin.STOP_LOSS,
-                    reason=reason,
-                )
-            )
             decisions.append(_note(ticker, RiskCode.STOP_LOSS, reason))
+            qty = _sellable(ticker, holding.qty, holding.sellable, decisions)
+            if qty:
+                orders.append(
+                    ProposedOrder(
+                        client_order_id=make_client_order_id(thread_id, ticker, OrderSide.SELL),
+                        ticker=ticker,
+                        side=OrderSide.SELL,
+                        order_type=OrderType.MARKET,
+                        qty=qty,
+                        origin=OrderOrigin.STOP_LOSS,
+                        reason=reason + _cut(holding.qty, qty),
+                    )
+                )
         elif value100 >= cost * (100 + limits.take_profit_pct):
-            orders.append(_take_profit(snapshot, holding.qty, avg, limits, thread_id, session_date))
-            decisions.append(_note(ticker, RiskCode.TAKE_PROFIT, orders[-1].reason))
+            order = _take_profit(snapshot, holding.qty, avg, limits, thread_id, session_date)
+            decisions.append(_note(ticker, RiskCode.TAKE_PROFIT, order.reason))
+            qty = _sellable(ticker, holding.qty, holding.sellable, decisions)
+            if qty:
+                update = {"qty": qty, "reason": order.reason + _cut(holding.qty, qty)}
+                orders.append(order.model_copy(update=update))
     return orders, decisions
+
+
+def _sellable(ticker: str, held: int, sellable: int, decisions: list[RiskDecision]) -> int:
+    """Return the shares an exit can sell; record a clamp or a denial when some are locked."""
+    if sellable >= held:
+        return held
+    locked = held - sellable
+    why = f"{locked:,} of {held:,} shares held are locked by open sell orders at the broker"
+    decisions.append(
+        RiskDecision(
+            kind=DecisionKind.CLAMP if sellable > 0 else DecisionKind.DENY,
+            code=RiskCode.SELLABLE_QTY,
+            reason=(
+                f"{why}: the exit sells the {sellable:,} sellable"
+                if sellable > 0
+                else f"{why}: none can be sold, the exit is not proposed (the open order sells)"
+            ),
+            ticker=ticker,
+            side=OrderSide.SELL,
+            field="qty",
+            before=held,
+            after=sellable,
+        )
+    )
+    return sellable
+
+
+def _cut(held: int, qty: int) -> str:
+    return "" if qty == held else f" (cut to the {qty:,} sellable: the rest is locked)"
 
 
 def _take_profit(

@@ -18,7 +18,8 @@
    (`at_target`): a buy signal that lasts for days tops the position up to what its
    conviction asks, instead of adding to it every day.
    Sizing a sell: ``floor(held x conviction)`` at the last price rounded up, cut to the shares
-   held and to the per-order cap.
+   held, to the shares the broker lets us sell (held minus what its open sell orders lock;
+   the cut is a clamp in the report) and to the per-order cap.
 5. At most `max_orders_per_session` orders (exits are never dropped). A quantity of zero after
    the caps is a denial with the cap that caused it.
 
@@ -92,7 +93,13 @@ def propose_orders(
     for order in exits:
         book.commit(order.ticker, order.side, order.qty, _check_price(order, market, session_date))
         orders.append(order)
-    exiting = {o.ticker for o in exits}
+    # A triggered exit marks its ticker even when nothing could be sold (all shares locked by
+    # open sell orders at the broker): no signal may buy or sell it this session.
+    exiting = {
+        d.ticker
+        for d in exit_notes
+        if d.ticker and d.code in (RiskCode.STOP_LOSS, RiskCode.TAKE_PROFIT)
+    }
 
     ctx = _Context(book, market, limits, thread_id, session_date, halts, exiting)
     for signal in _actionable(signals, decisions):

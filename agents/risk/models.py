@@ -23,13 +23,27 @@ Ticker = Annotated[str, Field(min_length=1, max_length=12)]
 
 
 class Holding(BaseModel):
-    """A held position: whole shares and what they cost in total (commission included)."""
+    """A held position: whole shares, how many may be sold now, and their total cost."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     qty: int = Field(gt=0)
     cost_basis_krw: KRW
     """Total purchase cost of the `qty` shares (KIS `pchs_amt`), not a per-share price."""
+    sellable_qty: int | None = Field(default=None, ge=0)
+    """Shares the broker accepts a sell order for now (KIS `ord_psbl_qty`): held minus what
+    open sell orders at the broker already offer. None: the broker did not say (all of them)."""
+
+    @model_validator(mode="after")
+    def _sellable_within_held(self) -> Holding:
+        if self.sellable_qty is not None and self.sellable_qty > self.qty:
+            raise ValueError("sellable_qty cannot exceed the shares held")
+        return self
+
+    @property
+    def sellable(self) -> int:
+        """Return the shares a sell may ask for; sells and exits are sized on it."""
+        return self.qty if self.sellable_qty is None else self.sellable_qty
 
 
 class PortfolioSnapshot(BaseModel):
@@ -126,6 +140,8 @@ class RiskCode(StrEnum):
     GROSS_EXPOSURE = "gross_exposure"
     CASH = "cash"
     HELD_QTY = "held_qty"
+    SELLABLE_QTY = "sellable_qty"
+    """Held shares locked by open sell orders at the broker cut or denied a sell."""
     TICK = "tick"
     PRICE_LIMIT = "price_limit"
     NO_PRICE_BAND = "no_price_band"

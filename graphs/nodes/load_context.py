@@ -16,7 +16,8 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agents.risk.models import Holding, MarketSnapshot, PortfolioSnapshot
+from agents.risk.account import portfolio_from_account
+from agents.risk.models import MarketSnapshot
 from graphs import records
 from graphs.context import DEMO_VENUE, SessionContext, session_context
 from graphs.state import (
@@ -28,7 +29,6 @@ from graphs.state import (
     read_context,
     thread_id_for,
 )
-from tools.broker import AccountSnapshot
 from tools.market_data import MarketQuote
 from trader.clock import kst_today
 from trader.errors import TraderError
@@ -59,31 +59,6 @@ async def _quote(ctx: SessionContext, ticker: str) -> MarketQuote | str:
     if quote.halted:
         return "trading is halted"
     return quote
-
-
-def _portfolio(
-    account: AccountSnapshot, quotes: dict[str, MarketQuote], peak_equity: int
-) -> PortfolioSnapshot:
-    positions: dict[str, Holding] = {}
-    prev_close_value = 0
-    for position in account.positions:
-        if position.qty <= 0:
-            continue
-        cost = int(position.avg_price * position.qty)
-        positions[position.ticker] = Holding(qty=position.qty, cost_basis_krw=max(cost, 0))
-        quote = quotes.get(position.ticker)
-        base = quote.prev_close_krw if quote else position.last_price
-        prev_close_value += base * position.qty
-    cash = max(min(account.cash.deposit, account.cash.settled_d2), 0)
-    equity = max(account.cash.total_eval, 0)
-    return PortfolioSnapshot(
-        cash_krw=cash,
-        positions=positions,
-        equity_krw=equity,
-        peak_equity_krw=max(peak_equity, equity),
-        # Equity at the previous close: the daily-loss halt measures today's move from it.
-        start_of_day_equity_krw=max(cash + prev_close_value, 0),
-    )
 
 
 async def _econ_events(ctx: SessionContext, day: date) -> tuple[str, ...]:
@@ -176,7 +151,9 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
         phase=phase,
         tickers=tuple(t for t in tickers if t not in unknown),
         trading_day=trading,
-        portfolio_snapshot=_portfolio(account, quotes, peak),
+        portfolio_snapshot=portfolio_from_account(
+            account, {t: q.prev_close_krw for t, q in quotes.items()}, peak
+        ),
         market={
             t: MarketSnapshot(
                 ticker=t,

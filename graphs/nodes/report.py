@@ -51,6 +51,8 @@ class SessionReport(BaseModel):
     executions: list[OrderOutcome]
     unknown_tickers: dict[str, str]
     cash_krw: int
+    """The cash once today's trades settle (D+2): what equity counts besides the holdings. The
+    deposit lags trades by two trading days, so a report of it would not show today's buys."""
     equity_krw: int
     holdings: list[HoldingLine]
     llm: LLMUsage
@@ -101,7 +103,7 @@ async def report(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
         review=[ReviewLine.model_validate(r) for r in state.get("review", [])],
         executions=[OrderOutcome.model_validate(e) for e in state.get("executions", [])],
         unknown_tickers=data.unknown_tickers,
-        cash_krw=account.cash.deposit,
+        cash_krw=account.cash.settled_d2,
         equity_krw=account.cash.total_eval,
         holdings=_holdings(account),
         llm=usage,

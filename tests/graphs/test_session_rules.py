@@ -154,7 +154,8 @@ async def test_approved_session_trades_and_records_everything(db_url: str, data_
         positions = await h.rows(Position)
         assert {p.ticker: p.qty for p in positions} == held
         assert {h_["ticker"]: h_["qty"] for h_ in out["report"]["holdings"]} == held
-        assert out["report"]["cash_krw"] == account.cash.deposit
+        # Today's buys settle T+2: the report's cash is the D+2 cash, which they already left.
+        assert out["report"]["cash_krw"] == account.cash.settled_d2 < account.cash.deposit
 
 
 async def test_reject_edit_unknown_id_and_an_invalid_answer(db_url: str, data_dir: Path) -> None:

@@ -92,3 +92,4 @@ def assert_orders_respect_limits(
     for ticker, qty in sold.items():
         holding = portfolio.positions.get(ticker)
         assert holding is not None and qty <= holding.qty, f"{ticker}: sells {qty}, short"
+        assert qty <= holding.sellable, f"{ticker}: sells {qty} of {holding.sellable} sellable"

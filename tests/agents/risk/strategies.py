@@ -117,7 +117,9 @@ def positions(
             cost = qty * known.last_price_krw * (100 + move) // 100
         else:
             cost = draw(money)
-        result[ticker] = Holding(qty=qty, cost_basis_krw=cost)
+        # Sometimes open sell orders at the broker lock part (or all) of the holding.
+        locked = draw(st.one_of(st.just(0), st.integers(0, qty)))
+        result[ticker] = Holding(qty=qty, cost_basis_krw=cost, sellable_qty=qty - locked)
     return result
 
 

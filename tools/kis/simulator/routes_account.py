@@ -5,13 +5,18 @@ or "M" (a later page); the last page answers "D" (it was also the first) or "E".
 asked with request header ``tr_cont: N`` and the previous ``ctx_area_nk100`` (the last key the
 page showed: a ticker for the balance, an order number for the executions).
 
-Simplification: cash settles at once (dnca_tot_amt = nxdy_excc_amt = prvs_rcdl_excc_amt).
+Cash settles T+2 trading days after the trade, as on KRX. The books hold the cash with every
+fill in it, which is the D+2 cash (prvs_rcdl_excc_amt); the deposit (dnca_tot_amt) leaves out
+what settles after today, the D+1 cash (nxdy_excc_amt) what settles after the next trading day.
+The totals (tot_evlu_amt, nass_amt, bfdy_tot_asst_evlu_amt) count the D+2 cash, per the KIS
+field description of tot_evlu_amt ("유가증권 평가금액 합계금액 + D+2 예수금"); the samples cannot
+tell the bases apart (their three cash fields are equal).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from starlette.responses import Response
@@ -22,6 +27,7 @@ from tools.kis.simulator.gateway import Call
 from tools.kis.simulator.market import previous_trading_day
 from tools.kis.simulator.state import SimulatorState
 from tools.kis.simulator.store import Execution, Order
+from tools.krx.calendar import next_trading_day, settlement_date
 from trader.clock import KST
 
 T = TypeVar("T")
@@ -71,6 +77,28 @@ def _flows(execs: list[Execution]) -> dict[str, int]:
             out["sell_qty"] += e.qty
             out["sell_amt"] += value
             out["sell_in"] += value - e.commission - e.tax
+    return out
+
+
+UNSETTLED_WINDOW = timedelta(days=14)
+"""Trades older than this have settled (T+2 trading days, even across the longest holidays)."""
+
+
+def _cash_flow(e: Execution) -> int:
+    value = e.qty * e.price
+    return value - e.commission - e.tax if e.side == "sell" else -(value + e.commission)
+
+
+def unsettled_after(execs: list[Execution], days: Sequence[date]) -> list[int]:
+    """Return, for each day, the net cash of the fills that settle after it."""
+    settles: dict[str, date] = {}
+    out = [0] * len(days)
+    for e in execs:
+        if e.exec_dt not in settles:
+            settles[e.exec_dt] = settlement_date(datetime.strptime(e.exec_dt, "%Y%m%d").date())
+        for i, day in enumerate(days):
+            if settles[e.exec_dt] > day:
+                out[i] += _cash_flow(e)
     return out
 
 
@@ -129,11 +157,13 @@ def inquire_balance(state: SimulatorState, call: Call) -> Response:
     chunk, nk, cont = page(call, rows, size, lambda r: r["pdno"])
     all_today = _flows(store.executions(cano, prdt, "exec_dt=?", (day_s,)))
     all_prev = _flows(store.executions(cano, prdt, "exec_dt=?", (prev_s,)))
+    recent = store.executions(cano, prdt, "exec_dt>=?", (f"{today - UNSETTLED_WINDOW:%Y%m%d}",))
+    after_today, after_next = unsettled_after(recent, (today, next_trading_day(today)))
     total = cash + sums["evlu"]
     before = cash + all_today["buy_out"] - all_today["sell_in"] + sums["prev_value"]
     summary = {
-        "dnca_tot_amt": str(cash),
-        "nxdy_excc_amt": str(cash),
+        "dnca_tot_amt": str(cash - after_today),
+        "nxdy_excc_amt": str(cash - after_next),
         "prvs_rcdl_excc_amt": str(cash),
         "cma_evlu_amt": "0",
         "bfdy_buy_amt": str(all_prev["buy_amt"]),

@@ -64,7 +64,7 @@ def test_store_is_shared_between_instances_and_reset_wipes_it(tmp_path: Path) ->
         c = WireCaller(again.base_url, second_cfg)
         c.token = a.token
         summary = c.balance().json()["output2"][0]
-        assert 0 < int(summary["dnca_tot_amt"]) < 50_000_000
+        assert 0 < int(summary["prvs_rcdl_excc_amt"]) < 50_000_000
         assert len(again.broker_orders()) == 2
         c.close()
     with SimulatorServer(second_cfg, reset=True) as wiped:

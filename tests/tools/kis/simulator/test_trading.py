@@ -40,8 +40,9 @@ def test_market_buy_fills_and_balance_matches_sample(start_sim, shared_dir: Path
     row, summary = body["output1"][0], body["output2"][0]
     commission = COSTS.commission(10 * price)
     assert (row["hldg_qty"], row["pchs_amt"], row["thdt_buyqty"]) == ("10", str(10 * price), "10")
-    assert int(summary["dnca_tot_amt"]) == START - 10 * price - commission
-    assert int(summary["tot_evlu_amt"]) == int(summary["dnca_tot_amt"]) + int(
+    assert int(summary["prvs_rcdl_excc_amt"]) == START - 10 * price - commission
+    assert int(summary["dnca_tot_amt"]) == START  # the buy settles T+2
+    assert int(summary["tot_evlu_amt"]) == int(summary["prvs_rcdl_excc_amt"]) + int(
         summary["scts_evlu_amt"]
     )
     assert int(summary["evlu_pfls_smtl_amt"]) == int(summary["evlu_amt_smtl_amt"]) - int(
@@ -73,7 +74,7 @@ def test_sell_pays_commission_and_tax(start_sim) -> None:
     cash = START - 20 * buy_price - COSTS.commission(20 * buy_price)
     cash += sold - COSTS.commission(sold) - tax
     balance = _out(caller.balance())
-    assert balance["output2"][0]["dnca_tot_amt"] == str(cash)
+    assert balance["output2"][0]["prvs_rcdl_excc_amt"] == str(cash)
     assert balance["output1"][0]["hldg_qty"] == "15"
     assert balance["output1"][0]["thdt_sll_qty"] == "5"
     too_many = caller.order("sell", "005930", 16, 0, "01").json()
@@ -257,3 +258,51 @@ def test_revise_and_cancel_unfilled_quantity(start_sim, shared_dir: Path) -> Non
     assert orders[cancelled["output"]["odno"]].kind == "cancel"
     rows = _out(caller.daily_ccld("20260310"))["output1"]
     assert [r["sll_buy_dvsn_cd_name"] for r in rows] == ["매수취소", "매수정정", "현금매수"]
+
+
+def test_cash_settles_two_trading_days_after_the_trade(start_sim, clock) -> None:
+    # KRX settles T+2: the deposit (dnca_tot_amt) moves on the settlement day, the D+1
+    # (nxdy_excc_amt) a day before, the D+2 cash (prvs_rcdl_excc_amt) and the totals at once.
+    _, caller = start_sim()
+    bought = _out(caller.order("buy", "005930", 20, 0, "01"))["output"]["ODNO"]
+    summary = _out(caller.balance())["output2"][0]
+    buy_price = int(
+        next(r for r in _out(caller.daily_ccld("20260310"))["output1"] if r["odno"] == bought)[
+            "avg_prvs"
+        ]
+    )
+    buy_out = 20 * buy_price + COSTS.commission(20 * buy_price)
+    assert int(summary["dnca_tot_amt"]) == START  # Tuesday's buy settles on Thursday
+    assert int(summary["nxdy_excc_amt"]) == START
+    assert int(summary["prvs_rcdl_excc_amt"]) == START - buy_out
+    assert int(summary["tot_evlu_amt"]) == START - buy_out + int(summary["scts_evlu_amt"])
+
+    clock.set(datetime(2026, 3, 11, 10, 30, tzinfo=KST))  # Wednesday: sell 5
+    assert caller.issue_token().status_code == 200  # a day later the token has expired
+    _out(caller.order("sell", "005930", 5, 0, "01"))
+    sold = next(r for r in _out(caller.daily_ccld("20260311"))["output1"] if r["pdno"])
+    value = 5 * int(sold["avg_prvs"])
+    sell_in = (
+        value - COSTS.commission(value) - COSTS.tax(value, settlement_date(clock.now().date()))
+    )
+    summary = _out(caller.balance())["output2"][0]
+    assert int(summary["dnca_tot_amt"]) == START
+    assert int(summary["nxdy_excc_amt"]) == START - buy_out  # Tuesday's buy settles tomorrow
+    assert int(summary["prvs_rcdl_excc_amt"]) == START - buy_out + sell_in
+
+    clock.set(datetime(2026, 3, 12, 10, 30, tzinfo=KST))  # Thursday: the buy has settled
+    assert caller.issue_token().status_code == 200  # a day later the token has expired
+    summary = _out(caller.balance())["output2"][0]
+    assert int(summary["dnca_tot_amt"]) == START - buy_out  # the sale settles on Friday
+    assert int(summary["nxdy_excc_amt"]) == START - buy_out + sell_in
+    assert int(summary["prvs_rcdl_excc_amt"]) == START - buy_out + sell_in
+    total = int(summary["prvs_rcdl_excc_amt"]) + int(summary["scts_evlu_amt"])
+    assert int(summary["tot_evlu_amt"]) == int(summary["nass_amt"]) == total
+    assert int(summary["asst_icdc_amt"]) == total - int(summary["bfdy_tot_asst_evlu_amt"])
+
+    clock.set(datetime(2026, 3, 13, 10, 30, tzinfo=KST))  # Friday: everything has settled
+    assert caller.issue_token().status_code == 200  # a day later the token has expired
+    summary = _out(caller.balance())["output2"][0]
+    assert (
+        summary["dnca_tot_amt"] == summary["prvs_rcdl_excc_amt"] == str(START - buy_out + sell_in)
+    )
