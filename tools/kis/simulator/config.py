@@ -61,8 +61,9 @@ class SimulatorConfig:
         commission_rate: broker commission per side, charged on every fill.
         timeout_delay_s: how long a "timeout" fault holds an answer (or until the server stops).
         monotonic: the time source of the rate limiter (seconds; injectable for tests).
-        page_size: rows per page of inquire-balance and inquire-daily-ccld; None keeps the
-            documented sizes (balance 50 real / 20 virtual, executions 100 real / 15 virtual).
+        page_size: rows per page of every paged TR (inquire-balance, inquire-daily-ccld, news
+            titles, statements); None keeps the documented sizes (balance 50 real / 20
+            virtual, executions 100 real / 15 virtual, news 40, statements 30).
         synthetic_instruments: how many made-up tickers (`SY0001`...) to list besides the
             default universe, for load tests with a large watchlist (not KRX listings).
     """
