@@ -30,7 +30,7 @@ from tools.kis.orders import OrderKind
 from tools.kis.orders import Side as KISSide
 from tools.kis.ratelimit import RateLimiter
 from tools.kis.simulator import SimulatorConfig, create_app
-from trader.clock import KST, FixedClock
+from trader.clock import KST, FixedClock, SystemClock
 
 pytestmark = pytest.mark.anyio
 
@@ -208,3 +208,30 @@ async def test_a_refusal_seen_by_one_client_holds_for_the_other(paged, clock: Fi
         assert clock.now() - datetime(2026, 3, 10, 10, 30, tzinfo=KST) >= timedelta(seconds=60)
         await first.price("005930")  # finds the fresh token in the shared cache
         assert tokenp_calls(state) == before + 1
+
+
+# --- the first second -------------------------------------------------------------------------
+
+
+async def test_a_burst_at_start_is_paced_within_the_limit(tmp_path: Path) -> None:
+    """Many tickers asked at once, before any token: no EGW00201 from the session's own traffic."""
+    sim = SimulatorConfig(clock=SystemClock(), always_open=True)  # 18/s, the real account's limit
+    app = create_app(sim)
+    config = KISConfig(
+        mode=Mode.REAL,
+        app_key=SecretStr(sim.app_key),
+        app_secret=SecretStr(sim.app_secret),
+        account_no=SecretStr(sim.account_no),
+        base_url="http://sim",
+        token_cache_dir=tmp_path / "data",
+    )
+    limiter = RateLimiter(config.paced_rate)
+    transport = httpx.ASGITransport(app=app)
+    async with KISClient(config, transport=transport, limiter=limiter) as client:
+        calls = [
+            call
+            for ticker in ("005930", "000660", "035720", "105560", "069500", "051910")
+            for call in (client.stock_info(ticker), client.price(ticker), client.stock_info(ticker))
+        ]
+        await asyncio.gather(*calls)
+    assert app.state.sim.stats.rate_limited == 0

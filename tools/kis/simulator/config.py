@@ -47,8 +47,8 @@ class SimulatorConfig:
         account_no, account_product_code: the account (CANO, ACNT_PRDT_CD) opened at start.
         starting_cash_krw: cash of that account when the store first opens it.
         rate_limit_per_s: steady REST rate per app key; None picks 18 (real) or 1 (virtual).
-        rate_limit_burst: requests allowed beyond the steady rate in one burst; the token bucket
-            holds ``1 + rate_limit_burst`` tokens (default 2: one request plus one of burst).
+        rate_limit_burst: requests allowed beyond ``floor(rate)`` in any 1-second window
+            (default 0: exactly the documented limit, counted in a sliding window).
         token_min_interval_s: tokenP calls closer than this for one app key get EGW00133.
         store_path: SQLite file shared across processes; None keeps everything in memory.
         clock: where "now" comes from (market hours, prices, token expiry).
@@ -75,7 +75,7 @@ class SimulatorConfig:
     account_product_code: str = "01"
     starting_cash_krw: int = 100_000_000
     rate_limit_per_s: float | None = None
-    rate_limit_burst: float = 1.0
+    rate_limit_burst: float = 0.0
     token_min_interval_s: float = 60.0
     store_path: Path | str | None = None
     clock: Clock = field(default_factory=SystemClock)

@@ -1,8 +1,9 @@
 """The gateway in front of every endpoint: counters, faults, app key, token, rate limit, TR ID.
 
 Checks run in the order a request meets them at KIS: the app key (EGW00103), the bearer token
-(EGW00121 invalid, EGW00123 expired), the per-second limit (EGW00201), then the TR ID of the path
-on this server (EGW02006 for a real-only TR on the virtual server, OPSQ0002 otherwise). Query keys
+(EGW00121 invalid, EGW00123 expired), the per-second limit (EGW00201, counted at arrival), then
+the TR ID of the path on this server (EGW02006 for a real-only TR on the virtual server, OPSQ0002
+otherwise). Query keys
 are matched case-insensitively. POST bodies are taken as sent: their keys must be exactly the
 documented uppercase ones (OPSQ2001 names the first missing or unknown key) and their values
 reach the handler untouched.
@@ -145,6 +146,7 @@ def uapi(state: SimulatorState, path: str, handler: Handler) -> Endpoint:
     full = wire.PATH_PREFIX + path
 
     async def endpoint(request: Request) -> Response:
+        arrived = state.limiter.arrived_at()  # before any await: queueing must not bunch requests
         fault, early = await pre_faults(state, full)
         if early is not None:
             return early
@@ -159,7 +161,7 @@ def uapi(state: SimulatorState, path: str, handler: Handler) -> Endpoint:
             token_error = state.auth.check(headers.get("authorization", ""), appkey)
             if token_error is not None:
                 return wire.error_response(token_error)
-            if not state.limiter.allow(appkey):
+            if not state.limiter.allow(appkey, arrived):
                 state.stats.count_rate_limited()
                 return wire.error_response(wire.RATE_LIMITED)
             tr_id = headers.get("tr_id", "").strip().upper()

@@ -12,7 +12,7 @@ from tools.kis.simulator.market import SimMarket
 from tools.kis.simulator.matching import Matcher
 from tools.kis.simulator.orders import OrderDesk
 from tools.kis.simulator.paging import CursorPages
-from tools.kis.simulator.ratelimit import TokenBucket
+from tools.kis.simulator.ratelimit import SlidingWindow
 from tools.kis.simulator.replay import load_csv
 from tools.kis.simulator.store import Order, Store
 
@@ -25,7 +25,7 @@ class SimulatorState:
     store: Store
     market: SimMarket
     auth: TokenAuthority
-    limiter: TokenBucket
+    limiter: SlidingWindow
     matcher: Matcher
     desk: OrderDesk
     faults: FaultInjector = field(default_factory=FaultInjector)
@@ -57,7 +57,7 @@ def build_state(cfg: SimulatorConfig, *, reset: bool = False) -> SimulatorState:
         store=store,
         market=market,
         auth=TokenAuthority(cfg, store),
-        limiter=TokenBucket(cfg.steady_rate_per_s, cfg.rate_limit_burst, cfg.monotonic),
+        limiter=SlidingWindow(cfg.steady_rate_per_s, cfg.rate_limit_burst, cfg.monotonic),
         matcher=matcher,
         desk=OrderDesk(cfg, matcher),
     )
