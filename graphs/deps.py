@@ -87,9 +87,6 @@ def demo_simulator_config(settings: Settings, clock: Clock) -> SimulatorConfig:
         store_path=settings.data_dir / DEMO_STORE,
         clock=clock,
         always_open=True,
-        # In-process, requests are stamped when the event loop gets to them, which bunches
-        # them; a little burst allowance absorbs that (the client still paces at the limit).
-        rate_limit_burst=4.0,
     )
 
 

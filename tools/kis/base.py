@@ -121,3 +121,31 @@ class ClientCore:
             tr_cont = "N"
         log.warning("KIS %s: stopped after %d pages", endpoint.name, MAX_PAGES)
         return bodies
+
+    async def _keyless_pages(
+        self, endpoint: ep.Endpoint, params: dict[str, str], max_pages: int = MAX_PAGES
+    ) -> list[dict[str, Any]]:
+        """Fetch the pages of a query continued by tr_cont alone (news titles, statements).
+
+        The same query is sent again with request header ``tr_cont: N`` while the answer's
+        tr_cont says more follows (F or M); KIS remembers where the last page ended.
+        """
+        bodies: list[dict[str, Any]] = []
+        tr_cont = ""
+        for _ in range(max_pages):
+            response = await self._query(endpoint, params, tr_cont)
+            bodies.append(response.body)
+            if not response.has_more:
+                return bodies
+            tr_cont = "N"
+        log.warning("KIS %s: stopped after %d pages", endpoint.name, max_pages)
+        return bodies
+
+    async def _paged_rows(
+        self, endpoint: ep.Endpoint, params: dict[str, str], model: type[M], max_pages: int
+    ) -> list[M]:
+        tr_id = self.http.tr_id(endpoint)
+        rows: list[M] = []
+        for body in await self._keyless_pages(endpoint, params, max_pages):
+            rows += parse_rows(model, body.get("output"), tr_id=tr_id, where="output")
+        return rows

@@ -139,6 +139,8 @@ class KISBroker:
         tracked = self._orders.get(client_order_id)
         if tracked is None or tracked.order_no is None:
             raise UnknownOrderError(f"no broker order is known for {client_order_id}")
+        if not tracked.org_no:
+            tracked.org_no = await self._branch_of(tracked.order_no)
         try:
             result = await self.client.cancel_order(tracked.org_no, tracked.order_no)
         except KISOrderRejectedError as exc:
@@ -158,6 +160,16 @@ class KISBroker:
         return [_execution(row, by_order_no.get(row.order_no)) for row in orders.orders]
 
     # --- helpers ----------------------------------------------------------------------------
+
+    async def _branch_of(self, order_no: str) -> str:
+        """Look up the branch (KRX_FWDG_ORD_ORGNO) of today's order `order_no`.
+
+        KIS checks the branch echoed on a cancel; a mapping restored after a restart may lack
+        it, and today's executions list it as `ord_gno_brno`.
+        """
+        today = kst_now(self.client.clock).date()
+        orders = await self.client.daily_orders(today, today, order_no=order_no)
+        return next((o.branch for o in orders.orders if o.order_no == order_no), "")
 
     def _known_order_nos(self) -> list[str]:
         return [t.order_no for t in self._orders.values() if t.order_no]

@@ -40,6 +40,9 @@ from tools.kis.trading import TradingCalls
 
 M = TypeVar("M", bound=BaseModel)
 
+NEWS_MAX_PAGES = 10
+"""News titles for all tickers run to many pages; stop after this many (as the official sample)."""
+
 DAILY_CHART_PAGE_ROWS = 100
 """KIS returns at most 100 daily bars per call (kis-api.md §3.2)."""
 
@@ -176,8 +179,12 @@ class KISClient(TradingCalls):
         title: str = "",
         provider: str = "",
         serial: str = "",
+        max_pages: int = NEWS_MAX_PAGES,
     ) -> list[NewsTitle]:
-        """Return news/disclosure headlines (news-title, real server only)."""
+        """Return news/disclosure headlines (news-title, real server only), every page.
+
+        Pages follow tr_cont up to `max_pages` (the official sample stops at 10 too).
+        """
         params = {
             "FID_NEWS_OFER_ENTP_CODE": provider,
             "FID_COND_MRKT_CLS_CODE": "",
@@ -188,7 +195,7 @@ class KISClient(TradingCalls):
             "FID_RANK_SORT_CLS_CODE": "",
             "FID_INPUT_SRNO": serial,
         }
-        return await self._output_rows(ep.NEWS_TITLE, params, NewsTitle)
+        return await self._paged_rows(ep.NEWS_TITLE, params, NewsTitle, max_pages)
 
     async def stock_info(self, ticker: str, product_type: str = "300") -> StockInfo:
         """Return the basic facts of a listed product (search-stock-info, real server only)."""
@@ -216,7 +223,7 @@ class KISClient(TradingCalls):
             "fid_cond_mrkt_div_code": "J",
             "fid_input_iscd": ticker,
         }
-        return await self._output_rows(endpoint, params, model)
+        return await self._paged_rows(endpoint, params, model, MAX_PAGES)
 
     async def balance_sheet(self, ticker: str, *, quarterly: bool = False) -> list[BalanceSheetRow]:
         """Return balance-sheet rows, one per period (억원)."""

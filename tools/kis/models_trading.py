@@ -87,7 +87,10 @@ class DailyOrder(KISModel):
     order_type: KText = Field(default="", alias="ord_dvsn_cd")
     remaining_qty: KInt = Field(default=0, alias="rmn_qty")
     rejected_qty: KInt = Field(default=0, alias="rjct_qty")
-    cancel_confirmed_qty: KInt = Field(default=0, alias="cncl_cfrm_qty")
+    cancel_confirmed_qty: KInt = Field(
+        default=0, validation_alias=AliasChoices("cnc_cfrm_qty", "cncl_cfrm_qty")
+    )
+    """취소확인수량: `cnc_cfrm_qty` in the official field list, `cncl_cfrm_qty` in doc copies."""
 
     @property
     def is_buy(self) -> bool:

@@ -9,15 +9,27 @@ any event loop or thread (`RateLimiter.shared`).
 
 After an EGW00201 the caller calls `penalize`, which pushes the next free slot back, so every
 waiting caller of the account backs off together instead of each one retrying into the wall.
+
+Slots are reserved ahead, so a caller that wakes late (a busy event loop, typically at session
+start when every ticker asks at once) would leave the next callers bunched behind it. The server
+counts requests in any 1-second window, so the limiter also keeps the times callers actually
+went: no more than ``ceil(rate)`` (18 at 0.97 x 18/s; 1 at 0.97 x 1/s) leave inside
+``ceil(rate) / rate`` seconds (1.031 s: the server's second plus the pacing's headroom), and a
+caller that would be one too many waits until the oldest of them is that old.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import ClassVar
+
+WINDOW_S = 1.0
+"""The span in which KIS counts an account's requests."""
 
 
 class RateLimiter:
@@ -48,6 +60,15 @@ class RateLimiter:
         self._sleep = sleep
         self._next_slot = 0.0
         self._lock = threading.Lock()
+        self._sent: deque[float] = deque(maxlen=self._window_cap())
+
+    def _window_cap(self) -> int:
+        return max(1, math.ceil(self.rate_per_s - 1e-9))
+
+    def _window_s(self) -> float:
+        # `cap` sends span cap/rate seconds when evenly paced (18 / 17.46 = 1.031 s): at least
+        # the server's 1 s window, plus the pacing's own headroom for jitter on the way.
+        return max(WINDOW_S, self._window_cap() / self.rate_per_s)
 
     @classmethod
     def shared(cls, key: str, rate_per_s: float) -> RateLimiter:
@@ -72,6 +93,7 @@ class RateLimiter:
         with self._lock:
             self.rate_per_s = rate_per_s
             self.interval = 1.0 / rate_per_s
+            self._sent = deque(self._sent, maxlen=self._window_cap())
 
     def reserve(self) -> float:
         """Reserve the next slot and return how long to wait for it (seconds, >= 0)."""
@@ -82,10 +104,23 @@ class RateLimiter:
             return slot - now
 
     async def acquire(self) -> None:
-        """Wait for this caller's slot."""
+        """Wait for this caller's slot, and for room in the last second's window."""
         delay = self.reserve()
         if delay > 0:
             await self._sleep(delay)
+        while (wait := self._claim_window()) > 0:
+            await self._sleep(wait)
+
+    def _claim_window(self) -> float:
+        """Record a send now and return 0, or return how long until the window has room."""
+        with self._lock:
+            now = self._monotonic()
+            if len(self._sent) == self._sent.maxlen:
+                wait = self._sent[0] + self._window_s() - now
+                if wait > 1e-9:  # float dust must not keep a caller spinning
+                    return wait
+            self._sent.append(now)
+            return 0.0
 
     def penalize(self, seconds: float) -> None:
         """Push the next free slot at least `seconds` into the future (after EGW00201)."""

@@ -112,7 +112,11 @@ def daily_orders_page(body: Body, tr_id: str) -> tuple[list[DailyOrder], DailyOr
 
 
 def continuation(body: Body) -> tuple[str, str]:
-    """Return the (fk, nk) continuation keys of a paged answer, with their padding stripped."""
+    """Return the (fk, nk) continuation keys of a paged answer exactly as received.
+
+    KIS pads them with spaces to 100 characters and expects them back unchanged, padding
+    included (the official samples send `res.getBody().ctx_area_fk100` as it is).
+    """
     fk = body.get("ctx_area_fk100", body.get("ctx_area_fk", ""))
     nk = body.get("ctx_area_nk100", body.get("ctx_area_nk", ""))
-    return str(fk or "").strip(), str(nk or "").strip()
+    return str(fk or ""), str(nk or "")

@@ -47,8 +47,8 @@ class SimulatorConfig:
         account_no, account_product_code: the account (CANO, ACNT_PRDT_CD) opened at start.
         starting_cash_krw: cash of that account when the store first opens it.
         rate_limit_per_s: steady REST rate per app key; None picks 18 (real) or 1 (virtual).
-        rate_limit_burst: requests allowed beyond the steady rate in one burst; the token bucket
-            holds ``1 + rate_limit_burst`` tokens (default 2: one request plus one of burst).
+        rate_limit_burst: requests allowed beyond ``floor(rate)`` in any 1-second window
+            (default 0: exactly the documented limit, counted in a sliding window).
         token_min_interval_s: tokenP calls closer than this for one app key get EGW00133.
         store_path: SQLite file shared across processes; None keeps everything in memory.
         clock: where "now" comes from (market hours, prices, token expiry).
@@ -61,8 +61,9 @@ class SimulatorConfig:
         commission_rate: broker commission per side, charged on every fill.
         timeout_delay_s: how long a "timeout" fault holds an answer (or until the server stops).
         monotonic: the time source of the rate limiter (seconds; injectable for tests).
-        page_size: rows per page of inquire-balance and inquire-daily-ccld; None keeps the
-            documented sizes (balance 50 real / 20 virtual, executions 100 real / 15 virtual).
+        page_size: rows per page of every paged TR (inquire-balance, inquire-daily-ccld, news
+            titles, statements); None keeps the documented sizes (balance 50 real / 20
+            virtual, executions 100 real / 15 virtual, news 40, statements 30).
         synthetic_instruments: how many made-up tickers (`SY0001`...) to list besides the
             default universe, for load tests with a large watchlist (not KRX listings).
     """
@@ -74,7 +75,7 @@ class SimulatorConfig:
     account_product_code: str = "01"
     starting_cash_krw: int = 100_000_000
     rate_limit_per_s: float | None = None
-    rate_limit_burst: float = 1.0
+    rate_limit_burst: float = 0.0
     token_min_interval_s: float = 60.0
     store_path: Path | str | None = None
     clock: Clock = field(default_factory=SystemClock)

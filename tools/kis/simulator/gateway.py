@@ -1,9 +1,12 @@
 """The gateway in front of every endpoint: counters, faults, app key, token, rate limit, TR ID.
 
 Checks run in the order a request meets them at KIS: the app key (EGW00103), the bearer token
-(EGW00121 invalid, EGW00123 expired), the per-second limit (EGW00201), then the TR ID of the path
-on this server (EGW02006 for a real-only TR on the virtual server, OPSQ0002 otherwise). Query keys
-are matched case-insensitively and body keys are upper-cased before a handler sees them.
+(EGW00121 invalid, EGW00123 expired), the per-second limit (EGW00201, counted at arrival), then
+the TR ID of the path on this server (EGW02006 for a real-only TR on the virtual server, OPSQ0002
+otherwise). Query keys
+are matched case-insensitively. POST bodies are taken as sent: their keys must be exactly the
+documented uppercase ones (OPSQ2001 names the first missing or unknown key) and their values
+reach the handler untouched.
 
 The checks and the handler touch the SQLite store, which blocks: they run in a worker thread
 (`in_worker`), one request at a time as on a single event loop, so the loop that serves the
@@ -39,12 +42,16 @@ class Call:
     params: dict[str, str]
     """Query parameters, keys upper-cased."""
     body: dict[str, str]
-    """JSON body fields, keys upper-cased, values as strings."""
+    """JSON body fields exactly as sent (keys checked against the documented ones)."""
     now: datetime
 
     def param(self, key: str, default: str = "") -> str:
         """Return a query parameter (key in any case), stripped."""
         return self.params.get(key.upper(), default).strip()
+
+    def raw_param(self, key: str) -> str:
+        """Return a query parameter exactly as sent (continuation keys keep their padding)."""
+        return self.params.get(key.upper(), "")
 
 
 T = TypeVar("T")
@@ -121,7 +128,7 @@ async def _read_body(request: Request) -> dict[str, str] | None:
         return None
     if not isinstance(data, dict):
         return None
-    return {str(k).upper(): "" if v is None else str(v) for k, v in data.items()}
+    return {str(k): "" if v is None else str(v) for k, v in data.items()}
 
 
 async def in_worker(state: SimulatorState, work: Callable[[], T]) -> T:
@@ -139,6 +146,7 @@ def uapi(state: SimulatorState, path: str, handler: Handler) -> Endpoint:
     full = wire.PATH_PREFIX + path
 
     async def endpoint(request: Request) -> Response:
+        arrived = state.limiter.arrived_at()  # before any await: queueing must not bunch requests
         fault, early = await pre_faults(state, full)
         if early is not None:
             return early
@@ -153,7 +161,7 @@ def uapi(state: SimulatorState, path: str, handler: Handler) -> Endpoint:
             token_error = state.auth.check(headers.get("authorization", ""), appkey)
             if token_error is not None:
                 return wire.error_response(token_error)
-            if not state.limiter.allow(appkey):
+            if not state.limiter.allow(appkey, arrived):
                 state.stats.count_rate_limited()
                 return wire.error_response(wire.RATE_LIMITED)
             tr_id = headers.get("tr_id", "").strip().upper()
@@ -162,6 +170,9 @@ def uapi(state: SimulatorState, path: str, handler: Handler) -> Endpoint:
                 return wire.error_response(_tr_error(state, path, tr_id, accepted), tr_id=tr_id)
             if body is None:
                 return wire.error_response(wire.BAD_INPUT, tr_id=tr_id)
+            body_error = wire.body_error(path, body)
+            if body_error is not None:
+                return wire.error_response(body_error, tr_id=tr_id)
             now = state.cfg.clock.now()
             state.matcher.sweep(now)
             params = {k.upper(): v for k, v in request.query_params.items()}

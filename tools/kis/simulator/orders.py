@@ -88,9 +88,9 @@ class OrderDesk:
         return None, quote.upper
 
     def place(self, fields: dict[str, str], buy: bool, now: datetime) -> OrderAnswer:
-        """Take an order-cash request (body keys upper-cased)."""
+        """Take an order-cash request (body keys checked by the gateway, values as sent)."""
         cano, prdt = fields.get("CANO", ""), fields.get("ACNT_PRDT_CD", "")
-        pdno = fields.get("PDNO", "").strip()
+        pdno = fields.get("PDNO", "")
         ord_dvsn = fields.get("ORD_DVSN", "")
         qty_s, price_s = fields.get("ORD_QTY", ""), fields.get("ORD_UNPR", "")
         error = self.account_error(cano, prdt)
@@ -171,7 +171,9 @@ class OrderDesk:
         error = self.account_error(cano, prdt)
         if error is not None:
             return OrderAnswer(error)
-        original = self.store.order(fields.get("ORGN_ODNO", "").strip().zfill(10))
+        if fields.get("KRX_FWDG_ORD_ORGNO") != self.orgno:
+            return OrderAnswer(wire.invalid_field("KRX_FWDG_ORD_ORGNO"))
+        original = self.store.order(fields.get("ORGN_ODNO", "").zfill(10))
         if original is None or original.cano != cano or original.kind == "cancel":
             return OrderAnswer(wire.NOT_REVISABLE)
         if original.remaining == 0:

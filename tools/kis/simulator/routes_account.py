@@ -2,8 +2,9 @@
 
 Paging: a page that has more rows after it answers response header ``tr_cont`` "F" (first page)
 or "M" (a later page); the last page answers "D" (it was also the first) or "E". The next page is
-asked with request header ``tr_cont: N`` and the previous ``ctx_area_nk100`` (the last key the
-page showed: a ticker for the balance, an order number for the executions).
+asked with request header ``tr_cont: N`` and the previous ``ctx_area_fk100``/``ctx_area_nk100``
+exactly as received, padding included (`paging.ctx_error`); nk100 is the last key the page
+showed: a ticker for the balance, an order number for the executions.
 
 Cash settles T+2 trading days after the trade, as on KRX. The books hold the cash with every
 fill in it, which is the D+2 cash (prvs_rcdl_excc_amt); the deposit (dnca_tot_amt) leaves out
@@ -25,6 +26,7 @@ from tools.kis.simulator import wire
 from tools.kis.simulator.fields import rate, ratio
 from tools.kis.simulator.gateway import Call
 from tools.kis.simulator.market import previous_trading_day
+from tools.kis.simulator.paging import cont_flag, ctx_error
 from tools.kis.simulator.state import SimulatorState
 from tools.kis.simulator.store import Execution, Order
 from tools.krx.calendar import next_trading_day, settlement_date
@@ -44,16 +46,14 @@ def page(
     call: Call, rows: Sequence[T], size: int, key: Callable[[T], str]
 ) -> tuple[list[T], str, str]:
     """Cut one page after the ctx_area_nk100 key; return (rows, nk100 value, tr_cont)."""
-    after = call.param("CTX_AREA_NK100") if call.tr_cont == "N" else ""
+    after = call.raw_param("CTX_AREA_NK100").rstrip() if call.tr_cont == "N" else ""
     start = 0
     if after:
         keys = [key(r) for r in rows]
         start = keys.index(after) + 1 if after in keys else len(rows)
     chunk = list(rows[start : start + size])
     more = start + size < len(rows)
-    first = start == 0
-    cont = ("F" if first else "M") if more else ("D" if first else "E")
-    return chunk, key(chunk[-1]) if more and chunk else "", cont
+    return chunk, key(chunk[-1]) if more and chunk else "", cont_flag(start == 0, more)
 
 
 def _flows(execs: list[Execution]) -> dict[str, int]:
@@ -102,10 +102,16 @@ def unsettled_after(execs: list[Execution], days: Sequence[date]) -> list[int]:
     return out
 
 
+def _balance_fk(call: Call, cano: str, prdt: str) -> str:
+    keys = ("AFHR_FLPR_YN", "FNCG_AMT_AUTO_RDPT_YN", "INQR_DVSN", "UNPR_DVSN", "FUND_STTL_ICLD_YN")
+    return "^".join([cano, prdt] + [call.param(k) for k in keys]) + "^"
+
+
 def inquire_balance(state: SimulatorState, call: Call) -> Response:
     """TTTC8434R: holdings (output1, paged) and the account summary (output2)."""
     cano, prdt = call.param("CANO"), call.param("ACNT_PRDT_CD")
-    error = state.desk.account_error(cano, prdt)
+    fk = _balance_fk(call, cano, prdt)
+    error = state.desk.account_error(cano, prdt) or ctx_error(call, fk)
     if error is not None:
         return wire.error_response(error, tr_id=call.tr_id)
     today = call.now.astimezone(KST).date()
@@ -187,22 +193,6 @@ def inquire_balance(state: SimulatorState, call: Call) -> Response:
         "asst_icdc_amt": str(total - before),
         "asst_icdc_erng_rt": rate(total - before, before, 8),
     }
-    fk = (
-        "^".join(
-            [cano, prdt]
-            + [
-                call.param(k)
-                for k in (
-                    "AFHR_FLPR_YN",
-                    "FNCG_AMT_AUTO_RDPT_YN",
-                    "INQR_DVSN",
-                    "UNPR_DVSN",
-                    "FUND_STTL_ICLD_YN",
-                )
-            ]
-        )
-        + "^"
-    )
     body = wire.envelope(
         wire.inquiry_ok(state.cfg.mode),
         pad=True,
@@ -234,6 +224,13 @@ def inquire_daily_ccld(state: SimulatorState, call: Call) -> Response:
         return wire.error_response(error, tr_id=call.tr_id)
     today = call.now.astimezone(KST).date()
     start, end = _day(call.param("INQR_STRT_DT"), today), _day(call.param("INQR_END_DT"), today)
+    fk = (
+        f"{cano}^{prdt}^{start}^{end}^{call.param('SLL_BUY_DVSN_CD') or ' '}^"
+        f"{call.param('INQR_DVSN') or '00'}^{call.param('CCLD_DVSN') or '00'}^"
+    )
+    error = ctx_error(call, fk)
+    if error is not None:
+        return wire.error_response(error, tr_id=call.tr_id)
     orders = state.store.orders(
         "cano=? AND prdt=? AND ord_dt BETWEEN ? AND ?", (cano, prdt, start, end)
     )
@@ -279,7 +276,7 @@ def inquire_daily_ccld(state: SimulatorState, call: Call) -> Response:
             "loan_dt": "",
             "ordr_empno": "OpnAPI",
             "ord_dvsn_cd": o.ord_dvsn,
-            "cncl_cfrm_qty": str(o.cancelled_qty if o.kind == "cancel" else 0),
+            "cnc_cfrm_qty": str(o.cancelled_qty if o.kind == "cancel" else 0),
             "rmn_qty": str(o.remaining),
             "rjct_qty": "0",
             "ccld_cndt_name": "없음",
@@ -307,10 +304,6 @@ def inquire_daily_ccld(state: SimulatorState, call: Call) -> Response:
         "prsm_tlex_smtl": str(sum(fees.values())),
         "pchs_avg_pric": ratio(tot_amt, tot_qty, 4),
     }
-    fk = (
-        f"{cano}^{prdt}^{start}^{end}^{call.param('SLL_BUY_DVSN_CD') or ' '}^"
-        f"{call.param('INQR_DVSN') or '00'}^{ccld or '00'}^"
-    )
     body = wire.envelope(
         wire.inquiry_ok(state.cfg.mode),
         pad=True,

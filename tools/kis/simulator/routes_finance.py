@@ -25,6 +25,8 @@ from trader.clock import KST
 
 YEARS = 5
 QUARTERS = 8
+FINANCE_ROWS = 30
+"""Rows a page (more follow with ``tr_cont: N``; the real page size was not found)."""
 REPORT_LAG = timedelta(days=60)
 """A period's statements appear this long after it ends."""
 
@@ -201,8 +203,12 @@ def finance(state: SimulatorState, call: Call) -> Response:
         return wire.error_response(wire.NO_SUCH_STOCK, tr_id=call.tr_id)
     kind = call.path.rsplit("/", 1)[-1]
     if inst.is_etf or not inst.revenue_100m:
-        return ok(call, output=[])
+        return ok(call, output=[], tr_cont="D")
     today = datetime.fromtimestamp(call.now.timestamp(), KST).date()
     periods = _periods(inst, state.cfg.seed, today, call.param("FID_DIV_CLS_CODE") == "1")
-    rows = [_row(kind, p, prev, inst) for prev, p in itertools.pairwise(periods)]
-    return ok(call, output=rows[::-1])
+    rows = [_row(kind, p, prev, inst) for prev, p in itertools.pairwise(periods)][::-1]
+    paged = state.cursors.page(call, rows, state.cfg.page_size or FINANCE_ROWS)
+    if isinstance(paged, wire.Msg):
+        return wire.error_response(paged, tr_id=call.tr_id)
+    chunk, cont = paged
+    return ok(call, output=chunk, tr_cont=cont)

@@ -1,7 +1,8 @@
 """Real-server-only information TRs: news titles, stock info, market holidays.
 
 The news titles are generated from the simulated prices (a pre-market headline and a closing
-headline per ticker per day) and some carry HTML entities, as real titles do.
+headline per ticker per day) and some carry HTML entities, as real titles do. They come
+`NEWS_ROWS` a page, continued with request header ``tr_cont: N`` (`paging.CursorPages`).
 """
 
 from __future__ import annotations
@@ -104,7 +105,11 @@ def news_title(state: SimulatorState, call: Call) -> Response:
     day = day[2:] if len(day) == 10 and day.startswith("00") else day
     if len(day) == 8 and day.isdigit():
         rows = [r for r in rows if r["data_dt"] <= day]
-    return ok(call, output=rows[:NEWS_ROWS])
+    paged = state.cursors.page(call, rows, state.cfg.page_size or NEWS_ROWS)
+    if isinstance(paged, wire.Msg):
+        return wire.error_response(paged, tr_id=call.tr_id)
+    chunk, cont = paged
+    return ok(call, output=chunk, tr_cont=cont)
 
 
 def search_stock_info(state: SimulatorState, call: Call) -> Response:

@@ -18,9 +18,10 @@ DAILY_ROWS = 100
 MINUTE_ROWS = 30
 
 
-def ok(call: Call, **payload: Any) -> Response:
-    """Answer a quotation with MCA00000."""
-    return wire.json_response(wire.envelope(wire.QUOTE_OK, **payload), tr_id=call.tr_id)
+def ok(call: Call, *, tr_cont: str = "", **payload: Any) -> Response:
+    """Answer a quotation with MCA00000 (and the response tr_cont of a paged one)."""
+    body = wire.envelope(wire.QUOTE_OK, **payload)
+    return wire.json_response(body, tr_id=call.tr_id, tr_cont=tr_cont)
 
 
 def quote_or_error(state: SimulatorState, call: Call) -> Quote | Response:

@@ -11,7 +11,8 @@ from tools.kis.simulator.faults import FaultInjector, SimulatorStats
 from tools.kis.simulator.market import SimMarket
 from tools.kis.simulator.matching import Matcher
 from tools.kis.simulator.orders import OrderDesk
-from tools.kis.simulator.ratelimit import TokenBucket
+from tools.kis.simulator.paging import CursorPages
+from tools.kis.simulator.ratelimit import SlidingWindow
 from tools.kis.simulator.replay import load_csv
 from tools.kis.simulator.store import Order, Store
 
@@ -24,11 +25,13 @@ class SimulatorState:
     store: Store
     market: SimMarket
     auth: TokenAuthority
-    limiter: TokenBucket
+    limiter: SlidingWindow
     matcher: Matcher
     desk: OrderDesk
     faults: FaultInjector = field(default_factory=FaultInjector)
     stats: SimulatorStats = field(default_factory=SimulatorStats)
+    cursors: CursorPages = field(default_factory=CursorPages)
+    """Where keyless paged queries (news titles, statements) stopped."""
     stopping: threading.Event = field(default_factory=threading.Event)
     serial: threading.Lock = field(default_factory=threading.Lock)
     """Held while a request is processed: requests run one at a time, in worker threads."""
@@ -54,7 +57,7 @@ def build_state(cfg: SimulatorConfig, *, reset: bool = False) -> SimulatorState:
         store=store,
         market=market,
         auth=TokenAuthority(cfg, store),
-        limiter=TokenBucket(cfg.steady_rate_per_s, cfg.rate_limit_burst, cfg.monotonic),
+        limiter=SlidingWindow(cfg.steady_rate_per_s, cfg.rate_limit_burst, cfg.monotonic),
         matcher=matcher,
         desk=OrderDesk(cfg, matcher),
     )

@@ -74,6 +74,60 @@ NOT_REVISABLE = Msg("APBK0634", "정정/취소할 수량이 없습니다")
 BAD_INPUT = Msg("OPSQ0001", "입력값을 확인하세요")
 
 
+# A request field the server does not take: KIS answers rt_cd "2", OPSQ2001 and names the field
+# (third-party captures: "ERROR : INPUT_FIELD_NAME PDNO" for a missing field, "ERROR : INPUT
+# INVALID_CHECK_INQR_DVSN" for a value it refuses).
+def missing_field(name: str) -> Msg:
+    """Return the answer to a request that lacks (or misspells) the field `name`."""
+    return Msg("OPSQ2001", f"ERROR : INPUT_FIELD_NAME {name}", rt_cd="2")
+
+
+def invalid_field(name: str) -> Msg:
+    """Return the answer to a field whose value the server refuses.
+
+    Used, by analogy with the captured INQR_DVSN case, for a wrong echoed KRX_FWDG_ORD_ORGNO
+    and for continuation keys that did not come back as sent (the real codes for those two
+    cases were not found).
+    """
+    return Msg("OPSQ2001", f"ERROR : INPUT INVALID_CHECK_{name}", rt_cd="2")
+
+
+# POST body keys as documented (OTA examples_llm order_cash.py, order_rvsecncl.py): the server
+# reads them in uppercase only; anything else is an unknown field.
+BODY_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "/trading/order-cash": (
+        ("CANO", "ACNT_PRDT_CD", "PDNO", "ORD_DVSN", "ORD_QTY", "ORD_UNPR"),
+        ("EXCG_ID_DVSN_CD", "SLL_TYPE", "CNDT_PRIC"),
+    ),
+    "/trading/order-rvsecncl": (
+        (
+            "CANO",
+            "ACNT_PRDT_CD",
+            "KRX_FWDG_ORD_ORGNO",
+            "ORGN_ODNO",
+            "ORD_DVSN",
+            "RVSE_CNCL_DVSN_CD",
+            "ORD_QTY",
+            "ORD_UNPR",
+            "QTY_ALL_ORD_YN",
+        ),
+        ("EXCG_ID_DVSN_CD", "CNDT_PRIC"),
+    ),
+}
+
+
+def body_error(path: str, body: dict[str, str]) -> Msg | None:
+    """Return the answer to a POST body whose keys are not exactly the documented ones."""
+    required, optional = BODY_KEYS.get(path, ((), ()))
+    for key in required:
+        if key not in body:
+            return missing_field(key)
+    for key in body:
+        if key not in required and key not in optional:
+            return missing_field(key)
+    return None
+
+
 def inquiry_ok(mode: Mode) -> Msg:
     """Return the success code of account inquiries on that server."""
     return INQUIRY_OK_VIRTUAL if mode == "virtual" else INQUIRY_OK_REAL

@@ -21,7 +21,7 @@ PREFIX = "/uapi/domestic-stock/v1"
 class WireCaller:
     """Sends documented KIS requests with one app key pair and one token."""
 
-    def __init__(self, base_url: str, cfg: SimulatorConfig, *, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, cfg: SimulatorConfig, *, timeout: float = 30.0) -> None:
         self.cfg = cfg
         self.http = httpx.Client(base_url=base_url, timeout=timeout)
         self.token = ""

@@ -94,19 +94,20 @@ def test_wrong_app_key_on_uapi_is_egw00103(start_sim) -> None:
     assert (response.status_code, response.json()["msg_cd"]) == (500, "EGW00103")
 
 
-def test_virtual_rate_limit_one_per_second_with_one_of_burst(start_sim, shared_dir: Path) -> None:
+def test_virtual_rate_limit_is_one_per_second(start_sim, shared_dir: Path) -> None:
     ticks = ManualMonotonic()
     sim, caller = start_sim(mode="virtual", rate_limit_per_s=None, monotonic=ticks)
     answers = [caller.price("005930") for _ in range(3)]
-    assert [a.status_code for a in answers] == [200, 200, 500]
+    assert [a.status_code for a in answers] == [200, 500, 500]
     assert answers[2].json() == sample(shared_dir, "error-rate-limit.json")
-    assert sim.stats.rate_limited == 1
-    ticks.advance(1.0)
-    assert caller.price("005930").status_code == 200
+    assert sim.stats.rate_limited == 2
+    ticks.advance(0.999)
     assert caller.price("005930").status_code == 500
+    ticks.advance(0.001)
+    assert caller.price("005930").status_code == 200
 
 
-def test_real_rate_limit_is_18_per_second(start_sim) -> None:
+def test_real_rate_limit_is_18_in_any_second(start_sim) -> None:
     ticks = ManualMonotonic()
     sim, caller = start_sim(rate_limit_per_s=None, monotonic=ticks)
     codes = []
@@ -114,6 +115,19 @@ def test_real_rate_limit_is_18_per_second(start_sim) -> None:
         ticks.advance(1 / 18)
         codes.append(caller.price("005930").status_code)
     assert codes == [200] * 36
-    burst = [caller.price("005930").status_code for _ in range(3)]
-    assert burst == [200, 500, 500]
+    burst = [caller.price("005930").status_code for _ in range(2)]
+    assert burst == [500, 500]  # a 19th inside the last second, counted in a sliding window
+    ticks.advance(1 / 18)
+    assert caller.price("005930").status_code == 200
     assert sim.stats.rate_limited == 2
+
+
+def test_requests_are_counted_when_they_arrive() -> None:
+    from tools.kis.simulator.ratelimit import SlidingWindow
+
+    ticks = ManualMonotonic()
+    window = SlidingWindow(18, 0, ticks)
+    stamps = [ticks.now + i / 18 for i in range(40)]
+    ticks.advance(5.0)  # the worker gets to them late, all at once, and out of order
+    assert all(window.allow("k", at) for at in reversed(stamps))
+    assert not window.allow("k", stamps[-1])
