@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from tools.krx.tickers import FORM, bad_tickers, normalise_ticker
 from trader.errors import ConfigurationError
 
 DEFAULT_WATCHLIST: tuple[str, ...] = ("005930", "000660", "035420", "005380", "051910", "069500")
@@ -180,12 +181,12 @@ class Settings(BaseSettings):
     @field_validator("watchlist")
     @classmethod
     def _check_tickers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [t for t in value if not (len(t) == 6 and t.isalnum())]
+        bad = bad_tickers(value)
         if bad:
-            raise ValueError(f"not 6-character KRX tickers: {', '.join(bad)}")
+            raise ValueError(f"{', '.join(map(repr, bad))}: a KRX ticker is {FORM}")
         if not value:
             raise ValueError("the watchlist is empty")
-        return value
+        return tuple(normalise_ticker(t) for t in value)
 
     @field_validator("kis_account_product_code")
     @classmethod
