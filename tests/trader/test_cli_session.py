@@ -99,8 +99,9 @@ def test_run_stops_at_approval_then_approve_in_a_new_invocation_trades_once(
 
     # Bad answers are one line, exit 2, and resume nothing.
     for bad, message in (
-        (["--reject", "mat-"], "matches several orders"),
-        (["--reject", "9"], "no proposed order matches '9'"),
+        (["--reject", "mat-"], "at least 4 characters"),
+        (["--reject", "9"], "no row 9: rows are 1..2"),
+        (["--edit", "3=5"], "no row 3: rows are 1..2"),
         (["--edit", "1=0"], "must be a whole number above 0"),
         ([], "say what to do"),
     ):

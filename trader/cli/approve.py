@@ -44,8 +44,16 @@ def stdin_is_terminal() -> bool:
 # --- naming orders -------------------------------------------------------------------------
 
 
+MIN_ID_PREFIX = 4
+"""Characters of an order id (after `mat-`) that name it: fewer would match by accident."""
+
+
 def resolve_order(token: str, orders: Sequence[ProposedOrder]) -> ProposedOrder:
-    """Find the order a token names: a row number (1-based) or a unique client-id prefix.
+    """Find the order a token names: a row number (1-based) or a client-id prefix.
+
+    A token of digits shorter than `MIN_ID_PREFIX` is always a row number, so a row that does
+    not exist is an error rather than an id that happens to start with those digits. An id
+    prefix needs at least `MIN_ID_PREFIX` characters after `mat-` and must match one order.
 
     Raises:
         ConfigurationError: no order, or more than one, matches.
@@ -53,19 +61,26 @@ def resolve_order(token: str, orders: Sequence[ProposedOrder]) -> ProposedOrder:
     text = token.strip()
     if not text:
         raise ConfigurationError("an empty order id was given")
-    if text.isdigit() and 1 <= int(text) <= len(orders):
-        return orders[int(text) - 1]
+    rows = f"1..{len(orders)}"
+    if text.isdigit():
+        if 1 <= int(text) <= len(orders):
+            return orders[int(text) - 1]
+        if len(text) < MIN_ID_PREFIX:
+            raise ConfigurationError(f"no row {text}: rows are {rows}")
+    prefix = text.removeprefix(render.ID_PREFIX)
+    if len(prefix) < MIN_ID_PREFIX:
+        raise ConfigurationError(
+            f"{text!r} is too short to name an order: give a row number {rows} or at least "
+            f"{MIN_ID_PREFIX} characters of its id"
+        )
     matches = [
-        o
-        for o in orders
-        if o.client_order_id.startswith(text)
-        or o.client_order_id.removeprefix(render.ID_PREFIX).startswith(text)
+        o for o in orders if o.client_order_id.removeprefix(render.ID_PREFIX).startswith(prefix)
     ]
     if len(matches) == 1:
         return matches[0]
     if not matches:
         raise ConfigurationError(
-            f"no proposed order matches {text!r}: give a row number 1..{len(orders)} "
+            f"no proposed order matches {text!r}: give a row number {rows} "
             "or a prefix of the order id"
         )
     names = ", ".join(render.short_id(o.client_order_id) for o in matches)
