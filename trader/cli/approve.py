@@ -194,6 +194,24 @@ def describe_response(orders: Sequence[ProposedOrder], response: ApprovalRespons
     return f"{approved} approved, {edited} edited, {rejected} rejected"
 
 
+APPROVER_MAX_LENGTH = 64
+"""Longest approver name (`--by`); the approvals table stores 64 characters."""
+
+
+def check_approver(name: str) -> str:
+    """Return the approver's name trimmed; a blank, too long or unprintable one is an error."""
+    text = name.strip()
+    if not text:
+        raise ConfigurationError("--by is empty: name who decides (e.g. --by kim)")
+    if len(text) > APPROVER_MAX_LENGTH:
+        raise ConfigurationError(
+            f"--by is {len(text)} characters long; at most {APPROVER_MAX_LENGTH} are kept"
+        )
+    if not text.isprintable():
+        raise ConfigurationError("--by contains control characters")
+    return text
+
+
 # --- the interactive prompt ------------------------------------------------------------------
 
 
@@ -354,6 +372,7 @@ def approve(
     Orders not named are approved only with --all; otherwise they are rejected.
     """
     with cli_errors():
+        decided_by = check_approver(by)
         settings = load_settings()
         migrate.upgrade(settings.resolved_database_url)
         view = asyncio.run(_waiting_view(settings, thread_id))
@@ -365,7 +384,7 @@ def approve(
             approve=approve_ids or (),
             reject=reject or (),
             edit=edit or (),
-            decided_by=by,
+            decided_by=decided_by,
         )
         demo = _resume_as_demo(settings, thread_id)
         named = {d.client_order_id for d in response.decisions}

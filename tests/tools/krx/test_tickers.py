@@ -13,7 +13,8 @@ def test_six_digits_or_capital_letters_are_well_formed(code: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "code", ["ABC", "00593", "0059300", "", "005 30", "00593-", "삼성전자01", "００５９３０", "Q500001"]
+    "code",
+    ["ABC", "00593", "0059300", "", "005 30", "00593-", "삼성전자01", "００５９３０", "Q500001"],
 )
 def test_anything_else_is_not(code: str) -> None:
     assert not is_krx_code(code)
