@@ -25,6 +25,9 @@ DEFAULT_WATCHLIST: tuple[str, ...] = ("005930", "000660", "035420", "005380", "0
 """Real KRX tickers: Samsung Electronics, SK hynix, NAVER, Hyundai Motor, LG Chem, KODEX 200."""
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 class TradingMode(StrEnum):
     """Where orders go. `paper` is the default: nothing leaves the machine."""
 
@@ -106,6 +109,11 @@ class Settings(BaseSettings):
     # --- observability and economic data ----------------------------------------------------
     langsmith_api_key: SecretStr | None = None
     langsmith_tracing: bool = False
+    """Send traces of sessions to LangSmith (the CLI exports these to the SDK at start-up)."""
+    langsmith_endpoint: str | None = None
+    """LangSmith API URL; empty = the SDK's default (https://api.smith.langchain.com)."""
+    langsmith_project: str | None = None
+    """LangSmith project the traces go to; empty = the SDK's default."""
     ecos_api_key: SecretStr | None = None
     fred_api_key: SecretStr | None = None
     dart_api_key: SecretStr | None = None
@@ -145,6 +153,7 @@ class Settings(BaseSettings):
     """A held position is topped up only when it lacks this share of its target, percent."""
 
     log_level: str = "INFO"
+    """DEBUG, INFO, WARNING, ERROR or CRITICAL: log lines of the application on stderr."""
 
     @field_validator(
         "kis_app_key",
@@ -159,6 +168,8 @@ class Settings(BaseSettings):
         "dart_base_url",
         "llm_token_budget",
         "langsmith_api_key",
+        "langsmith_endpoint",
+        "langsmith_project",
         "ecos_api_key",
         "fred_api_key",
         "dart_api_key",
@@ -187,6 +198,14 @@ class Settings(BaseSettings):
         if not value:
             raise ValueError("the watchlist is empty")
         return tuple(normalise_ticker(t) for t in value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
 
     @field_validator("kis_account_product_code")
     @classmethod
