@@ -42,7 +42,7 @@ from trader.errors import TraderError
 from trader.observability import export_langsmith
 from trader.settings import Settings, TradingMode, load_settings
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 SECRETS = {
     "KIS_APP_KEY": "PSleakKISappKEYq7Rw2".ljust(36, "Z"),
