@@ -25,12 +25,27 @@ def parse_database_url(url: str) -> URL:
         parsed = make_url(url)
     except sa.exc.ArgumentError as exc:
         raise ConfigurationError(f"DATABASE_URL is not a valid database URL: {exc}") from None
+    except ValueError:
+        # SQLAlchemy's message would quote the URL's text; name the usual culprit instead.
+        raise ConfigurationError(
+            "DATABASE_URL is not a valid database URL: is its port a number from 1 to 65535?"
+        ) from None
     backend = parsed.get_backend_name()
     if backend == "postgresql":
+        _check_port(parsed)
         return parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite":
         return parsed.set(drivername="sqlite")
     raise ConfigurationError(f"DATABASE_URL must be sqlite or postgresql, not {backend!r}")
+
+
+def _check_port(parsed: URL) -> None:
+    """A port must be a number from 1 to 65535 (the URL's other parts are never echoed)."""
+    port = parsed.port
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigurationError(
+            "DATABASE_URL has an invalid port: it must be a number from 1 to 65535"
+        )
 
 
 def is_postgres(url: str) -> bool:

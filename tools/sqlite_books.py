@@ -9,6 +9,7 @@ read-then-write ("is this order known? if not, place it") is atomic across proce
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -19,6 +20,20 @@ from typing import Any
 BUSY_TIMEOUT_S = 30.0
 
 
+def _create_private(path: Path) -> None:
+    """Create the file readable by its owner only (0600), or make an existing one so.
+
+    The books hold account numbers and, for the simulator, its tokens. SQLite gives its WAL and
+    shared-memory files the main file's mode, so they follow.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 class SqliteBooks:
     """A connection to a books file (or memory), with its schema applied."""
 
@@ -26,7 +41,7 @@ class SqliteBooks:
         """Open (creating if needed) the file at `path`, or an in-memory database."""
         target = ":memory:" if path is None else str(path)
         if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(path))
         self._conn = sqlite3.connect(
             target, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S
         )

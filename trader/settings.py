@@ -18,10 +18,14 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from tools.krx.tickers import FORM, bad_tickers, normalise_ticker
 from trader.errors import ConfigurationError
 
 DEFAULT_WATCHLIST: tuple[str, ...] = ("005930", "000660", "035420", "005380", "051910", "069500")
 """Real KRX tickers: Samsung Electronics, SK hynix, NAVER, Hyundai Motor, LG Chem, KODEX 200."""
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class TradingMode(StrEnum):
@@ -105,6 +109,11 @@ class Settings(BaseSettings):
     # --- observability and economic data ----------------------------------------------------
     langsmith_api_key: SecretStr | None = None
     langsmith_tracing: bool = False
+    """Send traces of sessions to LangSmith (the CLI exports these to the SDK at start-up)."""
+    langsmith_endpoint: str | None = None
+    """LangSmith API URL; empty = the SDK's default (https://api.smith.langchain.com)."""
+    langsmith_project: str | None = None
+    """LangSmith project the traces go to; empty = the SDK's default."""
     ecos_api_key: SecretStr | None = None
     fred_api_key: SecretStr | None = None
     dart_api_key: SecretStr | None = None
@@ -144,6 +153,7 @@ class Settings(BaseSettings):
     """A held position is topped up only when it lacks this share of its target, percent."""
 
     log_level: str = "INFO"
+    """DEBUG, INFO, WARNING, ERROR or CRITICAL: log lines of the application on stderr."""
 
     @field_validator(
         "kis_app_key",
@@ -158,6 +168,8 @@ class Settings(BaseSettings):
         "dart_base_url",
         "llm_token_budget",
         "langsmith_api_key",
+        "langsmith_endpoint",
+        "langsmith_project",
         "ecos_api_key",
         "fred_api_key",
         "dart_api_key",
@@ -180,12 +192,20 @@ class Settings(BaseSettings):
     @field_validator("watchlist")
     @classmethod
     def _check_tickers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [t for t in value if not (len(t) == 6 and t.isalnum())]
+        bad = bad_tickers(value)
         if bad:
-            raise ValueError(f"not 6-character KRX tickers: {', '.join(bad)}")
+            raise ValueError(f"{', '.join(map(repr, bad))}: a KRX ticker is {FORM}")
         if not value:
             raise ValueError("the watchlist is empty")
-        return value
+        return tuple(normalise_ticker(t) for t in value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
 
     @field_validator("kis_account_product_code")
     @classmethod

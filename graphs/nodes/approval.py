@@ -9,12 +9,15 @@ renders as a form and what the CLI and the SDK send:
     {"decisions": [{"client_order_id": "mat-…", "action": "edit", "qty": 5,
                     "limit_price_krw": 71000}], "decided_by": "studio"}
 
-`review` then applies it: an edit goes back through the same risk rules (`recheck_edit`); an
-order without a decision is not traded; an answer after the expiry cancels every order.
+`review` then applies it: an edit goes back through the same risk rules (`recheck_edit`), and
+one whose price the rules would move (off the tick grid, outside the band) is refused rather
+than traded at a price nobody approved (the CLI shows the approver the adjusted order first);
+an order without a decision is not traded; an answer after the expiry cancels every order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -24,18 +27,21 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.risk.gate import recheck_edit
-from agents.risk.models import ProposedOrder
+from agents.risk.limits import RiskLimits
+from agents.risk.models import MarketSnapshot, ProposedOrder, RiskCode
 from agents.risk_manager import with_volatility
 from db.models import ApprovalDecision, RunStatus
 from graphs import records
 from graphs.context import session_context
 from graphs.state import (
     ApprovalRequest,
+    SessionContextData,
     SessionState,
     dump,
     read_context,
     read_opinions,
 )
+from tools.krx.costs import CostModel
 
 
 class Action(StrEnum):
@@ -89,17 +95,31 @@ def approval(state: SessionState) -> dict[str, Any]:
     return {"approval": answer}
 
 
-async def review(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
-    """Apply the approver's answer: approvals, rejections, edits rechecked, expiry."""
-    ctx = await session_context(runtime)
-    data = read_context(state)
-    request = ApprovalRequest.model_validate(state["approval_request"])
-    response = ApprovalResponse.model_validate(state.get("approval") or {})
-    now = ctx.clock.now()
-    expired = now > datetime.fromisoformat(request.expires_at)
+PRICE_MOVES = frozenset({RiskCode.TICK, RiskCode.PRICE_LIMIT})
+"""Clamps that would move an approver's price: such an edit is refused, never sent moved."""
+
+
+def review_lines(
+    request: ApprovalRequest,
+    response: ApprovalResponse,
+    *,
+    data: SessionContextData,
+    market: Mapping[str, MarketSnapshot],
+    limits: RiskLimits,
+    cost_model: CostModel,
+    expired: bool,
+    refuse_moved_prices: bool = True,
+) -> list[ReviewLine]:
+    """Apply an answer to the proposed orders, one line per order in the request's order.
+
+    Pure: `review` records what it returns, and the CLI calls it first to show the approver
+    what the risk rules make of an edit before anything is resumed. An edit whose price the
+    rules would move (off the tick grid, outside today's band) is refused: the order is not
+    traded at a price the approver did not give. Other clamps (a quantity cut to the caps)
+    stand, as the gate's own clamps do. `refuse_moved_prices=False` shows the moved price
+    instead, for the approver to confirm.
+    """
     by_id = {d.client_order_id: d for d in response.decisions}
-    unknown = sorted(set(by_id) - {o.client_order_id for o in request.orders})
-    market = with_volatility(data, read_opinions(state))
     lines: list[ReviewLine] = []
     approved: list[ProposedOrder] = []
     for index, order in enumerate(request.orders):
@@ -128,16 +148,71 @@ async def review(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
                 decision.limit_price_krw,
                 portfolio=data.portfolio_snapshot,
                 market=market,
-                limits=ctx.limits,
+                limits=limits,
                 other_orders=others,
-                cost_model=ctx.cost_model,
+                cost_model=cost_model,
                 session_date=data.session_date,
             )
             note = "; ".join(d.describe() for d in result.decisions)
-            line = _line(order, ApprovalDecision.EDIT, result.order, note)
+            edited = result.order
+            moved = any(d.code in PRICE_MOVES for d in result.decisions)
+            if refuse_moved_prices and edited is not None and moved:
+                note = (
+                    f"edit refused: the price {decision.limit_price_krw or 0:,} KRW is not "
+                    f"orderable today and is never moved for the approver ({note})"
+                )
+                edited = None
+            line = _line(order, ApprovalDecision.EDIT, edited, note)
         lines.append(line)
         if line.approved is not None:
             approved.append(line.approved)
+    return lines
+
+
+def preview_review(
+    state: SessionState | Mapping[str, Any],
+    response: ApprovalResponse,
+    *,
+    limits: RiskLimits,
+    cost_model: CostModel,
+) -> list[ReviewLine]:
+    """What `review` would make of an answer on a waiting thread, with moved prices shown.
+
+    For the approver's tools (the CLI): the state is the thread's checkpointed values.
+    """
+    values: Any = state
+    data = read_context(values)
+    return review_lines(
+        ApprovalRequest.model_validate(values["approval_request"]),
+        response,
+        data=data,
+        market=with_volatility(data, read_opinions(values)),
+        limits=limits,
+        cost_model=cost_model,
+        expired=False,
+        refuse_moved_prices=False,
+    )
+
+
+async def review(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+    """Apply the approver's answer: approvals, rejections, edits rechecked, expiry."""
+    ctx = await session_context(runtime)
+    data = read_context(state)
+    request = ApprovalRequest.model_validate(state["approval_request"])
+    response = ApprovalResponse.model_validate(state.get("approval") or {})
+    now = ctx.clock.now()
+    by_id = {d.client_order_id: d for d in response.decisions}
+    unknown = sorted(set(by_id) - {o.client_order_id for o in request.orders})
+    lines = review_lines(
+        request,
+        response,
+        data=data,
+        market=with_volatility(data, read_opinions(state)),
+        limits=ctx.limits,
+        cost_model=ctx.cost_model,
+        expired=now > datetime.fromisoformat(request.expires_at),
+    )
+    approved = [line.approved for line in lines if line.approved is not None]
     await records.record_review(
         ctx,
         data.run_id,

@@ -29,13 +29,13 @@ from graphs.state import (
     read_context,
     thread_id_for,
 )
+from tools.krx.tickers import FORM, is_krx_code
 from tools.market_data import MarketQuote
 from trader.clock import kst_today
 from trader.errors import TraderError
 
 log = logging.getLogger(__name__)
 
-TICKER_LENGTH = 6
 """The built-in market is always open: a demo session for today trades on any day (its prices
 loop over the last trading day's session), so the demo and Studio work on weekends too."""
 
@@ -50,8 +50,8 @@ def _normalise(tickers: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 
 async def _quote(ctx: SessionContext, ticker: str) -> MarketQuote | str:
-    if len(ticker) != TICKER_LENGTH or not ticker.isalnum():
-        return f"{ticker!r} is not a 6-character KRX code"
+    if not is_krx_code(ticker):
+        return f"{ticker!r} is not a KRX code ({FORM})"
     try:
         quote = await ctx.market.quote(ticker)
     except TraderError as exc:

@@ -204,35 +204,27 @@ async def test_reject_edit_unknown_id_and_an_invalid_answer(db_url: str, data_di
         review = {line["client_order_id"]: line for line in out["review"]}
         assert review[shrink.client_order_id]["decision"] == "edit"
         assert review[shrink.client_order_id]["approved"]["qty"] == shrink.qty - 2
-        clamped = review[overpriced.client_order_id]
-        assert clamped["decision"] == "edit"
-        assert "[tick]" in clamped["note"] and "[price_limit]" in clamped["note"]
-        capped_price = clamped["approved"]["limit_price_krw"]
-        assert capped_price < wild_price
-        assert capped_price <= overpriced.limit_price_krw * 13 // 10
-        assert is_on_tick(capped_price, _market(out, overpriced.ticker), SESSION_DAY)
+        # A price the risk rules would have to move (off the grid, above the band) is never
+        # traded at a price the approver did not give: the edit is refused, with the reason.
+        refused = review[overpriced.client_order_id]
+        assert refused["decision"] == "edit" and refused["approved"] is None
+        assert "[tick]" in refused["note"] and "[price_limit]" in refused["note"]
+        assert f"{wild_price:,}" in refused["note"] and "refused" in refused["note"]
         assert review[rejected.client_order_id]["decision"] == "reject"
         assert review[rejected.client_order_id]["approved"] is None
         assert review[rejected.client_order_id]["note"] == "too much ETF today"
         assert review["mat-not-an-order"]["note"] == "decisions for unknown order ids were ignored"
 
-        # Only the two edited orders went out, as edited.
+        # Only the edit the rules took as given went out, as edited.
         orders = {o.client_order_id: o for o in await h.rows(Order)}
         assert orders[rejected.client_order_id].status is OrderStatus.REJECTED
+        assert orders[overpriced.client_order_id].status is OrderStatus.REJECTED
         assert orders[shrink.client_order_id].qty == shrink.qty - 2
-        assert orders[overpriced.client_order_id].limit_price_krw == capped_price
         at_broker = await _broker_orders(h)
-        assert sorted(
-            (e.ticker, e.ordered_qty, e.limit_price) for e in at_broker.values()
-        ) == sorted(
-            (o.ticker, o.qty, o.limit_price_krw)
-            for o in orders.values()
-            if o.client_order_id != rejected.client_order_id
-        )
-        assert all(
-            orders[c].status is OrderStatus.FILLED
-            for c in (shrink.client_order_id, overpriced.client_order_id)
-        )
+        assert sorted((e.ticker, e.ordered_qty, e.limit_price) for e in at_broker.values()) == [
+            (shrink.ticker, shrink.qty - 2, shrink.limit_price_krw)
+        ]
+        assert orders[shrink.client_order_id].status is OrderStatus.FILLED
 
         approvals = {a.client_order_id: a for a in await h.rows(Approval)}
         assert set(approvals) == set(by_ticker[t].client_order_id for t in TICKERS)
@@ -243,8 +235,7 @@ async def test_reject_edit_unknown_id_and_an_invalid_answer(db_url: str, data_di
             shrink.limit_price_krw,
             "studio",
         )
-        assert approvals[overpriced.client_order_id].edited_price_krw == capped_price
-        assert approvals[overpriced.client_order_id].note == clamped["note"]
+        assert approvals[overpriced.client_order_id].note == refused["note"]
         assert approvals[rejected.client_order_id].decision is ApprovalDecision.REJECT
         assert (await _run_row(h)).status is RunStatus.COMPLETED
 

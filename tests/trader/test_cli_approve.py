@@ -33,10 +33,38 @@ def test_orders_are_named_by_row_number_or_id_prefix_with_or_without_mat() -> No
     assert resolve_order("2", ORDERS) is ORDERS[1]
     assert resolve_order(second[:10], ORDERS) is ORDERS[1]
     assert resolve_order(second.removeprefix("mat-")[:6], ORDERS) is ORDERS[1]
-    with pytest.raises(ConfigurationError, match="matches several orders"):
-        resolve_order("mat-", ORDERS)
     with pytest.raises(ConfigurationError, match=r"row number 1\.\.3"):
-        resolve_order("zz", ORDERS)
+        resolve_order("zzzz", ORDERS)
+
+
+FOUR = [*ORDERS, _order("051910", 2, 330_000)]
+
+
+@pytest.mark.parametrize("token", ["9", "0", "5", "10", "999"])
+def test_a_row_number_out_of_range_is_an_error_never_an_id_prefix(token: str) -> None:
+    # Client ids are hex: give the session an order whose id starts with the token.
+    clash = next(
+        o
+        for o in (_order(f"{n:06d}", 1, 1_000) for n in range(100_000))
+        if o.client_order_id.removeprefix("mat-").startswith(token)
+    )
+    four = [*ORDERS, clash]
+    with pytest.raises(ConfigurationError, match=r"no row " + token + r": rows are 1\.\.4"):
+        resolve_order(token, four)
+
+
+@pytest.mark.parametrize("token", ["mat-", "mat-3", "ab", "abc", "mat-abc"])
+def test_an_id_prefix_needs_at_least_four_characters(token: str) -> None:
+    with pytest.raises(ConfigurationError, match="at least 4 characters"):
+        resolve_order(token, FOUR)
+
+
+def test_an_ambiguous_prefix_is_an_error_naming_the_orders() -> None:
+    clashing = [_order(f"{n:06d}", 1, 1_000) for n in range(400)]
+    ids = [o.client_order_id.removeprefix("mat-") for o in clashing]
+    shared = next(i[:4] for i in ids if sum(j.startswith(i[:4]) for j in ids) > 1)
+    with pytest.raises(ConfigurationError, match="matches several orders"):
+        resolve_order(shared, clashing)
 
 
 def test_edit_values() -> None:

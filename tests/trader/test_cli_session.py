@@ -99,8 +99,9 @@ def test_run_stops_at_approval_then_approve_in_a_new_invocation_trades_once(
 
     # Bad answers are one line, exit 2, and resume nothing.
     for bad, message in (
-        (["--reject", "mat-"], "matches several orders"),
-        (["--reject", "9"], "no proposed order matches '9'"),
+        (["--reject", "mat-"], "at least 4 characters"),
+        (["--reject", "9"], "no row 9: rows are 1..2"),
+        (["--edit", "3=5"], "no row 3: rows are 1..2"),
         (["--edit", "1=0"], "must be a whole number above 0"),
         ([], "say what to do"),
     ):
@@ -195,3 +196,45 @@ def test_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch) -> No
     assert result.exit_code == 3
     assert len(result.output.strip().splitlines()) == 1, result.output
     assert "cannot reach the database" in result.output and "hunter2" not in result.output
+
+
+def test_an_edit_the_risk_rules_would_move_is_shown_first_and_never_sent_unseen(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = invoke("session", "run", "--demo", "--tickers", TICKERS)
+    assert first.exit_code == 0, first.output
+    one, two = orders(engine)
+    price = one.limit_price_krw
+    assert price is not None and price > 200_000  # a 500-won tick: price + 1 is off the grid
+    off_tick, above_band = price + 1, price * 2
+
+    # Without a terminal the approver cannot see the adjusted order: refused, nothing resumed.
+    for edit, why in ((f"1=1@{off_tick}", "tick grid"), (f"1=1@{above_band}", "limits")):
+        refused = invoke("approve", THREAD, "--edit", edit, "--all")
+        assert refused.exit_code == 2, refused.output
+        lines = refused.output.strip().splitlines()
+        assert len(lines) == 1, refused.output
+        assert why in lines[0] and "nothing was sent" in lines[0]
+    assert f"1 @ {price:,}" in invoke("approve", THREAD, "--edit", f"1=1@{off_tick}").output
+    assert {o.status for o in orders(engine)} == {OrderStatus.PROPOSED}
+    assert count(engine, Approval) == 0
+
+    # In a terminal the adjusted order is shown and asked about; `q` leaves the session waiting.
+    monkeypatch.setattr("trader.cli.approve.stdin_is_terminal", a_terminal)
+    later = invoke("approve", THREAD, "--edit", f"1=1@{off_tick}", input="q\n")
+    assert later.exit_code == 0, later.output
+    assert f"1 @ {price:,}" in later.output and f"trader approve {THREAD} --all" in later.output
+    assert {o.status for o in orders(engine)} == {OrderStatus.PROPOSED}
+    assert count(engine, Approval) == 0
+
+    # The session's own prompt does the same: `e`, an off-grid price, then accept what is shown.
+    accepted = invoke(
+        "session", "run", "--demo", "--tickers", TICKERS, input=f"e\n1@{off_tick}\nr\na\n"
+    )
+    assert accepted.exit_code == 0, accepted.output
+    assert f"1 @ {price:,}" in accepted.output
+    assert "0 approved, 1 edited, 1 rejected" in accepted.output
+    by_id = {o.client_order_id: o for o in orders(engine)}
+    sent = by_id[one.client_order_id]
+    assert (sent.status, sent.qty, sent.limit_price_krw) == (OrderStatus.FILLED, 1, price)
+    assert by_id[two.client_order_id].status is OrderStatus.REJECTED

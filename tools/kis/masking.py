@@ -2,7 +2,8 @@
 
 `Masker` replaces every registered secret in a string. `MaskingFilter` applies the process-wide
 masker to log records; the client installs it on its own logger and on ``httpx`` (which logs
-request URLs, and a query string may carry the account number).
+request URLs, and a query string may carry the account number), the simulator on uvicorn's
+access log (the same URLs, server side).
 """
 
 from __future__ import annotations
@@ -50,10 +51,27 @@ class MaskingFilter(logging.Filter):
         except Exception:  # a broken format string is not ours to fix; leave the record alone
             return True
         masked = MASKER.mask(message)
-        if masked != message:
-            record.msg = masked
-            record.args = None
+        if masked == message:
+            return True
+        if isinstance(record.args, tuple):
+            # Keep the arguments' shape where that suffices: some formatters (uvicorn's access
+            # log) unpack them.
+            msg, args = record.msg, record.args
+            record.msg = MASKER.mask(str(msg))
+            record.args = tuple(MASKER.mask(a) if isinstance(a, str) else a for a in args)
+            if _masked_already(record):
+                return True
+        record.msg = masked
+        record.args = None
         return True
+
+
+def _masked_already(record: logging.LogRecord) -> bool:
+    try:
+        message = record.getMessage()
+    except Exception:
+        return False
+    return MASKER.mask(message) == message
 
 
 _FILTER = MaskingFilter()

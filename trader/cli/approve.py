@@ -20,13 +20,16 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.prompt import Prompt
 
+from agents.risk.limits import RiskLimits
 from agents.risk.models import ProposedOrder
 from db import migrate
-from graphs.nodes.approval import Action, ApprovalResponse, OrderDecision
+from graphs.nodes.approval import Action, ApprovalResponse, OrderDecision, preview_review
 from graphs.runner import ThreadView, not_waiting_message, open_graph, open_runner, read_thread
 from graphs.runner import resume_as_demo as _resume_as_demo
+from tools.krx.costs import CostModel
 from trader.cli import clock as cli_clock
 from trader.cli import render
 from trader.cli.console import cli_errors, console
@@ -44,8 +47,16 @@ def stdin_is_terminal() -> bool:
 # --- naming orders -------------------------------------------------------------------------
 
 
+MIN_ID_PREFIX = 4
+"""Characters of an order id (after `mat-`) that name it: fewer would match by accident."""
+
+
 def resolve_order(token: str, orders: Sequence[ProposedOrder]) -> ProposedOrder:
-    """Find the order a token names: a row number (1-based) or a unique client-id prefix.
+    """Find the order a token names: a row number (1-based) or a client-id prefix.
+
+    A token of digits shorter than `MIN_ID_PREFIX` is always a row number, so a row that does
+    not exist is an error rather than an id that happens to start with those digits. An id
+    prefix needs at least `MIN_ID_PREFIX` characters after `mat-` and must match one order.
 
     Raises:
         ConfigurationError: no order, or more than one, matches.
@@ -53,19 +64,26 @@ def resolve_order(token: str, orders: Sequence[ProposedOrder]) -> ProposedOrder:
     text = token.strip()
     if not text:
         raise ConfigurationError("an empty order id was given")
-    if text.isdigit() and 1 <= int(text) <= len(orders):
-        return orders[int(text) - 1]
+    rows = f"1..{len(orders)}"
+    if text.isdigit():
+        if 1 <= int(text) <= len(orders):
+            return orders[int(text) - 1]
+        if len(text) < MIN_ID_PREFIX:
+            raise ConfigurationError(f"no row {text}: rows are {rows}")
+    prefix = text.removeprefix(render.ID_PREFIX)
+    if len(prefix) < MIN_ID_PREFIX:
+        raise ConfigurationError(
+            f"{text!r} is too short to name an order: give a row number {rows} or at least "
+            f"{MIN_ID_PREFIX} characters of its id"
+        )
     matches = [
-        o
-        for o in orders
-        if o.client_order_id.startswith(text)
-        or o.client_order_id.removeprefix(render.ID_PREFIX).startswith(text)
+        o for o in orders if o.client_order_id.removeprefix(render.ID_PREFIX).startswith(prefix)
     ]
     if len(matches) == 1:
         return matches[0]
     if not matches:
         raise ConfigurationError(
-            f"no proposed order matches {text!r}: give a row number 1..{len(orders)} "
+            f"no proposed order matches {text!r}: give a row number {rows} "
             "or a prefix of the order id"
         )
     names = ", ".join(render.short_id(o.client_order_id) for o in matches)
@@ -177,6 +195,104 @@ def describe_response(orders: Sequence[ProposedOrder], response: ApprovalRespons
         else:
             rejected += 1
     return f"{approved} approved, {edited} edited, {rejected} rejected"
+
+
+APPROVER_MAX_LENGTH = 64
+"""Longest approver name (`--by`); the approvals table stores 64 characters."""
+
+
+def check_approver(name: str) -> str:
+    """Return the approver's name trimmed; a blank, too long or unprintable one is an error."""
+    text = name.strip()
+    if not text:
+        raise ConfigurationError("--by is empty: name who decides (e.g. --by kim)")
+    if len(text) > APPROVER_MAX_LENGTH:
+        raise ConfigurationError(
+            f"--by is {len(text)} characters long; at most {APPROVER_MAX_LENGTH} are kept"
+        )
+    if not text.isprintable():
+        raise ConfigurationError("--by contains control characters")
+    return text
+
+
+# --- edits the risk rules change --------------------------------------------------------------
+
+
+def _wanted(order: ProposedOrder, decision: OrderDecision) -> tuple[int, int | None]:
+    price = decision.limit_price_krw
+    return decision.qty or order.qty, price if price is not None else order.limit_price_krw
+
+
+def _at(qty: int, price: int | None) -> str:
+    return f"{qty:,} @ {render.krw(price)}" if price is not None else f"{qty:,} at market"
+
+
+def confirm_edits(
+    settings: Settings, view: ThreadView, response: ApprovalResponse, *, interactive: bool
+) -> ApprovalResponse:
+    """Show the approver every edit the risk rules would change, before anything is resumed.
+
+    An edit priced off the tick grid or outside today's band, or cut to the caps, would trade
+    something the approver did not type. In a terminal the adjusted orders are shown and the
+    approver accepts them (`a`, the answer then carries exactly what was shown) or quits
+    (`q`, `DecideLater`); without a terminal nobody can see them, so the answer is refused.
+
+    Raises:
+        ConfigurationError: an edit would change and there is no terminal to ask in.
+        DecideLater: the approver quit at the question.
+    """
+    assert view.request is not None
+    edits = {d.client_order_id: d for d in response.decisions if d.action is Action.EDIT}
+    if not edits:
+        return response
+    lines = preview_review(
+        view.values,
+        response,
+        limits=RiskLimits.from_settings(settings),
+        cost_model=CostModel(commission_rate=settings.commission_rate),
+    )
+    changes: list[str] = []
+    adjusted: dict[str, OrderDecision] = {}
+    for row, (order, line) in enumerate(zip(view.request.orders, lines, strict=True), start=1):
+        decision = edits.get(order.client_order_id)
+        if decision is None:
+            continue
+        qty, price = _wanted(order, decision)
+        new = line.approved
+        if new is not None and (new.qty, new.limit_price_krw) == (qty, price):
+            continue
+        head = f"#{row} {order.side.value} {order.ticker} {_at(qty, price)}"
+        if new is None:
+            changes.append(f"{head} is refused ({line.note})")
+            adjusted[order.client_order_id] = OrderDecision(
+                client_order_id=order.client_order_id, action=Action.REJECT
+            )
+        else:
+            changes.append(f"{head} becomes {_at(new.qty, new.limit_price_krw)} ({line.note})")
+            adjusted[order.client_order_id] = decision.model_copy(
+                update={"qty": new.qty, "limit_price_krw": new.limit_price_krw}
+            )
+    if not changes:
+        return response
+    if not interactive:
+        raise ConfigurationError(
+            "the risk rules change an edit, so nothing was sent: "
+            + "; ".join(changes)
+            + ". Edit again with an orderable price and quantity."
+        )
+    console.print("[bold yellow]The risk rules change your edit:[/]", highlight=False)
+    for change in changes:
+        console.print(f"  {escape(change)}", highlight=False)
+    choice = Prompt.ask(
+        "a=accept the orders as shown, q=quit and decide later",
+        choices=["a", "q"],
+        default="q",
+        console=console,
+    )
+    if choice != "a":
+        raise DecideLater
+    decisions = [adjusted.get(d.client_order_id, d) for d in response.decisions]
+    return response.model_copy(update={"decisions": decisions})
 
 
 # --- the interactive prompt ------------------------------------------------------------------
@@ -291,6 +407,7 @@ def settle(
         elif stdin_is_terminal():
             try:
                 response = ask_approval(request.orders, decided_by)
+                response = confirm_edits(settings, view, response, interactive=True)
             except (DecideLater, KeyboardInterrupt, EOFError) as exc:
                 console.print()
                 render.print_how_to_continue(view.thread_id)
@@ -339,6 +456,7 @@ def approve(
     Orders not named are approved only with --all; otherwise they are rejected.
     """
     with cli_errors():
+        decided_by = check_approver(by)
         settings = load_settings()
         migrate.upgrade(settings.resolved_database_url)
         view = asyncio.run(_waiting_view(settings, thread_id))
@@ -350,8 +468,16 @@ def approve(
             approve=approve_ids or (),
             reject=reject or (),
             edit=edit or (),
-            decided_by=by,
+            decided_by=decided_by,
         )
+        try:
+            response = confirm_edits(settings, view, response, interactive=stdin_is_terminal())
+        except (DecideLater, KeyboardInterrupt, EOFError) as exc:
+            console.print()
+            render.print_how_to_continue(view.thread_id)
+            if isinstance(exc, KeyboardInterrupt):
+                raise typer.Exit(EXIT_INTERRUPTED) from None
+            return
         demo = _resume_as_demo(settings, thread_id)
         named = {d.client_order_id for d in response.decisions}
         if not all_ and any(o.client_order_id not in named for o in view.request.orders):

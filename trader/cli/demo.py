@@ -53,6 +53,7 @@ def demo(
     """Run a complete paper session on the built-in market and print its report."""
     with cli_errors():
         settings = load_settings()
+        chosen = parse_tickers(tickers)
         day = kst_today(cli_clock.session_clock())
         phase = DEMO_PHASE
         if fresh:
@@ -64,7 +65,6 @@ def demo(
             "session_date": day.isoformat(),
             "phase": phase,
         }
-        chosen = parse_tickers(tickers)
         if chosen is not None:
             session["tickers"] = chosen
         no_terminal = not stdin_is_terminal()

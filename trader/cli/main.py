@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -9,6 +10,9 @@ import typer
 from trader import __version__
 from trader.cli import approve, backtest, db, demo, kis_sim, session
 from trader.cli.console import console
+from trader.errors import ConfigurationError
+from trader.observability import configure_logging, export_langsmith
+from trader.settings import load_settings
 
 app = typer.Typer(
     name="trader",
@@ -40,6 +44,20 @@ def main(
     ] = False,
 ) -> None:
     """Market Auto Trader: automated KRX trading through the KIS Open API."""
+    start_up()
+
+
+def start_up() -> None:
+    """Apply LOG_LEVEL and the LangSmith settings before any command runs.
+
+    A configuration error is left for the command to report (some need no settings at all).
+    """
+    try:
+        settings = load_settings()
+    except ConfigurationError:
+        return
+    configure_logging(settings)
+    export_langsmith(settings, os.environ)
 
 
 if __name__ == "__main__":  # `python -m trader.cli.main`, for subprocesses without the script

@@ -24,6 +24,7 @@ from graphs.runner import (
     resume_as_demo,
 )
 from graphs.state import SessionInput, thread_id_for
+from tools.krx.tickers import FORM, bad_tickers, normalise_ticker
 from trader.cli import clock as cli_clock
 from trader.cli import render
 from trader.cli.approve import EXIT_INTERRUPTED, settle
@@ -39,13 +40,21 @@ REGULAR_PHASE = "regular"
 
 
 def parse_tickers(text: str | None) -> list[str] | None:
-    """`005930,000660` -> ['005930', '000660']; None keeps the WATCHLIST setting."""
+    """`005930,000660` -> ['005930', '000660']; None keeps the WATCHLIST setting.
+
+    Raises:
+        ConfigurationError: the list is empty or names a malformed code (a well-formed code the
+            broker does not know is the session's to report, not an error here).
+    """
     if text is None:
         return None
-    tickers = [t.strip() for t in text.split(",") if t.strip()]
-    if not tickers:
+    given = [t for t in text.split(",") if t.strip()]
+    if not given:
         raise ConfigurationError("--tickers is empty")
-    return tickers
+    bad = bad_tickers(given)
+    if bad:
+        raise ConfigurationError(f"--tickers {', '.join(map(repr, bad))}: a KRX ticker is {FORM}")
+    return [normalise_ticker(t) for t in given]
 
 
 def parse_day(text: str | None) -> date:

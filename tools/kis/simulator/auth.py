@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import uuid
 from datetime import UTC, datetime
 
@@ -112,7 +113,8 @@ class TokenAuthority:
             "iss": "unogw",
             "exp": int(expires_at),
             "iat": int(now),
-            "jti": self._cfg.app_key,
+            # KIS puts the app key here; an id that names nothing keeps the key out of tokens.
+            "jti": secrets.token_hex(16),
         }
         payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
         signature = hmac.new(self._signing_key, f"{header}.{payload}".encode(), hashlib.sha512)

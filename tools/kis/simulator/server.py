@@ -6,12 +6,15 @@ from types import TracebackType
 
 import uvicorn
 
+from tools.kis.masking import MASKER, install_log_masking
 from tools.kis.simulator.app import app_for_state
 from tools.kis.simulator.config import SimulatorConfig
 from tools.kis.simulator.faults import FaultInjector, SimulatorStats
 from tools.kis.simulator.state import SimulatorState, build_state
 from tools.kis.simulator.store import Order
 from tools.loopback import BackgroundServer
+
+ACCESS_LOGGERS = ("uvicorn.access", "uvicorn.error")
 
 
 class SimulatorServer:
@@ -22,6 +25,9 @@ class SimulatorServer:
     ) -> None:
         """Prepare the simulator; port 0 picks a free port when started."""
         self.cfg = cfg
+        # Its access log carries request URLs, whose query strings name the account.
+        MASKER.add(cfg.account_no, cfg.app_key, cfg.app_secret)
+        install_log_masking(*ACCESS_LOGGERS)
         self.state: SimulatorState = build_state(cfg, reset=reset)
         self._host = host
         self._port = port
