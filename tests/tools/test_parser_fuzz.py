@@ -313,3 +313,21 @@ def test_a_short_page_is_the_last_whatever_the_count_claims(name: str) -> None:
     server = Server(body)
     asyncio.run(call(httpx.MockTransport(server)))
     assert server.calls == 1
+
+
+@pytest.mark.parametrize("name", ["daily_bars", "minute_bars"])
+@pytest.mark.parametrize("rows", [True, 5, 1.5])
+def test_a_chart_whose_rows_are_not_a_list_is_a_kis_error(name: str, rows: Any) -> None:
+    sample, call = KIS_CALLS[name]
+    body = json.loads((SAMPLES / "kis" / sample).read_text(encoding="utf-8"))
+    body["output2"] = rows
+
+    async def go() -> None:
+        client = _kis(Server(body, KIS_TOKEN), Path())
+        try:
+            with pytest.raises(KISError, match="output2 is not a list"):
+                await call(client)
+        finally:
+            await client.aclose()
+
+    asyncio.run(go())
