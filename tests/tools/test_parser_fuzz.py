@@ -10,6 +10,7 @@ decimal.InvalidOperation or pydantic.ValidationError escaping is a bug in the pa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import io
 import json
@@ -40,17 +41,13 @@ SAMPLES = Path(__file__).parent / "samples"
 MAX_CALLS = 40
 """More requests than this for one client call is a paging loop that never ends."""
 
-FUZZ = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(10**30), 10**30)
-    | st.floats()
-    | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    st.none() | st.booleans() | st.integers(-(10**30), 10**30) | st.floats() | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 WIRE = st.sampled_from(
@@ -62,7 +59,12 @@ WIRE = st.sampled_from(
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     found: list[tuple[Any, ...]] = []
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    if isinstance(node, dict):
+        items: list[tuple[Any, Any]] = list(node.items())
+    elif isinstance(node, list):
+        items = list(enumerate(node))
+    else:
+        items = []
     for key, child in items:
         found.append((*prefix, key))
         found += _paths(child, (*prefix, key))
@@ -124,7 +126,10 @@ KIS_CALLS: dict[str, tuple[str, KisCall]] = {
         "inquire-daily-itemchartprice.json",
         lambda c: c.daily_bars("000660", date(2023, 1, 1), date(2023, 12, 21)),
     ),
-    "minute_bars": ("inquire-time-itemchartprice.json", lambda c: c.minute_bars("000660", time(15))),
+    "minute_bars": (
+        "inquire-time-itemchartprice.json",
+        lambda c: c.minute_bars("000660", time(15)),
+    ),
     "balance": ("inquire-balance.json", lambda c: c.balance()),
     "daily_orders": (
         "inquire-daily-ccld.json",
@@ -253,10 +258,8 @@ ECON_CALLS: dict[str, tuple[str, EconCall]] = {
 
 def _run_econ(call: EconCall, body: Any) -> None:
     async def go() -> None:
-        try:
+        with contextlib.suppress(EconError):
             await call(httpx.MockTransport(Server(body)))
-        except EconError:
-            pass
 
     asyncio.run(go())
 
@@ -327,6 +330,23 @@ def test_a_chart_whose_rows_are_not_a_list_is_a_kis_error(name: str, rows: Any) 
         try:
             with pytest.raises(KISError, match="output2 is not a list"):
                 await call(client)
+        finally:
+            await client.aclose()
+
+    asyncio.run(go())
+
+
+@pytest.mark.parametrize("access_token", ["tok\x80en", "two words", "", "토큰"])
+def test_a_token_that_cannot_go_into_a_header_is_a_kis_error(access_token: str) -> None:
+    token = {**KIS_TOKEN, "access_token": access_token}
+    price = json.loads((SAMPLES / "kis" / "inquire-price.json").read_text(encoding="utf-8"))
+
+    async def go() -> None:
+        client = _kis(Server(price, token), Path())
+        try:
+            with pytest.raises(KISError, match="access_token") as caught:
+                await client.price("000660")
+            assert access_token not in str(caught.value) or not access_token
         finally:
             await client.aclose()
 
