@@ -327,6 +327,7 @@ def read_macro(path: Path | str) -> list[Observed]:
                 available_on=row.available_on,
             )
         except ValueError as exc:
-            raise EconFileError(f"{path} line {line}, column available_on: {exc}") from None
+            column = "available_on" if str(exc).startswith("available_on") else "period"
+            raise EconFileError(f"{path} line {line}, column {column}: {exc}") from None
         values.append(value)
     return values

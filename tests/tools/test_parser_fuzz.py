@@ -29,6 +29,7 @@ from pydantic import SecretStr
 from tools.econ import DartClient, EcosClient, FredClient, RetryPolicy
 from tools.econ.ecos_models import EcosCycle
 from tools.econ.errors import EconError
+from tools.econ.snapshot import BASE_RATE, public_series
 from tools.kis.client import KISClient
 from tools.kis.config import KISConfig
 from tools.kis.endpoints import Mode
@@ -220,6 +221,13 @@ async def _ecos(transport: httpx.MockTransport, key_stats: bool) -> object:
         return await client.statistic_search("722Y001", EcosCycle.DAILY, "20230101", "20230131")
 
 
+async def _ecos_series(transport: httpx.MockTransport) -> object:
+    async with EcosClient(
+        SecretStr("ecos-fuzz"), transport=transport, base_url="https://ecos.test", retry=NO_RETRY
+    ) as client:
+        return await public_series(client, BASE_RATE, date(2023, 1, 31))
+
+
 async def _fred(transport: httpx.MockTransport, which: str) -> object:
     async with FredClient(
         SecretStr("fred-fuzz"), transport=transport, base_url="https://fred.test", retry=NO_RETRY
@@ -247,6 +255,7 @@ async def _dart(transport: httpx.MockTransport, which: str) -> object:
 ECON_CALLS: dict[str, tuple[str, EconCall]] = {
     "ecos_search": ("ecos_StatisticSearch.json", lambda t: _ecos(t, False)),
     "ecos_key_statistics": ("ecos_KeyStatisticList.json", lambda t: _ecos(t, True)),
+    "ecos_public_series": ("ecos_StatisticSearch.json", _ecos_series),
     "fred_observations": ("fred_series_observations.json", lambda t: _fred(t, "observations")),
     "fred_releases_dates": ("fred_releases_dates.json", lambda t: _fred(t, "releases")),
     "fred_release_dates": ("fred_release_dates.json", lambda t: _fred(t, "release")),
@@ -351,3 +360,10 @@ def test_a_token_that_cannot_go_into_a_header_is_a_kis_error(access_token: str) 
             await client.aclose()
 
     asyncio.run(go())
+
+
+def test_an_ecos_period_too_late_for_the_calendar_is_an_econ_error() -> None:
+    body = json.loads((SAMPLES / "econ" / "ecos_StatisticSearch.json").read_text(encoding="utf-8"))
+    body["StatisticSearch"]["row"][0]["TIME"] = "99991231"
+    with pytest.raises(EconError, match="99991231"):
+        asyncio.run(_ecos_series(httpx.MockTransport(Server(body))))
