@@ -15,7 +15,7 @@ import copy
 import io
 import json
 import zipfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,8 @@ from tools.kis.ratelimit import RateLimiter
 from trader.clock import KST, FixedClock
 
 SAMPLES = Path(__file__).parent / "samples"
+RUNNER = asyncio.Runner()
+"""One event loop for every example (a loop per example costs more than the parse)."""
 MAX_CALLS = 40
 """More requests than this for one client call is a paging loop that never ends."""
 
@@ -109,9 +111,10 @@ class Server:
         self.calls += 1
         if self.calls > MAX_CALLS:
             raise AssertionError(f"more than {MAX_CALLS} requests: a paging loop")
+        body = self.body
         if self.token is not None and request.url.path == "/oauth2/tokenP":
-            return httpx.Response(200, json=self.token)
-        content = self.body if isinstance(self.body, bytes) else json.dumps(self.body).encode()
+            body = self.token
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
         return httpx.Response(200, content=content, headers={"content-type": "application/json"})
 
 
@@ -174,6 +177,12 @@ def _kis(server: Server, tmp: Path) -> KISClient:
     )
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _close_the_loop() -> Iterator[None]:
+    yield
+    RUNNER.close()
+
+
 def _run_kis(call: KisCall, body: Any, *, token: Any = KIS_TOKEN) -> None:
     async def go() -> None:
         client = _kis(Server(body, token), Path())
@@ -184,7 +193,7 @@ def _run_kis(call: KisCall, body: Any, *, token: Any = KIS_TOKEN) -> None:
         finally:
             await client.aclose()
 
-    asyncio.run(go())
+    RUNNER.run(go())
 
 
 @pytest.mark.parametrize("name", sorted(KIS_CALLS))
@@ -270,7 +279,7 @@ def _run_econ(call: EconCall, body: Any) -> None:
         with contextlib.suppress(EconError):
             await call(httpx.MockTransport(Server(body)))
 
-    asyncio.run(go())
+    RUNNER.run(go())
 
 
 @pytest.mark.parametrize("name", sorted(ECON_CALLS))
@@ -342,7 +351,7 @@ def test_a_chart_whose_rows_are_not_a_list_is_a_kis_error(name: str, rows: Any) 
         finally:
             await client.aclose()
 
-    asyncio.run(go())
+    RUNNER.run(go())
 
 
 @pytest.mark.parametrize("access_token", ["tok\x80en", "two words", "", "토큰"])
@@ -359,7 +368,7 @@ def test_a_token_that_cannot_go_into_a_header_is_a_kis_error(access_token: str) 
         finally:
             await client.aclose()
 
-    asyncio.run(go())
+    RUNNER.run(go())
 
 
 def test_an_ecos_period_too_late_for_the_calendar_is_an_econ_error() -> None:
@@ -367,3 +376,19 @@ def test_an_ecos_period_too_late_for_the_calendar_is_an_econ_error() -> None:
     body["StatisticSearch"]["row"][0]["TIME"] = "99991231"
     with pytest.raises(EconError, match="99991231"):
         asyncio.run(_ecos_series(httpx.MockTransport(Server(body))))
+
+
+@pytest.mark.parametrize("expires_in", ["9" * 40, "-5"])
+def test_a_token_lifetime_out_of_range_is_a_kis_error(expires_in: str) -> None:
+    token = {**KIS_TOKEN, "expires_in": expires_in}
+    price = json.loads((SAMPLES / "kis" / "inquire-price.json").read_text(encoding="utf-8"))
+
+    async def go() -> None:
+        client = _kis(Server(price, token), Path())
+        try:
+            with pytest.raises(KISError, match="expires_in"):
+                await client.price("000660")
+        finally:
+            await client.aclose()
+
+    asyncio.run(go())

@@ -8,6 +8,8 @@ from pydantic import Field, SecretStr, field_validator
 
 from tools.kis.fields import KInt, KISModel, KText, KTimestamp
 
+MAX_TOKEN_LIFETIME_S = 366 * 86_400
+"""KIS tokens live 24 hours; a lifetime beyond a year is a corrupt answer."""
 _HEADER_VALUE = re.compile(r"[!-~]+")
 """Visible ASCII: what can go into an HTTP header (``authorization: Bearer ...``, ``hashkey``)."""
 
@@ -23,7 +25,7 @@ class TokenResponse(KISModel):
 
     access_token: SecretStr
     token_type: KText
-    expires_in: KInt
+    expires_in: KInt = Field(ge=0, le=MAX_TOKEN_LIFETIME_S)
     expires_at: KTimestamp = Field(alias="access_token_token_expired")
 
     @field_validator("access_token")
