@@ -29,7 +29,7 @@ from pydantic import SecretStr
 from tools.econ import DartClient, EcosClient, FredClient, RetryPolicy
 from tools.econ.ecos_models import EcosCycle
 from tools.econ.errors import EconError
-from tools.econ.snapshot import BASE_RATE, public_series
+from tools.econ.snapshot import BASE_RATE, fundamentals_snapshot, public_series
 from tools.kis.client import KISClient
 from tools.kis.config import KISConfig
 from tools.kis.endpoints import Mode
@@ -237,6 +237,13 @@ async def _ecos_series(transport: httpx.MockTransport) -> object:
         return await public_series(client, BASE_RATE, date(2023, 1, 31))
 
 
+async def _dart_snapshot(transport: httpx.MockTransport) -> object:
+    async with DartClient(
+        SecretStr("dart-fuzz"), transport=transport, base_url="https://dart.test", retry=NO_RETRY
+    ) as client:
+        return await fundamentals_snapshot(client, "00293886", date(2019, 6, 30), years_back=1)
+
+
 async def _fred(transport: httpx.MockTransport, which: str) -> object:
     async with FredClient(
         SecretStr("fred-fuzz"), transport=transport, base_url="https://fred.test", retry=NO_RETRY
@@ -270,6 +277,7 @@ ECON_CALLS: dict[str, tuple[str, EconCall]] = {
     "fred_release_dates": ("fred_release_dates.json", lambda t: _fred(t, "release")),
     "dart_company": ("opendart_company.json", lambda t: _dart(t, "company")),
     "dart_single_accounts": ("opendart_fnlttSinglAcnt.json", lambda t: _dart(t, "single")),
+    "dart_fundamentals_snapshot": ("opendart_fnlttSinglAcnt.json", _dart_snapshot),
     "dart_full_accounts": ("opendart_fnlttSinglAcntAll.json", lambda t: _dart(t, "full")),
 }
 
@@ -392,3 +400,13 @@ def test_a_token_lifetime_out_of_range_is_a_kis_error(expires_in: str) -> None:
             await client.aclose()
 
     asyncio.run(go())
+
+
+@pytest.mark.parametrize("rcept_no", ["abc", "2019133100", ""])
+def test_a_dart_receipt_number_without_a_date_is_an_econ_error(rcept_no: str) -> None:
+    body = json.loads(
+        (SAMPLES / "econ" / "opendart_fnlttSinglAcnt.json").read_text(encoding="utf-8")
+    )
+    body["list"][0]["rcept_no"] = rcept_no
+    with pytest.raises(EconError, match="DartAccount"):
+        asyncio.run(_dart_snapshot(httpx.MockTransport(Server(body))))
