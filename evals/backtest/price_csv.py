@@ -87,7 +87,8 @@ class PriceFile:
         prev, cur = close[lo - 1 : sel.stop - 1], close[lo : sel.stop]
         days_prev, days_cur = self.dates[lo - 1 : sel.stop - 1], self.dates[lo : sel.stop]
         weekdays = np.maximum(np.busday_count(days_prev, days_cur), 1)
-        pct = np.where(days_cur >= np.datetime64(LIMIT_SINCE, "D"), PRICE_LIMIT_RATE_PCT, 15)
+        new_rule = days_cur >= np.datetime64(LIMIT_SINCE, "D")
+        pct = np.where(new_rule, PRICE_LIMIT_RATE_PCT, OLD_LIMIT_PCT)
         rate = pct / 100
         ratio = cur / prev
         beyond = (ratio > (1 + rate) ** weekdays + LIMIT_SLACK) | (
