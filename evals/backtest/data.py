@@ -4,9 +4,8 @@ A `Bars` holds one ticker's history as read-only numpy arrays, loaded once per r
 and the point-in-time view only slice them. Sources implement `DailyBarSource`:
 
 - `CsvBarSource`: a folder with one file per ticker, `<ticker>.csv` or `<ticker>_<anything>.csv`.
-  Understood layouts: the ../shared/market-data one (`date` as YYYYMMDD plus extra columns), a
-  plain `date,open,high,low,close,volume` with ISO dates, Yahoo's (`Date,...,Adj Close,Volume`,
-  `null` rows dropped) and pykrx's Korean headers (날짜,시가,고가,저가,종가,거래량).
+  The layouts understood, and which bad cells are errors and which repairs warnings, are in
+  `evals.backtest.price_csv`.
 - `DatabaseBarSource`: the `market_data` table (`1d` bars) through `MarketDataRepository`.
 - `KisBarSource`: the KIS daily chart through the KIS client (`daily_bars(ticker, start, end)`).
 """
@@ -25,11 +24,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.repositories import MarketDataRepository
-from trader.errors import ConfigurationError
+from evals.backtest.files import BarDataError, DataWarning
+from evals.backtest.price_csv import PriceFile, read_price_file
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +38,12 @@ IntArray = npt.NDArray[np.int64]
 DateArray = npt.NDArray[np.datetime64]
 
 
-class BarDataError(ConfigurationError):
-    """The requested bars cannot be loaded (no file, unknown layout, bad rows); fix the input."""
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class Bars:
-    """One ticker's daily bars, oldest first, as read-only arrays (dates are `datetime64[D]`)."""
+    """One ticker's daily bars, oldest first, as read-only arrays (dates are `datetime64[D]`).
+
+    `warnings` are what the loader repaired or doubts (dropped rows, suspected splits).
+    """
 
     ticker: str
     dates: DateArray
@@ -54,6 +52,7 @@ class Bars:
     low: FloatArray
     close: FloatArray
     volume: IntArray
+    warnings: tuple[DataWarning, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.dates)
@@ -111,6 +110,7 @@ class Bars:
             low=self.low[sel].copy(),
             close=self.close[sel].copy(),
             volume=self.volume[sel].copy(),
+            warnings=self.warnings,
         )
 
 
@@ -130,55 +130,6 @@ def load_universe(
 
 
 # --- CSV files --------------------------------------------------------------------------------
-
-_HEADER_ALIASES = {
-    "date": "date",
-    "날짜": "date",
-    "일자": "date",
-    "open": "open",
-    "시가": "open",
-    "high": "high",
-    "고가": "high",
-    "low": "low",
-    "저가": "low",
-    "close": "close",
-    "종가": "close",
-    "volume": "volume",
-    "거래량": "volume",
-}
-_REQUIRED = ("date", "open", "high", "low", "close", "volume")
-
-
-def _read_csv_frame(path: Path) -> pd.DataFrame:
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    rename = {
-        c: _HEADER_ALIASES[c.strip().lower()]
-        for c in raw.columns
-        if c.strip().lower() in _HEADER_ALIASES
-    }
-    frame = raw.rename(columns=rename)
-    missing = [c for c in _REQUIRED if c not in frame.columns]
-    if missing:
-        raise BarDataError(f"{path.name}: missing columns {missing} (have {list(raw.columns)})")
-    frame = frame[list(_REQUIRED)]
-    frame = frame[~frame.isin(["null", "", "NaN", "nan"]).any(axis=1)]  # Yahoo's holiday rows
-    text = frame["date"].str.strip()
-    compact = text.str.fullmatch(r"\d{8}")
-    dates = pd.to_datetime(
-        text.where(
-            ~compact, text.str.slice(0, 4) + "-" + text.str.slice(4, 6) + "-" + text.str.slice(6, 8)
-        ),
-        format="%Y-%m-%d",
-        errors="coerce",
-    )
-    if dates.isna().any():
-        bad = text[dates.isna()].iloc[0]
-        raise BarDataError(f"{path.name}: unreadable date {bad!r}")
-    out = pd.DataFrame({c: pd.to_numeric(frame[c], errors="coerce") for c in _REQUIRED[1:]})
-    if out.isna().any().any():
-        raise BarDataError(f"{path.name}: non-numeric OHLCV values")
-    out.index = pd.DatetimeIndex(dates.to_numpy(), name="date")
-    return out
 
 
 class CsvBarSource:
@@ -216,33 +167,47 @@ class CsvBarSource:
             return f"; it holds {shown}"
         return "; it holds no CSV file"
 
+    def read_file(self, path: Path) -> PriceFile:
+        """Read and check one file of the folder (errors name file, line and column)."""
+        return read_price_file(path)
+
+    def file_bars(self, file: PriceFile, ticker: str, start: date, end: date) -> Bars:
+        """The bars of `file` dated start..end, with the file's warnings and those of the window."""
+        sel = file.window(start, end)
+        values = file.values[sel]
+        return Bars(
+            ticker=ticker,
+            dates=file.dates[sel].copy(),
+            open=values[:, 0].copy(),
+            high=values[:, 1].copy(),
+            low=values[:, 2].copy(),
+            close=values[:, 3].copy(),
+            volume=values[:, 4].astype(np.int64),
+            warnings=(*file.warnings, *file.limit_warnings(sel)),
+        )
+
     def daily_bars(self, ticker: str, start: date, end: date) -> Bars:
-        """Return the bars of `ticker` dated start..end."""
+        """Return the bars of `ticker` dated start..end.
+
+        Raises:
+            BarDataError: no file, or no bar in the window; `PriceFileError` (a `BarDataError`)
+                for a bad cell or row, naming the file, line and column.
+        """
         files = self.files_for(ticker)
         if not files:
             raise BarDataError(f"no CSV file for {ticker} in {self.folder}{self._hint(ticker)}")
-        window = pd.DataFrame()
-        chosen = files[0]
+        chosen: PriceFile | None = None
+        best = 0
         for path in files:
-            frame = _read_csv_frame(path).sort_index()
-            if frame.index.has_duplicates:
-                raise BarDataError(f"{path.name}: a date appears twice")
-            cut = frame.loc[pd.Timestamp(start) : pd.Timestamp(end)]
-            if len(cut) > len(window):
-                window, chosen = cut, path
-        if len(files) > 1:
-            logger.info("%s: using %s of %d matching files", ticker, chosen.name, len(files))
-        if window.empty:
+            file = self.read_file(path)
+            sel = file.window(start, end)
+            if sel.stop - sel.start > best:
+                chosen, best = file, sel.stop - sel.start
+        if len(files) > 1 and chosen is not None:
+            logger.info("%s: using %s of %d matching files", ticker, chosen.path.name, len(files))
+        if chosen is None:
             raise BarDataError(f"{ticker}: no bars between {start} and {end} in {self.folder}")
-        return Bars(
-            ticker=ticker,
-            dates=window.index.to_numpy().astype("datetime64[D]"),
-            open=window["open"].to_numpy(dtype=np.float64),
-            high=window["high"].to_numpy(dtype=np.float64),
-            low=window["low"].to_numpy(dtype=np.float64),
-            close=window["close"].to_numpy(dtype=np.float64),
-            volume=window["volume"].to_numpy(dtype=np.int64),
-        )
+        return self.file_bars(chosen, ticker, start, end)
 
 
 # --- the database ----------------------------------------------------------------------------

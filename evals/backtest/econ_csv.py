@@ -37,11 +37,11 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
+from evals.backtest.files import DataFileError
 from tools.econ.dart_models import FsDiv, ReportCode
 from tools.econ.ecos_models import format_period, period_bounds
 from tools.econ.snapshot import MACRO_SERIES, FundamentalsSnapshot, Observed, observed
 from tools.econ.wire_values import parse_decimal, parse_krw_amount
-from trader.errors import ConfigurationError
 
 AMOUNT_COLUMNS = (
     "revenue",
@@ -58,7 +58,7 @@ MACRO_COLUMNS = ("name", "period", "value")
 M = TypeVar("M", bound=BaseModel)
 
 
-class EconFileError(ConfigurationError):
+class EconFileError(DataFileError):
     """A recorded economic-data file cannot be used as given; fix the file."""
 
 
@@ -327,6 +327,7 @@ def read_macro(path: Path | str) -> list[Observed]:
                 available_on=row.available_on,
             )
         except ValueError as exc:
-            raise EconFileError(f"{path} line {line}, column available_on: {exc}") from None
+            column = "available_on" if str(exc).startswith("available_on") else "period"
+            raise EconFileError(f"{path} line {line}, column {column}: {exc}") from None
         values.append(value)
     return values

@@ -254,3 +254,53 @@ def test_an_llm_replay_says_what_it_may_cost_and_stops_at_its_token_cap(
     assert re.search(r"fundamental\s+│\s+data_failed\s+│\s+40\s", done.output), done.output
     no_llm = runner.invoke(app, [*args[:-1], "--llm-max-tokens", "10"])
     assert no_llm.exit_code == 2 and "--llm-max-tokens is for --llm runs" in no_llm.output
+
+
+def _price_file(folder: Path, ticker: str, rows: list[str]) -> None:
+    folder.mkdir(exist_ok=True)
+    body = "date,open,high,low,close,volume\n" + "\n".join(rows) + "\n"
+    (folder / f"{ticker}.csv").write_text(body, encoding="utf-8")
+
+
+def _days(n: int, close: int = 1000, split_every: int = 0) -> list[str]:
+    rows, price, day = [], close, datetime(2024, 1, 1, tzinfo=UTC)
+    for i in range(n):
+        day += timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        if split_every and i and i % split_every == 0:
+            price = price // 2 if (i // split_every) % 2 else price * 2
+        rows.append(f"{day:%Y-%m-%d},{price},{price},{price},{price},100")
+    return rows
+
+
+def test_bad_price_cell_stops_the_run_naming_file_line_and_column(tmp_path: Path) -> None:
+    _price_file(tmp_path, "111111", [*_days(3), "2024-01-08,0,10,0,5,1"])
+    result = runner.invoke(
+        app,
+        ["backtest", "--data", str(tmp_path), "--tickers", "111111", "--start", "2024-01-01",
+         "--end", "2024-02-01"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "111111.csv line 5, column open: not positive" in result.output
+
+
+def test_loader_warnings_reach_the_user_one_line_each_summarised_when_many(
+    tmp_path: Path,
+) -> None:
+    rows = _days(60)
+    rows.insert(3, ",,,,,")
+    _price_file(tmp_path, "111111", rows)
+    _price_file(tmp_path, "222222", _days(60, split_every=3))  # 19 suspected splits
+    result = runner.invoke(
+        app,
+        ["backtest", "--data", str(tmp_path), "--tickers", "111111,222222",
+         "--start", "2024-01-01", "--end", "2024-12-31", "--fast", "2", "--slow", "5"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "111111.csv: 1 row without values dropped (line 5)" in out
+    limit_lines = [line for line in out.splitlines() if "daily limit" in line]
+    assert 1 <= len(limit_lines) <= 5
+    assert all("222222.csv line" in line for line in limit_lines)
+    assert re.search(r"and 1\d more price_limit warnings", out)

@@ -158,6 +158,12 @@ class _Statement(_DartModel):
     def _amount(cls, raw: object) -> int | None:
         return parse_krw_amount(raw)
 
+    @field_validator("rcept_no")
+    @classmethod
+    def _dated(cls, raw: str) -> str:
+        parse_yyyymmdd(raw[:8])  # ValueError: receipt_date must be readable
+        return raw
+
     @property
     def receipt_date(self) -> date:
         """The filing date (from `rcept_no`)."""

@@ -148,7 +148,8 @@ class EcosClient(ServiceClient):
             total, page = await self._http.call(partial(self._fetch, service, first, last, tail))
             rows.extend(page)
             first += self._page_size
-            if not page or len(rows) >= total:
+            # A short page is the last one, whatever list_total_count claims.
+            if len(page) < self._page_size or len(rows) >= total:
                 return rows
 
     async def _fetch(

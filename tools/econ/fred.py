@@ -113,15 +113,18 @@ class FredClient(ServiceClient):
         result: list[FredObservation] = []
         while True:
             page_size = min(limit - len(result), MAX_OBSERVATIONS_PER_PAGE) if limit else None
+            asked = page_size or MAX_OBSERVATIONS_PER_PAGE
             page = await self._page(
                 "/series/observations",
                 params | {"offset": str(len(result))},
                 FredObservationPage,
-                page_size or MAX_OBSERVATIONS_PER_PAGE,
+                asked,
             )
             result.extend(page.observations)
             done = limit is not None and len(result) >= limit
-            if done or not page.observations or len(result) >= page.count:
+            # A short page is the last one, whatever `count` claims (a truncated or lying
+            # answer would otherwise be asked for again and again).
+            if done or len(page.observations) < asked or len(result) >= page.count:
                 return result
 
     async def releases_dates(
@@ -174,7 +177,8 @@ class FredClient(ServiceClient):
                 MAX_RELEASE_DATES_PER_PAGE,
             )
             result.extend(page.release_dates)
-            if not page.release_dates or len(result) >= page.count:
+            short = len(page.release_dates) < MAX_RELEASE_DATES_PER_PAGE  # the last page
+            if short or len(result) >= page.count:
                 return result
 
     async def _page(

@@ -28,6 +28,7 @@ from tools.econ.dart import DartClient
 from tools.econ.dart_models import CorpCodeDirectory, DartAccount, FsDiv, ReportCode
 from tools.econ.ecos import EcosClient
 from tools.econ.ecos_models import EcosCycle, EcosObservation, period_bounds
+from tools.econ.errors import EconResponseError
 from tools.econ.fred import FredClient, SortOrder
 from trader.errors import RejectedError, TemporaryError
 
@@ -163,7 +164,10 @@ def observed(
         ValueError: `period` is not an ECOS period, or `available_on` is too early.
     """
     start, end = period_bounds(period)
-    earliest = end + timedelta(days=series.lag_days)
+    try:
+        earliest = end + timedelta(days=series.lag_days)
+    except OverflowError:
+        raise ValueError(f"period {period} is too late for the calendar") from None
     if available_on is not None and available_on < earliest:
         raise ValueError(
             f"available_on {available_on} is before {earliest}, the first day a {series.name} "
@@ -189,7 +193,10 @@ def is_usable(value: Observed, series: MacroSeries, as_of: date) -> bool:
 def _observed(series: MacroSeries, row: EcosObservation) -> Observed | None:
     if row.value is None:
         return None
-    return observed(series, period=row.time, value=row.value, unit=row.unit_name)
+    try:
+        return observed(series, period=row.time, value=row.value, unit=row.unit_name)
+    except ValueError as exc:
+        raise EconResponseError("ECOS", "malformed", f"{series.name}: {exc}") from None
 
 
 async def public_series(ecos: EcosClient, series: MacroSeries, as_of: date) -> list[Observed]:

@@ -62,6 +62,16 @@ def envelope_error(
     return None
 
 
+def _padded_rows(body: Body, key: str, tr_id: str) -> list[Any]:
+    """The rows of a chart list, without the empty `{}` KIS pads it with past the end."""
+    raw = body.get(key) or []
+    if isinstance(raw, dict):
+        raw = [raw]  # one row sent as an object, as parse_rows takes it
+    if not isinstance(raw, list):
+        raise KISResponseError(f"KIS {tr_id}: field {key} is not a list", tr_id=tr_id, field=key)
+    return [row for row in raw if row]
+
+
 def daily_chart_page(body: Body, tr_id: str) -> tuple[DailyChartSummary | None, list[DailyBar]]:
     """inquire-daily-itemchartprice: summary (may be empty) and bars as sent (newest first)."""
     summary_raw = body.get("output1")
@@ -70,7 +80,7 @@ def daily_chart_page(body: Body, tr_id: str) -> tuple[DailyChartSummary | None, 
         if summary_raw
         else None
     )
-    rows = [row for row in (body.get("output2") or []) if row]  # KIS pads with {} past the end
+    rows = _padded_rows(body, "output2", tr_id)
     return summary, parse_rows(DailyBar, rows, tr_id=tr_id, where="output2")
 
 
@@ -82,7 +92,7 @@ def minute_chart(body: Body, tr_id: str) -> MinuteChart:
         if summary_raw
         else None
     )
-    rows = [row for row in (body.get("output2") or []) if row]
+    rows = _padded_rows(body, "output2", tr_id)
     bars = parse_rows(MinuteBar, rows, tr_id=tr_id, where="output2")
     return MinuteChart(summary=summary, bars=bars)
 

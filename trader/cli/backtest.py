@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 
     from db.models import SignalStatus
 
+WARNINGS_SHOWN = 3
+"""Warnings of one kind for one ticker printed in full; the rest are counted on one line."""
 AGENTS_WARMUP_DAYS = 200
 """Calendar days of history loaded before --start for the agents (their indicators need about
 60 trading days); the replay itself still starts at --start."""
@@ -301,6 +303,7 @@ def backtest(
                 source = DatabaseBarSource(session_factory(create_db_engine(_db_url(db_url))))
                 source_name = "db:market_data"
             bars = load_universe(source, names, history_from, last)
+        _print_warnings(bars)
         market = MarketData(bars)
         config = BacktestConfig(cash=cash, broker=broker, start=first, end=last)
         with ExitStack() as stack:
@@ -348,6 +351,25 @@ def backtest(
         console.print(
             f"final equity {result.final_equity:,.4f} KRW ({mode} costs)", highlight=False
         )
+
+
+def _print_warnings(universe: list[Bars]) -> None:
+    """Print what the loader repaired or doubts: one line each, a count past a few per kind."""
+    for bars in universe:
+        by_kind: dict[str, list[str]] = {}
+        for warning in bars.warnings:
+            by_kind.setdefault(warning.kind, []).append(str(warning))
+        for kind, lines in by_kind.items():
+            for line in lines[:WARNINGS_SHOWN]:
+                console.print(f"warning: {line}", style="yellow", highlight=False, markup=False)
+            if len(lines) > WARNINGS_SHOWN:
+                console.print(
+                    f"warning: ... and {len(lines) - WARNINGS_SHOWN} more {kind} warnings for "
+                    f"{bars.ticker}",
+                    style="yellow",
+                    highlight=False,
+                    markup=False,
+                )
 
 
 def _print_failed_opinions(strategy: Strategy) -> None:

@@ -57,8 +57,8 @@ def test_plain_yahoo_and_korean_layouts(tmp_path: Path) -> None:
         source.daily_bars("444444", date(2024, 1, 1), date(2024, 1, 31))
 
 
-def test_a_missing_folder_is_a_clear_error() -> None:
-    bars = CsvBarSource(Path("/nonexistent"))
+def test_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    bars = CsvBarSource(tmp_path / "nowhere")
     with pytest.raises(BarDataError, match="does not exist"):
         bars.daily_bars("1", date(2024, 1, 1), date(2024, 1, 2))
 
