@@ -12,7 +12,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from agents.executor import Executor, OrderOutcome
+from agents.executor import Executor, Mandate, OrderOutcome
 from agents.risk.models import ProposedOrder, make_client_order_id
 from db import migrate
 from db.engine import create_db_engine, session_factory, transaction
@@ -49,6 +49,12 @@ class Rig:
                 OrderRepository(session).set_status(order.client_order_id, OrderStatus.APPROVED)
         return list(orders)
 
+    def mandate(self, expires_at: datetime | None = None) -> Mandate:
+        """The session's mandate: this run, DAY, and the approval's expiry (None: none)."""
+        return Mandate(
+            run_id=self.run_id, thread_id=THREAD, session_date=DAY, expires_at=expires_at
+        )
+
     def mark_submitting(self, order: ProposedOrder) -> None:
         """Leave a row as a process killed right after writing it would."""
         with transaction(self.ctx.sessions) as session:
@@ -56,10 +62,22 @@ class Rig:
                 order.client_order_id, OrderStatus.SUBMITTING, submitted_at=self.clock.now()
             )
 
-    async def execute(self, orders: list[ProposedOrder]) -> dict[str, OrderOutcome]:
+    async def execute(
+        self, orders: list[ProposedOrder], *, expires_at: datetime | None = None
+    ) -> dict[str, OrderOutcome]:
         """One pass of the executor, outcomes by client order id."""
-        outcomes = await Executor(self.ctx, DAY).run(orders)
+        outcomes = await Executor(self.ctx, self.mandate(expires_at)).run(orders)
         return {o.client_order_id: o for o in outcomes}
+
+    def mark_sent(self, order: ProposedOrder, broker_order_no: str) -> None:
+        """Leave a row as a process killed after the broker's answer was stored would."""
+        with transaction(self.ctx.sessions) as session:
+            OrderRepository(session).set_status(
+                order.client_order_id,
+                OrderStatus.SUBMITTED,
+                submitted_at=self.clock.now(),
+                broker_order_no=broker_order_no,
+            )
 
     def row(self, order: ProposedOrder) -> Order:
         with self.ctx.sessions() as session:
@@ -125,5 +143,3 @@ def as_request(proposed: ProposedOrder) -> OrderRequest:
         qty=proposed.qty,
         limit_price=proposed.limit_price_krw,
     )
-
-
