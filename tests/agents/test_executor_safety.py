@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from db.repositories import OrderRepository, RunRepository
 from graphs import records
 from graphs.context import NeedsReview, SessionContext
 from tests.agents.executor_rig import THREAD, Rig, as_request, make_rig, order
+from tests.agents.fake_broker import FakeSleep
 from tests.tools.paper.fake_market import FakeMarket
 from tools.broker import AccountSnapshot, Execution, OrderAck, OrderRequest
 from tools.kis.broker import KISBroker
@@ -35,7 +36,7 @@ from tools.kis.client import KISClient
 from tools.kis.config import KISConfig
 from tools.kis.endpoints import Mode
 from tools.kis.simulator import SimulatorConfig, SimulatorServer
-from trader.clock import SystemClock, kst_today
+from trader.clock import KST, FixedClock, SystemClock, kst_today
 from trader.errors import ExecutorBusyError
 from trader.settings import Settings
 
@@ -294,7 +295,7 @@ def _kis_config(sim: SimulatorServer, folder: Path) -> KISConfig:
         token_min_interval_s=0.0,
         token_cache_dir=folder,
         reconcile_delay_s=0.2,
-        timeout_s=5.0,
+        timeout_s=30.0,
     )
 
 
@@ -378,3 +379,68 @@ def test_two_executors_resuming_one_session_at_once_send_each_order_once(
         assert len(errors) == 1 and isinstance(errors[0], ExecutorBusyError), errors
         assert len(done) == 1
         assert {o.status for o in done[0]} == {OrderStatus.FILLED}
+
+
+async def test_a_kis_order_left_in_doubt_is_settled_from_that_days_list_over_http(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    # The KIS simulator on loopback answers inquire-daily-ccld for a past day, in the wire
+    # format, so a session resumed the next morning books what its day did.
+    migrate.upgrade(sqlite_url)
+    clock = FixedClock(datetime(2026, 3, 10, 10, 30, tzinfo=KST))  # a Tuesday session
+    day = kst_today(clock)
+    cfg = SimulatorConfig(
+        mode="real",
+        clock=clock,
+        always_open=True,
+        rate_limit_per_s=1000.0,
+        token_min_interval_s=0.0,
+        store_path=tmp_path / "sim.db",
+    )
+    engine = create_db_engine(sqlite_url)
+    try:
+        with SimulatorServer(cfg, port=0) as sim:
+            async with KISClient(_kis_config(sim, tmp_path / "kis"), clock=clock) as kis:
+                price = {t: (await kis.price(t)).price for t in ("005930", "000660")}
+                sent, unsent = (
+                    order("005930", 2, price["005930"]),
+                    order("000660", 1, price["000660"]),
+                )
+                ctx = SessionContext(
+                    settings=Settings(database_url=sqlite_url, data_dir=tmp_path),
+                    market=FakeMarket(),
+                    broker=KISBroker(kis),
+                    sessions=session_factory(engine),
+                    venue="test",
+                    clock=clock,
+                    sleep=FakeSleep(clock),
+                )
+                run_id = records._ensure_run(
+                    ctx, thread_id=THREAD, portfolio="default", session_date=day, phase="regular"
+                )
+                records._record_proposals(ctx, run_id, [sent, unsent])
+                with transaction(ctx.sessions) as session:
+                    for o in (sent, unsent):
+                        OrderRepository(session).set_status(o.client_order_id, OrderStatus.APPROVED)
+                    assert OrderRepository(session).claim_for_submission(
+                        sent.client_order_id, clock.now()
+                    )
+                # The process that claimed `sent` placed it, then died before storing the answer.
+                dead = KISBroker(kis)
+                assert (await dead.place(as_request(sent))).status.value == "accepted"
+
+                clock.advance(timedelta(days=1))  # resumed the next morning
+                mandate = Mandate(run_id=run_id, thread_id=THREAD, session_date=day)
+                outcomes = {
+                    o.client_order_id: o for o in await Executor(ctx, mandate).run([sent, unsent])
+                }
+            at_broker = [o for o in sim.broker_orders() if o.kind == "new"]
+
+        assert [(o.pdno, o.qty) for o in at_broker] == [("005930", 2)]
+        found = outcomes[sent.client_order_id]
+        assert found.status is OrderStatus.FILLED and found.filled_qty == 2
+        assert found.broker_order_id == at_broker[0].odno
+        assert found.filled_value_krw == at_broker[0].filled_amt
+        assert outcomes[unsent.client_order_id].status is OrderStatus.EXPIRED
+    finally:
+        engine.dispose()

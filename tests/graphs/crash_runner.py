@@ -15,6 +15,8 @@ the process writes the marker file and then hangs, for the parent to kill it rig
 
 `continue` is the fresh process: it invokes the same thread with no input, which continues
 from the last checkpoint (the approval was answered and stored before the executor started).
+The killed process still holds the session's executor lease (`LEASE_TTL_S`, short here): until
+it lapses the executor refuses with `ExecutorBusyError`, and `continue` tries again.
 
 Both print one JSON line with the client order ids the risk manager proposed (`run`, up to
 the interrupt) or the executor's outcomes (at the end). The broker is the in-process KIS
@@ -44,6 +46,7 @@ from graphs.trading_session import build_graph
 from tools.broker import AccountSnapshot, Broker, Execution, OrderAck, OrderRequest
 from tools.kis.broker import KISBroker
 from trader.clock import KST
+from trader.errors import ExecutorBusyError
 from trader.settings import Settings
 
 SESSION_START = datetime(2025, 6, 10, 10, 0, tzinfo=KST)
@@ -52,6 +55,9 @@ SESSION_DATE = SESSION_START.date()
 TICKERS = ("051910", "035420", "069500", "005380")
 CRASH_POINTS = ("before-first-place", "after-first-place", "before-second-place", "in-follow")
 HANG_S = 600.0
+LEASE_TTL_S = 2.0
+"""The executor lease of every process here: a killed one blocks a resume this long."""
+BUSY_RETRY_S = 30.0
 
 
 class ShiftedClock:
@@ -142,14 +148,23 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     ):
         ctx.fill_timeout = timedelta(seconds=args.fill_timeout)
         ctx.fill_poll_interval_s = 0.5
+        ctx.executor_lease_ttl = timedelta(seconds=LEASE_TTL_S)
         if args.crash:
             assert isinstance(ctx.broker, KISBroker)
             crashing: Broker = CrashingBroker(ctx.broker, args.crash, Path(args.marker))
             ctx.broker = crashing
         graph = build_graph().compile(checkpointer=saver)
         if args.action == "continue":
-            result = await graph.ainvoke(None, config, context=ctx, durability="sync")
-            return _outcomes(result)
+            deadline = time.monotonic() + BUSY_RETRY_S
+            while True:
+                try:
+                    result = await graph.ainvoke(None, config, context=ctx, durability="sync")
+                except ExecutorBusyError:
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.5)  # the killed process's lease has not lapsed yet
+                    continue
+                return _outcomes(result)
         first = await graph.ainvoke(
             {"session_date": SESSION_DATE.isoformat(), "tickers": list(TICKERS)},
             config,
