@@ -444,3 +444,70 @@ async def test_a_kis_order_left_in_doubt_is_settled_from_that_days_list_over_htt
         assert outcomes[unsent.client_order_id].status is OrderStatus.EXPIRED
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(("lag", "ends"), [(6, OrderStatus.FILLED), (60, OrderStatus.NEEDS_REVIEW)])
+async def test_a_kis_order_whose_answer_is_lost_behind_a_lagging_list_is_sent_once(
+    lag: int, ends: OrderStatus, sqlite_url: str, tmp_path: Path
+) -> None:
+    # Over HTTP: the simulator takes the order and loses the answer (timeout after processing),
+    # and its order list leaves the order out of the next `lag` listings. The KIS client looks
+    # three times, the executor at every poll of the follow window: the order is sent once.
+    migrate.upgrade(sqlite_url)
+    clock = FixedClock(datetime(2026, 3, 10, 10, 30, tzinfo=KST))
+    cfg = SimulatorConfig(
+        mode="real",
+        clock=clock,
+        always_open=True,
+        rate_limit_per_s=1000.0,
+        token_min_interval_s=0.0,
+        store_path=tmp_path / "sim.db",
+        timeout_delay_s=30.0,
+    )
+    engine = create_db_engine(sqlite_url)
+    reviews: list[NeedsReview] = []
+    try:
+        with SimulatorServer(cfg, port=0) as sim:
+            async with KISClient(_kis_config(sim, tmp_path / "kis"), clock=clock) as kis:
+                price = (await kis.price("005930")).price
+            config = _kis_config(sim, tmp_path / "kis").model_copy(update={"timeout_s": 3.0})
+            async with KISClient(config, clock=clock) as kis:
+                ctx = SessionContext(
+                    settings=Settings(database_url=sqlite_url, data_dir=tmp_path),
+                    market=FakeMarket(),
+                    broker=KISBroker(kis),
+                    sessions=session_factory(engine),
+                    venue="test",
+                    clock=clock,
+                    sleep=FakeSleep(clock),
+                    fill_timeout=timedelta(seconds=20),
+                    fill_poll_interval_s=2.0,
+                    on_needs_review=reviews.append,
+                )
+                day = kst_today(clock)
+                run_id = records._ensure_run(
+                    ctx, thread_id=THREAD, portfolio="default", session_date=day, phase="regular"
+                )
+                wanted = order("005930", 2, price)
+                records._record_proposals(ctx, run_id, [wanted])
+                with transaction(ctx.sessions) as session:
+                    OrderRepository(session).set_status(
+                        wanted.client_order_id, OrderStatus.APPROVED
+                    )
+                sim.faults.inject("timeout", path="order-cash", after_processing=True)
+                sim.faults.lag_order_list(lag)
+                mandate = Mandate(run_id=run_id, thread_id=THREAD, session_date=day)
+                (outcome,) = await Executor(ctx, mandate).run([wanted])
+            at_broker = [o for o in sim.broker_orders() if o.kind == "new"]
+            assert [(o.pdno, o.qty) for o in at_broker] == [("005930", 2)]
+            assert sim.stats.requests_by_path["/uapi/domestic-stock/v1/trading/order-cash"] == 1
+        assert outcome.status is ends
+        if ends is OrderStatus.FILLED:
+            assert outcome.broker_order_id == at_broker[0].odno
+            assert outcome.note == "answer lost; found in the broker's list"
+        else:
+            assert outcome.broker_order_id is None
+            assert [r.client_order_id for r in reviews] == [wanted.client_order_id]
+            assert "not found in the broker's list" in reviews[0].reason
+    finally:
+        engine.dispose()
