@@ -18,7 +18,13 @@ from the last checkpoint (the approval was answered and stored before the execut
 The killed process still holds the session's executor lease (`LEASE_TTL_S`, short here): until
 it lapses the executor refuses with `ExecutorBusyError`, and `continue` tries again.
 
-Both print one JSON line with the client order ids the risk manager proposed (`run`, up to
+`propose` runs the session to the approval interrupt and stops there. `approve` waits for the
+file `--go` to exist, then answers the interrupt with `approve_all` (so two such processes
+resume one waiting session at the same moment); with `--hold S` its broker stalls S seconds at
+its first look at the executions, inside the executor, so the other one arrives meanwhile.
+An `approve` that finds another executor on the session prints `{"busy": message}`.
+
+Every action prints one JSON line with the client order ids the risk manager proposed (`run`, up to
 the interrupt) or the executor's outcomes (at the end). The broker is the in-process KIS
 simulator; its books live in DIR (as with `trader session run --demo`), so they outlive the
 killed process. The clock is the wall clock moved to a fixed trading day (`EPOCH` is the
@@ -119,6 +125,38 @@ class CrashingBroker:
         return await self.inner.executions(day)
 
 
+@dataclass
+class HoldingBroker:
+    """A KIS broker that stalls once, at its first `executions`, holding the executor lease."""
+
+    inner: KISBroker
+    hold_s: float
+    held: bool = False
+
+    def remember(self, client_order_id: str, broker_order_id: str, org_no: str = "") -> None:
+        """Forward."""
+        self.inner.remember(client_order_id, broker_order_id, org_no)
+
+    async def account_snapshot(self) -> AccountSnapshot:
+        """Forward."""
+        return await self.inner.account_snapshot()
+
+    async def place(self, order: OrderRequest) -> OrderAck:
+        """Forward."""
+        return await self.inner.place(order)
+
+    async def cancel(self, client_order_id: str) -> OrderAck:
+        """Forward."""
+        return await self.inner.cancel(client_order_id)
+
+    async def executions(self, day: date) -> list[Execution]:
+        """Stall the first time, then forward."""
+        if not self.held:
+            self.held = True
+            await asyncio.sleep(self.hold_s)
+        return await self.inner.executions(day)
+
+
 def settings_for(db_url: str, data_dir: Path) -> Settings:
     """The settings of every process of one test: the demo venue in `data_dir`."""
     return Settings(
@@ -153,7 +191,29 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             assert isinstance(ctx.broker, KISBroker)
             crashing: Broker = CrashingBroker(ctx.broker, args.crash, Path(args.marker))
             ctx.broker = crashing
+        if args.hold:
+            assert isinstance(ctx.broker, KISBroker)
+            holding: Broker = HoldingBroker(ctx.broker, args.hold)
+            ctx.broker = holding
         graph = build_graph().compile(checkpointer=saver)
+        if args.action == "approve":
+            go = Path(args.go)
+            while not go.exists():
+                await asyncio.sleep(0.02)
+            approve = Command(resume={"approve_all": True, "decided_by": "racing"})
+            try:
+                result = await graph.ainvoke(approve, config, context=ctx, durability="sync")
+            except ExecutorBusyError as exc:
+                return {"busy": str(exc)}
+            return _outcomes(result)
+        if args.action == "propose":
+            return _outcomes(
+                await graph.ainvoke(
+                    {"session_date": SESSION_DATE.isoformat(), "tickers": list(TICKERS)},
+                    config,
+                    context=ctx,
+                )
+            )
         if args.action == "continue":
             deadline = time.monotonic() + BUSY_RETRY_S
             while True:
@@ -180,7 +240,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    parser.add_argument("action", choices=("run", "continue"))
+    parser.add_argument("action", choices=("run", "continue", "propose", "approve"))
     parser.add_argument("--db", required=True)
     parser.add_argument("--data", required=True)
     parser.add_argument("--thread", required=True)
@@ -188,6 +248,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--crash", choices=CRASH_POINTS)
     parser.add_argument("--marker", default="crashed")
     parser.add_argument("--fill-timeout", type=float, default=20.0)
+    parser.add_argument("--go", default="go")
+    parser.add_argument("--hold", type=float, default=0.0)
     return parser.parse_args()
 
 

@@ -219,3 +219,38 @@ def _assert_each_approved_order_once(
     statuses = [e["status"] for e in outcomes.values()]
     assert statuses.count("needs_review") == needs_review
     assert statuses.count("filled") == len(approved) - needs_review
+
+
+def test_two_processes_approving_one_session_at_once_send_each_order_once(
+    db_url: str, tmp_path: Path
+) -> None:
+    # Two approvers (two `trader approve`, Studio and the CLI) resume the same waiting session at
+    # the same moment; both find it waiting. The executor lease lets one of them execute.
+    data = tmp_path / "data"
+    epoch = time.time()
+    proposed = _continue(_command("propose", db_url, data, epoch), tmp_path)
+    assert len(proposed["interrupt"]) >= 2
+    go = tmp_path / "go"
+    racers = [
+        subprocess.Popen(
+            _command("approve", db_url, data, epoch, "--go", str(go), "--hold", "15"),
+            env=_env(),
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    time.sleep(8.0)  # both processes start and wait for the go file (a slow start only waits)
+    go.write_text("go")
+    answers = []
+    for proc in racers:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-4000:]
+        answers.append(json.loads(out.strip().splitlines()[-1]))
+    busy = [a for a in answers if "busy" in a]
+    done = [a for a in answers if "busy" not in a]
+    assert len(busy) == 1 and len(done) == 1, answers
+    assert "another process is executing session crash-session" in busy[0]["busy"]
+    _assert_each_approved_order_once(db_url, data, done[0])
