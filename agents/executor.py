@@ -1,24 +1,36 @@
 """The executor: the only code that sends orders, and it must never send one twice or lose one.
 
-For every approved order, in order:
+Its rules, in the order a pass applies them:
 
-1. **Restore.** The orders table is the executor's memory. Broker order numbers (and KIS
+1. **One executor per session.** Before it reads or sends anything it takes the run's executor
+   lease by compare-and-set in the database (`agents.executor_lease`), renews it before each
+   order and each poll, and frees it at the end. A second executor on the same session (two
+   approvals at once, a re-triggered run while this one follows fills) raises
+   `ExecutorBusyError` and sends nothing. On top of that an order row moves to `submitting`
+   only from `approved` (compare-and-set), and `place` is called only for a row this executor
+   moved: whatever runs, an approved order is handed to the broker at most once.
+2. **Restore.** The orders table is the executor's memory. Broker order numbers (and KIS
    branch numbers) stored there are handed back to a broker that keeps its mapping in memory
    (`RemembersOrders`, i.e. KIS).
-2. **Reconcile before sending.** An order whose row says `submitting` may or may not have
-   reached the broker (the process died between the call and the answer). The day's executions
-   are searched for it — by client order id where the broker knows it (paper), else by ticker,
-   side, quantity and price among orders placed after ours was written and not mapped to
-   another of our orders (KIS). One match: it exists, record it. Several: nothing is sent, the
-   order is marked failed for a person to settle. None: the list is read again, up to
-   `RECONCILE_LOOKS` times a poll interval apart (a broker's list may lag the order it just
-   took); still none: it never arrived; send it.
-3. **Write, then send.** The row moves to `submitting` (committed) *before* `place` is called,
-   and to `submitted`/`rejected` after. `place` itself is idempotent per client order id, so
-   an order whose answer was lost (`place` raised or answered UNCONFIRMED) stays `submitting`
-   and `place` is asked again after each poll wait until the broker confirms or refuses it.
-   One still in doubt when `fill_timeout` passes stays `submitting`, with a note to settle it.
-4. **Follow fills** by polling the day's executions until every order is filled, cancelled or
+3. **Only on the session's day, only before the approval expires.** An approval is for one KRX
+   day and until `expires_at` (the approval request in state). Resumed later (a crash, a
+   `trader session resume` the next morning), the executor sends nothing: approved orders not
+   yet sent become `expired` with the reason. Orders left working on an earlier day are
+   settled against *that* day's executions (`broker.executions(session_date)`): their fills are
+   booked; an unfilled rest lapsed at that day's close (`expired`, fills kept); a row still in
+   doubt, or whose order the list does not show, goes to a person (`needs_review`).
+4. **Write, then send, never resend.** A row moves to `submitting` (committed) *before* `place`
+   is called, and to `submitted`/`rejected` after. An order whose answer was lost (`place`
+   raised or answered UNCONFIRMED), and any row found `submitting` after a restart (did `place`
+   run? nobody knows), may be at the broker: it is never sent again, by this executor or
+   by the broker client. It stays in doubt and is looked for in the broker's list of the day
+   at every poll for the whole follow window (`fill_timeout`), because that list can lag the
+   order by seconds: by client order id where the broker knows it (paper), else by ticker,
+   side, quantity and price among orders placed after our row was written and not mapped to
+   another of our orders (KIS). Found: it is followed like the others. Several candidates, or
+   still not found when the window ends: `needs_review`, with the reason on the row, and
+   `SessionContext.on_needs_review` is told.
+5. **Follow fills** by polling the day's executions until every order is filled, cancelled or
    rejected, or `fill_timeout` passes; then the unfilled rest is cancelled, so nothing keeps
    working at the broker unobserved. A row becomes `cancelled` only when the broker accepted
    the cancel and its fills could be read afterwards; otherwise the row stays as it was, with
@@ -36,43 +48,53 @@ import asyncio
 import logging
 import math
 from collections.abc import Mapping
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
+from agents.executor_books import AMBIGUOUS, Books, find_at_broker
+from agents.executor_lease import ExecutorLease
 from agents.risk.models import ProposedOrder
-from db.engine import transaction
-from db.models import (
-    TERMINAL_ORDER_STATUSES,
-    Order,
-    OrderSide,
-    OrderStatus,
-    OrderType,
+from db.models import Order, OrderSide, OrderStatus, OrderType
+from graphs.context import NeedsReview, SessionContext, session_context
+from graphs.state import (
+    ApprovalRequest,
+    SessionState,
+    dump,
+    read_approved_orders,
+    read_context,
 )
-from db.repositories import FillRepository, OrderRepository
-from graphs.context import SessionContext, session_context
-from graphs.state import SessionState, dump, read_approved_orders, read_context
 from tools.broker import Execution, OrderAck, OrderRequest, RemembersOrders, Side
 from tools.broker import OrderStatus as AckStatus
 from tools.broker import OrderType as BrokerOrderType
-from tools.krx.calendar import settlement_date
 from tools.krx.rules import Market
 from trader.clock import kst_today
 from trader.errors import ConfigurationError, TemporaryError, TraderError
 
 log = logging.getLogger(__name__)
 
-RECONCILE_LOOKS = 3
-"""How many times a `submitting` row is looked for in the broker's list before it is sent."""
-IN_DOUBT_PREFIXES = ("placing failed", "unconfirmed")
-RECONCILE_WINDOW = timedelta(seconds=5)
-"""A broker order placed this long before our row was written can still be ours (clock skew)."""
+IN_DOUBT = "in doubt"
+"""How a note about an order whose answer was lost starts."""
 SENT_STATUSES = frozenset({OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED})
 OPEN_STATUSES = SENT_STATUSES | {OrderStatus.SUBMITTING}
 """Orders the executor still follows: working at the broker, or in doubt."""
+APPROVED = frozenset({OrderStatus.APPROVED})
+
+
+@dataclass(frozen=True)
+class Mandate:
+    """What the approval allows: whose orders, on which KRX day, until when."""
+
+    run_id: int
+    thread_id: str
+    session_date: date
+    """The KRX day the orders were approved for; nothing is sent on another day."""
+    expires_at: datetime | None = None
+    """The approval's expiry (the approval request's `expires_at`); None: no expiry."""
 
 
 class OrderOutcome(BaseModel):
@@ -102,133 +124,88 @@ def _request(order: ProposedOrder) -> OrderRequest:
     )
 
 
-class _Books:
-    """The executor's reads and writes of the orders and fills tables, one transaction each.
-
-    Synchronous (the database driver is); the executor calls them through `asyncio.to_thread`.
-    """
-
-    def __init__(self, ctx: SessionContext) -> None:
-        self.ctx = ctx
-
-    def get(self, client_order_id: str) -> Order:
-        with transaction(self.ctx.sessions) as session:
-            row = OrderRepository(session).get(client_order_id)
-            if row is None:
-                raise ConfigurationError(f"approved order {client_order_id} has no row")
-            return row
-
-    def set(self, client_order_id: str, status: OrderStatus, **fields: Any) -> Order:
-        with transaction(self.ctx.sessions) as session:
-            repo = OrderRepository(session)
-            repo.set_status(client_order_id, status, **fields)
-            return _must(repo.get(client_order_id), client_order_id)
-
-    def book_fill(
-        self, row: Order, execution: Execution, day: date, market: Market = Market.KOSPI
-    ) -> Order:
-        """Store the fill increment since the last poll and the order's new totals.
-
-        Commission and the sell tax (by settlement date and market; ETFs pay none) are our
-        estimate of the broker's charges: KIS's daily executions do not itemise them.
-        """
-        filled = min(execution.filled_qty, row.qty)
-        value = int((execution.avg_fill_price * filled).to_integral_value())
-        status = row.status
-        if filled >= row.qty:
-            status = OrderStatus.FILLED
-        elif execution.remaining_qty == 0 and (filled or execution.rejected_qty):
-            status = OrderStatus.CANCELLED if filled < row.qty else OrderStatus.FILLED
-        elif filled > 0:
-            status = OrderStatus.PARTIALLY_FILLED
-        increment = filled - row.filled_qty
-        with transaction(self.ctx.sessions) as session:
-            if increment > 0:
-                step_value = value - row.filled_value_krw
-                price = max(round(step_value / increment), 1)
-                tax = 0
-                if row.side is OrderSide.SELL:
-                    tax = self.ctx.cost_model.tax(step_value, settlement_date(day), market)
-                FillRepository(session).add(
-                    [
-                        {
-                            "fill_key": f"{row.client_order_id}:{filled}",
-                            "order_id": row.id,
-                            "ticker": row.ticker,
-                            "side": row.side,
-                            "qty": increment,
-                            "price_krw": price,
-                            "commission_krw": self.ctx.cost_model.commission(step_value),
-                            "tax_krw": tax,
-                            "filled_at": self.ctx.clock.now(),
-                        }
-                    ]
-                )
-            repo = OrderRepository(session)
-            repo.set_status(row.client_order_id, status, filled_qty=filled, filled_value_krw=value)
-            return _must(repo.get(row.client_order_id), row.client_order_id)
-
-
-def _must(row: Order | None, client_order_id: str) -> Order:
-    if row is None:  # the row was written in this transaction; only a bug gets here
-        raise RuntimeError(f"order {client_order_id} vanished from the orders table")
-    return row
-
-
-def _find_at_broker(
-    row: Order, executions: list[Execution], mapped: set[str]
-) -> Execution | str | None:
-    """Return the broker's order for a row in doubt, None if absent, "ambiguous" if unclear."""
-    for execution in executions:
-        if execution.client_order_id == row.client_order_id:
-            return execution
-    since = (row.submitted_at or row.updated_at) - RECONCILE_WINDOW
-    candidates = [
-        e
-        for e in executions
-        if e.client_order_id is None
-        and e.broker_order_id not in mapped
-        and e.original_broker_order_id is None
-        and e.ticker == row.ticker
-        and e.side.value == row.side.value
-        and e.ordered_qty == row.qty
-        and (row.limit_price_krw is None or e.limit_price == row.limit_price_krw)
-        and e.ordered_at >= since
-    ]
-    if len(candidates) > 1:
-        return "ambiguous"
-    return candidates[0] if candidates else None
-
-
 class Executor:
     """One pass of the executor over a session's approved orders."""
 
     def __init__(
-        self, ctx: SessionContext, day: date, markets: Mapping[str, Market] | None = None
+        self,
+        ctx: SessionContext,
+        mandate: Mandate,
+        markets: Mapping[str, Market] | None = None,
+        *,
+        holder: str | None = None,
     ) -> None:
+        """Bind the context and the approval's mandate.
+
+        Args:
+            ctx: the session's dependencies (broker, database, clock, follow window, hooks).
+            mandate: the run, its KRX day and the approval's expiry.
+            markets: each ticker's market (for the sell tax: ETFs pay none); KOSPI when unknown.
+            holder: the lease holder name (default: host, pid and a nonce).
+        """
         self.ctx = ctx
-        self.day = day
+        self.mandate = mandate
+        self.day = mandate.session_date
+        """The broker's day for this session: its executions list and the tax's settlement."""
         self.markets = dict(markets or {})
-        """Each ticker's market (for the sell tax: ETFs pay none); KOSPI when unknown."""
-        self.books = _Books(ctx)
+        self.books = Books(ctx)
+        self.lease = ExecutorLease(ctx, mandate.run_id, mandate.thread_id, holder)
 
     async def run(self, orders: list[ProposedOrder]) -> list[OrderOutcome]:
-        """Restore, reconcile, send what was never sent, follow fills; return the outcomes."""
-        rows = {
-            o.client_order_id: await asyncio.to_thread(self.books.get, o.client_order_id)
-            for o in orders
-        }
-        self._restore(rows)
-        notes: dict[str, str] = {}
-        if any(r.status is OrderStatus.SUBMITTING for r in rows.values()):
-            await self._reconcile(rows, notes)
-        for order in orders:
-            row = rows[order.client_order_id]
-            if row.status in TERMINAL_ORDER_STATUSES or row.status in SENT_STATUSES:
+        """Take the lease; restore, settle, send what may be sent, follow fills; the outcomes.
+
+        Raises:
+            ExecutorBusyError: another executor holds (or took over) this session's lease.
+        """
+        async with self.lease:
+            rows = {
+                o.client_order_id: await asyncio.to_thread(self.books.get, o.client_order_id)
+                for o in orders
+            }
+            self._restore(rows)
+            notes: dict[str, str] = {}
+            if kst_today(self.ctx.clock) != self.day:
+                await self._settle_earlier_day(rows, notes)
+            else:
+                await self._trade(orders, rows, notes)
+            return [self._outcome(order, rows[order.client_order_id], notes) for order in orders]
+
+    async def _trade(
+        self, orders: list[ProposedOrder], rows: dict[str, Order], notes: dict[str, str]
+    ) -> None:
+        """The session's own day: settle what is in doubt, send the rest, follow fills."""
+        to_send = [o for o in orders if rows[o.client_order_id].status is OrderStatus.APPROVED]
+        if to_send and any(r.status is OrderStatus.SUBMITTING for r in rows.values()):
+            # Match the rows in doubt before new orders join the list (they could look alike).
+            await self._poll(rows, notes)
+        for order in to_send:
+            cid = order.client_order_id
+            stop = self._why_not_send()
+            if stop is not None:
+                rows[cid] = await self._expire(cid, stop)
                 continue
-            rows[order.client_order_id] = await self._send(order, row, notes)
-        await self._follow(orders, rows, notes)
-        return [self._outcome(order, rows[order.client_order_id], notes) for order in orders]
+            await self.lease.renew()
+            rows[cid] = await self._send(order, notes)
+        await self._follow(rows, notes)
+
+    def _why_not_send(self) -> str | None:
+        """Why nothing more may be sent now (another day, the approval expired), or None."""
+        today = kst_today(self.ctx.clock)
+        if today != self.day:
+            return (
+                f"not sent: approved for the KRX session of {self.day.isoformat()}, "
+                f"resumed on {today.isoformat()}"
+            )
+        expires = self.mandate.expires_at
+        if expires is not None and self.ctx.clock.now() > expires:
+            return f"not sent: the approval expired at {expires.isoformat(timespec='seconds')}"
+        return None
+
+    async def _expire(self, cid: str, reason: str) -> Order:
+        _, row = await asyncio.to_thread(
+            self.books.move, cid, APPROVED, OrderStatus.EXPIRED, reason=reason
+        )
+        return row
 
     def _restore(self, rows: dict[str, Order]) -> None:
         broker = self.ctx.broker
@@ -239,38 +216,6 @@ class Executor:
                 broker.remember(
                     row.client_order_id, row.broker_order_no, row.broker_branch_no or ""
                 )
-
-    async def _reconcile(self, rows: dict[str, Order], notes: dict[str, str]) -> None:
-        """Settle every `submitting` row against the broker's list before anything is sent.
-
-        A row not found is looked for again (`RECONCILE_LOOKS` times, `fill_poll_interval_s`
-        apart), because a broker's list of the day may lag the order it just took (KIS says
-        so); only then is it left for sending.
-        """
-        for look in range(RECONCILE_LOOKS):
-            pending = [cid for cid, r in rows.items() if r.status is OrderStatus.SUBMITTING]
-            if not pending:
-                return
-            if look:
-                await self.ctx.sleep(self.ctx.fill_poll_interval_s)
-            executions = await self.ctx.broker.executions(self.day)
-            mapped = {r.broker_order_no for r in rows.values() if r.broker_order_no}
-            for cid in pending:
-                found = _find_at_broker(rows[cid], executions, mapped)
-                if found == "ambiguous":
-                    rows[cid] = await asyncio.to_thread(
-                        self.books.set,
-                        cid,
-                        OrderStatus.FAILED,
-                        reason="several broker orders match this one; settle it by hand",
-                    )
-                elif isinstance(found, Execution):
-                    log.info("order %s was already at the broker as %s", cid, found.broker_order_id)
-                    notes[cid] = "recovered after a restart"
-                    mapped.add(found.broker_order_id)
-                    rows[cid] = await self._accepted(
-                        cid, found.broker_order_id, found.broker_branch_no
-                    )
 
     async def _accepted(self, cid: str, order_no: str, branch_no: str | None) -> Order:
         """Record that the broker holds `cid` as `order_no` (and tell a forgetful broker)."""
@@ -284,30 +229,42 @@ class Executor:
             broker_branch_no=branch_no,
         )
 
-    async def _send(self, order: ProposedOrder, row: Order, notes: dict[str, str]) -> Order:
-        cid = order.client_order_id
+    async def _needs_review(self, row: Order, reason: str) -> Order:
+        """Hand a row to a person: write the status and reason, then call the hook."""
         row = await asyncio.to_thread(
-            self.books.set, cid, OrderStatus.SUBMITTING, submitted_at=self.ctx.clock.now()
+            self.books.set, row.client_order_id, OrderStatus.NEEDS_REVIEW, reason=reason
         )
-        return await self._place(order, row, notes)
+        item = NeedsReview(
+            thread_id=self.mandate.thread_id,
+            client_order_id=row.client_order_id,
+            ticker=row.ticker,
+            reason=reason,
+        )
+        try:
+            self.ctx.on_needs_review(item)
+        except Exception:
+            log.exception("the needs-review hook failed for %s", row.client_order_id)
+        return row
 
-    async def _place(self, order: ProposedOrder, row: Order, notes: dict[str, str]) -> Order:
-        """Call `place` for a row already `submitting`; record what the broker answered."""
+    async def _send(self, order: ProposedOrder, notes: dict[str, str]) -> Order:
+        """Claim the row (`approved` -> `submitting`), then call `place` once."""
         cid = order.client_order_id
+        claimed, row = await asyncio.to_thread(self.books.claim, cid)
+        if not claimed:
+            # Another executor, or another decision, moved the row first: not ours to send.
+            notes[cid] = f"not sent: its row was already {row.status.value}"
+            return row
         try:
             ack: OrderAck = await self.ctx.broker.place(_request(order))
         except TraderError as exc:
-            # Whether it reached the broker is unknown: the row stays `submitting`; `place`
-            # is asked again while fills are followed (it is idempotent per client order id),
-            # and a restart reconciles before anything is sent again.
+            # Whether it reached the broker is unknown: it stays `submitting`, is never sent
+            # again, and is looked for in the broker's list while fills are followed.
             log.warning("placing %s failed: %s", cid, exc)
-            notes[cid] = f"placing failed, in doubt: {exc}"
+            notes[cid] = f"{IN_DOUBT}: placing failed ({exc})"
             return row
         if ack.status is AckStatus.ACCEPTED and ack.broker_order_id:
             if ack.recovered:
                 notes[cid] = "answer lost; found at the broker"
-            elif notes.get(cid, "").startswith(IN_DOUBT_PREFIXES):
-                notes[cid] = "answer lost; confirmed by asking again"
             return await asyncio.to_thread(
                 self.books.set,
                 cid,
@@ -316,7 +273,6 @@ class Executor:
                 broker_branch_no=ack.broker_branch_no,
             )
         if ack.status is AckStatus.REJECTED:
-            notes.pop(cid, None)
             return await asyncio.to_thread(
                 self.books.set,
                 cid,
@@ -324,32 +280,35 @@ class Executor:
                 error_code=ack.reason_code,
                 reason=ack.reason,
             )
-        notes[cid] = f"unconfirmed, in doubt: {ack.reason or ack.reason_code}"
+        notes[cid] = f"{IN_DOUBT}: unconfirmed ({ack.reason or ack.reason_code})"
         return row
 
-    async def _follow(
-        self, orders: list[ProposedOrder], rows: dict[str, Order], notes: dict[str, str]
-    ) -> None:
-        """Poll fills until nothing is working; on timeout cancel what still works.
-
-        Orders in doubt (`place` failed or answered UNCONFIRMED) are asked for again after each
-        wait, so an order the broker did take is followed like the others.
-        """
+    async def _follow(self, rows: dict[str, Order], notes: dict[str, str]) -> None:
+        """Poll until nothing is open; at the timeout cancel what works, hand doubts over."""
         polls = max(
             1, math.ceil(self.ctx.fill_timeout.total_seconds() / self.ctx.fill_poll_interval_s)
         )
-        by_id = {o.client_order_id: o for o in orders}
         for poll in range(polls + 1):
             if poll:
                 await self.ctx.sleep(self.ctx.fill_poll_interval_s)
-                for cid, row in list(rows.items()):
-                    if row.status is OrderStatus.SUBMITTING and cid in by_id:
-                        rows[cid] = await self._place(by_id[cid], row, notes)
             if not any(r.status in OPEN_STATUSES for r in rows.values()):
                 return
-            await self._poll(rows)
+            await self.lease.renew()
+            await self._poll(rows, notes)
             if not any(r.status in OPEN_STATUSES for r in rows.values()):
                 return
+        await self._cancel_the_rest(rows, notes)
+        for cid, row in list(rows.items()):
+            if row.status is OrderStatus.SUBMITTING:
+                why = notes.get(cid, f"{IN_DOUBT}: its row was left submitting")
+                rows[cid] = await self._needs_review(
+                    row,
+                    f"{why}; not found in the broker's list of {self.day.isoformat()} within "
+                    f"{self.ctx.fill_timeout}; never sent again: check the broker's orders",
+                )
+
+    async def _cancel_the_rest(self, rows: dict[str, Order], notes: dict[str, str]) -> None:
+        """Cancel the unfilled rest of every working order (the follow window is over)."""
         cancels: dict[str, AckStatus | None] = {}
         for row in [r for r in rows.values() if r.status in SENT_STATUSES]:
             cid = row.client_order_id
@@ -362,7 +321,7 @@ class Executor:
                 continue
             cancels[cid] = ack.status
             notes[cid] = f"unfilled after {self.ctx.fill_timeout}; cancel {ack.status.value}"
-        seen = await self._poll(rows) if cancels else True
+        seen = await self._poll(rows, notes) if cancels else True
         for cid, row in list(rows.items()):
             if row.status in SENT_STATUSES and cancels.get(cid) is AckStatus.ACCEPTED and seen:
                 rows[cid] = await asyncio.to_thread(
@@ -370,19 +329,48 @@ class Executor:
                 )
             elif row.status in SENT_STATUSES:
                 notes[cid] = notes.get(cid, "") + "; may still be working at the broker"
-            elif row.status is OrderStatus.SUBMITTING:
-                notes[cid] = (
-                    notes.get(cid, "in doubt")
-                    + f"; not confirmed after {self.ctx.fill_timeout}: reconcile by hand"
-                )
 
-    async def _poll(self, rows: dict[str, Order]) -> bool:
-        """Book what the broker reports; False when it could not be asked this time."""
+    async def _read(self) -> list[Execution] | None:
+        """The session day's executions; None when the broker could not be asked this time."""
         try:
-            executions = await self.ctx.broker.executions(self.day)
+            return await self.ctx.broker.executions(self.day)
         except TemporaryError as exc:
-            log.warning("could not read the day's executions: %s", exc)
+            log.warning("could not read the executions of %s: %s", self.day, exc)
+            return None
+
+    async def _poll(self, rows: dict[str, Order], notes: dict[str, str]) -> bool:
+        """Look for the rows in doubt and book what the broker reports; False if unreadable."""
+        executions = await self._read()
+        if executions is None:
             return False
+        await self._settle(rows, notes, executions)
+        return True
+
+    async def _settle(
+        self, rows: dict[str, Order], notes: dict[str, str], executions: list[Execution]
+    ) -> None:
+        """Match rows in doubt against `executions`, then book the fills of the sent ones."""
+        mapped = {r.broker_order_no for r in rows.values() if r.broker_order_no}
+        for cid, row in list(rows.items()):
+            if row.status is not OrderStatus.SUBMITTING:
+                continue
+            found = find_at_broker(row, executions, mapped)
+            if found == AMBIGUOUS:
+                rows[cid] = await self._needs_review(
+                    row,
+                    "several broker orders match this one and none is known to be ours; "
+                    "nothing was sent again: check the broker's orders",
+                )
+            elif isinstance(found, Execution):
+                log.info("order %s is at the broker as %s", cid, found.broker_order_id)
+                lost = notes.get(cid, "").startswith(IN_DOUBT)
+                notes[cid] = (
+                    "answer lost; found in the broker's list"
+                    if lost
+                    else "recovered after a restart"
+                )
+                mapped.add(found.broker_order_id)
+                rows[cid] = await self._accepted(cid, found.broker_order_id, found.broker_branch_no)
         by_order_no = {e.broker_order_id: e for e in executions}
         for cid, row in list(rows.items()):
             if row.status not in SENT_STATUSES or row.broker_order_no is None:
@@ -393,7 +381,49 @@ class Executor:
                 rows[cid] = await asyncio.to_thread(
                     self.books.book_fill, row, execution, self.day, market
                 )
-        return True
+
+    async def _settle_earlier_day(self, rows: dict[str, Order], notes: dict[str, str]) -> None:
+        """Resumed after the session's day: send nothing; settle that day's orders from its list.
+
+        KRX orders are day orders, so whatever the list shows unfilled lapsed at that close.
+        """
+        day = self.day.isoformat()
+        for cid, row in list(rows.items()):
+            if row.status is OrderStatus.APPROVED:
+                rows[cid] = await self._expire(cid, self._why_not_send() or "not sent")
+        if not any(r.status in OPEN_STATUSES for r in rows.values()):
+            return
+        executions = await self._read()
+        if executions is None:
+            for cid, row in list(rows.items()):
+                if row.status in OPEN_STATUSES:
+                    rows[cid] = await self._needs_review(
+                        row, f"left {row.status.value} on {day}; its executions could not be read"
+                    )
+            return
+        await self._settle(rows, notes, executions)
+        listed = {e.broker_order_id for e in executions}
+        for cid, row in list(rows.items()):
+            if row.status is OrderStatus.SUBMITTING:
+                rows[cid] = await self._needs_review(
+                    row,
+                    f"left in doubt on {day} and not in the broker's list of that day; "
+                    "never sent: check the broker's orders",
+                )
+            elif row.status in SENT_STATUSES and row.broker_order_no not in listed:
+                rows[cid] = await self._needs_review(
+                    row,
+                    f"sent on {day} as {row.broker_order_no}, but the broker's list of that "
+                    "day does not show it: check its fills at the broker",
+                )
+            elif row.status in SENT_STATUSES:
+                rest = row.qty - row.filled_qty
+                rows[cid] = await asyncio.to_thread(
+                    self.books.set,
+                    cid,
+                    OrderStatus.EXPIRED,
+                    reason=f"the unfilled rest ({rest} shares) lapsed at the close of {day}",
+                )
 
     @staticmethod
     def _outcome(order: ProposedOrder, row: Order, notes: dict[str, str]) -> OrderOutcome:
@@ -417,17 +447,29 @@ class Executor:
         )
 
 
+def mandate_for(state: SessionState) -> Mandate:
+    """The executor's mandate from state: the run, the session's day, the approval's expiry."""
+    data = read_context(state)
+    raw = state.get("approval_request")
+    expires = (
+        datetime.fromisoformat(ApprovalRequest.model_validate(raw).expires_at) if raw else None
+    )
+    return Mandate(
+        run_id=data.run_id,
+        thread_id=data.thread_id,
+        session_date=data.session_date,
+        expires_at=expires,
+    )
+
+
 async def executor(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
-    """Send the approved orders (reconciling first) and follow their fills."""
+    """Send the approved orders (on the session's day, before the expiry) and follow fills."""
     ctx = await session_context(runtime)
     if not ctx.persist:
         raise ConfigurationError("the executor needs the database (persist=True)")
     data = read_context(state)
     markets = {t: snapshot.market for t, snapshot in data.market.items()}
-    # Orders reach the broker today, whatever date the session analysed: the broker's day
-    # (its executions list, the tax's settlement date) is the clock's KRX date.
-    today = kst_today(ctx.clock)
-    outcomes = await Executor(ctx, today, markets).run(read_approved_orders(state))
+    outcomes = await Executor(ctx, mandate_for(state), markets).run(read_approved_orders(state))
     return {"executions": [dump(o) for o in outcomes], "status": "done"}
 
 

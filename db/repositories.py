@@ -8,6 +8,7 @@ concurrency too (two writers racing on one key cannot both insert).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,6 +60,11 @@ def upsert(
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
     session.execute(stmt)
+
+
+def _rowcount(result: Any) -> int:
+    """The number of rows an UPDATE matched (a `CursorResult` has it; the type says Result)."""
+    return int(getattr(result, "rowcount", 0))
 
 
 class MarketDataRepository:
@@ -154,6 +160,40 @@ class OrderRepository:
         )
         self.session.execute(stmt)
 
+    def transition(
+        self,
+        client_order_id: str,
+        from_statuses: Iterable[OrderStatus],
+        status: OrderStatus,
+        **fields: Any,
+    ) -> bool:
+        """Move an order to `status` only if it is in one of `from_statuses` (compare-and-set).
+
+        One UPDATE with the expected statuses in its WHERE clause: of two writers racing on one
+        row, only the first matches (PostgreSQL re-checks the WHERE clause once the first
+        writer's row lock is released; SQLite runs one writer at a time). Returns whether the
+        row moved.
+        """
+        stmt = (
+            sa.update(Order)
+            .where(
+                Order.client_order_id == client_order_id,
+                Order.status.in_(list(from_statuses)),
+            )
+            .values(status=status, **fields)
+        )
+        return _rowcount(self.session.execute(stmt)) == 1
+
+    def claim_for_submission(self, client_order_id: str, now: datetime) -> bool:
+        """Move an `approved` order to `submitting` (and stamp `submitted_at`); False otherwise.
+
+        The executor calls `place` only for an order it claimed here, so an order is handed to
+        the broker at most once, whatever number of executors run.
+        """
+        return self.transition(
+            client_order_id, (OrderStatus.APPROVED,), OrderStatus.SUBMITTING, submitted_at=now
+        )
+
     def for_run(self, run_id: int) -> list[Order]:
         """Return a run's orders in creation order."""
         stmt = sa.select(Order).where(Order.run_id == run_id).order_by(Order.id)
@@ -188,6 +228,59 @@ class RunRepository:
     def get(self, thread_id: str) -> Run | None:
         """Return the run of a thread, if any."""
         return self.session.scalars(sa.select(Run).where(Run.thread_id == thread_id)).one_or_none()
+
+    # --- the executor lease: one executor per run, by compare-and-set -------------------------
+
+    def take_executor_lease(
+        self, run_id: int, holder: str, *, now: datetime, until: datetime
+    ) -> bool:
+        """Take the run's executor lease for `holder` until `until`; False if another holds it.
+
+        Free means nobody holds it, or the holder's lease lapsed before `now` (it died), or
+        `holder` holds it already. One conditional UPDATE decides, so of two processes asking
+        at once exactly one gets it, on PostgreSQL and SQLite alike.
+        """
+        stmt = (
+            sa.update(Run)
+            .where(
+                Run.id == run_id,
+                sa.or_(
+                    Run.executor_holder.is_(None),
+                    Run.executor_holder == holder,
+                    Run.executor_lease_until.is_(None),
+                    Run.executor_lease_until < now,
+                ),
+            )
+            .values(executor_holder=holder, executor_lease_until=until)
+        )
+        return _rowcount(self.session.execute(stmt)) == 1
+
+    def renew_executor_lease(self, run_id: int, holder: str, *, until: datetime) -> bool:
+        """Extend `holder`'s lease to `until`; False when it is no longer `holder`'s."""
+        stmt = (
+            sa.update(Run)
+            .where(Run.id == run_id, Run.executor_holder == holder)
+            .values(executor_lease_until=until)
+        )
+        return _rowcount(self.session.execute(stmt)) == 1
+
+    def release_executor_lease(self, run_id: int, holder: str) -> None:
+        """Free the lease if `holder` still holds it (a lease taken over is left alone)."""
+        stmt = (
+            sa.update(Run)
+            .where(Run.id == run_id, Run.executor_holder == holder)
+            .values(executor_holder=None, executor_lease_until=None)
+        )
+        self.session.execute(stmt)
+
+    def executor_lease(self, run_id: int) -> tuple[str | None, datetime | None]:
+        """Return (holder, lease end) of the run's executor lease; (None, None) when free."""
+        row = self.session.execute(
+            sa.select(Run.executor_holder, Run.executor_lease_until).where(Run.id == run_id)
+        ).one_or_none()
+        if row is None:
+            return None, None
+        return row[0], row[1]
 
 
 class PortfolioRepository:

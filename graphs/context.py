@@ -10,6 +10,7 @@ process.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,6 +33,37 @@ from trader.settings import Settings
 
 DEMO_VENUE = "demo"
 """The venue of the built-in market: the in-process KIS simulator, always open."""
+
+log = logging.getLogger("graphs.needs_review")
+
+
+@dataclass(frozen=True)
+class NeedsReview:
+    """An order the executor handed to a person: what to look at, and why."""
+
+    thread_id: str
+    client_order_id: str
+    ticker: str
+    reason: str
+    """The row's `reason`: what could not be settled and what to check at the broker."""
+
+
+NeedsReviewHook = Callable[[NeedsReview], None]
+"""Called once per order the executor marks `needs_review` (after the row is written).
+
+It must not raise and should return quickly (hand slow work, such as a chat message, to a
+queue); the executor logs and ignores a hook that fails."""
+
+
+def log_needs_review(item: NeedsReview) -> None:
+    """The default hook: a warning in the log (chat notifications plug in here later)."""
+    log.warning(
+        "order %s (%s) of session %s needs review: %s",
+        item.client_order_id,
+        item.ticker,
+        item.thread_id,
+        item.reason,
+    )
 
 
 @dataclass(kw_only=True)
@@ -68,6 +100,12 @@ class SessionContext:
     """How long the executor follows an order's fills before it stops waiting."""
     fill_poll_interval_s: float = 2.0
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    executor_lease_ttl: timedelta = timedelta(seconds=60)
+    """How long the executor lease on a run lasts unless renewed. The executor renews it before
+    each order and each poll, so it only needs to outlast one broker call; a process that dies
+    holding it blocks a resume of the session for at most this long."""
+    on_needs_review: NeedsReviewHook = log_needs_review
+    """Told about every order handed to a person (`needs_review`); logs a warning by default."""
     overlap_io: bool = True
     """Run per-ticker work concurrently (live I/O). Backtests, whose data never waits, turn it
     off: a task per ticker per replayed day is pure overhead there."""

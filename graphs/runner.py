@@ -36,7 +36,7 @@ from graphs.nodes.report import SessionReport
 from graphs.state import ApprovalRequest, SessionInput, SessionState
 from graphs.trading_session import build_graph
 from trader.clock import Clock
-from trader.errors import ConfigurationError, OperationalError, TraderError
+from trader.errors import BusyError, ConfigurationError, OperationalError, TraderError
 from trader.settings import Settings
 
 ProgressFn = Callable[[str, dict[str, Any]], None]
@@ -145,8 +145,11 @@ class SessionRunner:
     async def proceed(self, thread_id: str, progress: ProgressFn = _ignore) -> ThreadView:
         """Continue a thread that stopped part-way (a crash) from its last checkpoint.
 
-        The executor reconciles with the broker before it sends anything, so continuing a
-        thread that died while trading does not send an order twice.
+        The executor reconciles with the broker before it sends anything and never sends an
+        order that may have reached the broker, so continuing a thread that died while trading
+        does not send an order twice. A process killed while executing holds the session's
+        executor lease until it lapses (`SessionContext.executor_lease_ttl`); until then this
+        raises `ExecutorBusyError`.
         """
         return await self._stream(thread_id, None, progress, durability="sync")
 
@@ -155,8 +158,12 @@ class SessionRunner:
     ) -> ThreadView:
         """Answer the approval interrupt and run the thread to its end (checkpoints in sync).
 
+        Two processes may both find the thread waiting and resume it at once; the executor's
+        lease on the run lets one of them execute, and the other gets `ExecutorBusyError`.
+
         Raises:
             ConfigurationError: the thread is not waiting for approval.
+            ExecutorBusyError: another process is executing this session; nothing was sent.
         """
         view = await self.view(thread_id)
         if not view.awaiting_approval:
@@ -183,6 +190,10 @@ class SessionRunner:
                     if node.startswith("__"):
                         continue  # the interrupt marker; the view below reports it
                     progress(node, update if isinstance(update, dict) else {})
+        except BusyError:
+            # Another process is executing this session: it has not failed, and this process
+            # changed nothing. Say so in one line; the run row is the other process's.
+            raise
         except Exception as exc:
             # The checkpoint before the failing step is kept: the session can continue once
             # the cause is fixed. The runs table says it failed meanwhile.

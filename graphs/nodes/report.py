@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from agents.executor import OrderOutcome
 from agents.llm import LLMUsage
-from db.models import RunStatus
+from db.models import OrderStatus, RunStatus
 from graphs import records
 from graphs.context import session_context
 from graphs.nodes.approval import ReviewLine
@@ -49,6 +49,8 @@ class SessionReport(BaseModel):
     risk_lines: list[str]
     review: list[ReviewLine]
     executions: list[OrderOutcome]
+    needs_review: list[str] = []
+    """One line per order handed to a person (`needs_review`): the order and what to check."""
     unknown_tickers: dict[str, str]
     cash_krw: int
     """The cash once today's trades settle (D+2): what equity counts besides the holdings. The
@@ -56,6 +58,20 @@ class SessionReport(BaseModel):
     equity_krw: int
     holdings: list[HoldingLine]
     llm: LLMUsage
+
+
+def needs_review_lines(outcomes: list[OrderOutcome]) -> list[str]:
+    """Describe each order handed to a person: which order, and the executor's reason."""
+    lines = []
+    for o in outcomes:
+        if o.status is not OrderStatus.NEEDS_REVIEW:
+            continue
+        price = f"{o.limit_price_krw:,}" if o.limit_price_krw is not None else "market"
+        lines.append(
+            f"{o.ticker} {o.side.value} {o.qty:,} @ {price} ({o.client_order_id}): "
+            f"{o.note or 'no reason recorded; check the broker'}"
+        )
+    return lines
 
 
 def _holdings(account: AccountSnapshot) -> list[HoldingLine]:
@@ -84,6 +100,7 @@ async def report(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
     status = state.get("status", "done")
     if status in {"running", "executing", "awaiting_approval"}:
         status = "done"
+    executions = [OrderOutcome.model_validate(e) for e in state.get("executions", [])]
     summary = SessionReport(
         thread_id=data.thread_id,
         session_date=data.session_date.isoformat(),
@@ -101,7 +118,8 @@ async def report(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
         ],
         risk_lines=read_risk_report(state).lines(),
         review=[ReviewLine.model_validate(r) for r in state.get("review", [])],
-        executions=[OrderOutcome.model_validate(e) for e in state.get("executions", [])],
+        executions=executions,
+        needs_review=needs_review_lines(executions),
         unknown_tickers=data.unknown_tickers,
         cash_krw=account.cash.settled_d2,
         equity_krw=account.cash.total_eval,

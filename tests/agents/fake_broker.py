@@ -7,9 +7,16 @@ A test scripts, per client order id, what goes wrong:
 - `reject`: the broker refuses the order (nothing is placed).
 - `lose_answer`: the order is placed, then the answer is lost: `place` raises a
   TemporaryError ("raise") or answers UNCONFIRMED ("unconfirmed"). Only the first call.
+  "timeout" is KIS's case: the order is placed but this process never learns its number, so
+  a second `place` would place it again. "dropped": the request never reached the broker
+  (nothing is placed) and `place` raises a TemporaryError.
+- `lag`: how many looks at the executions list miss an order after it was placed (KIS says
+  its list of the day may lag the order it just took).
 - `fills`: the cumulative filled quantity the broker reports at each successive look at the
   day's executions (the last value holds); without a plan an order fills at the first look.
 - `never_fill`: the order stays unfilled until it is cancelled.
+
+`executions(day)` lists the orders placed on that KRX day only, as KIS and the paper broker do.
 
 With `tags_client_ids=False` it behaves like KIS: the broker knows an order's client id only
 while this instance remembers it (`remember`, or having placed it), and `restart()` forgets
@@ -33,7 +40,7 @@ from tools.broker import (
     Side,
     UnknownOrderError,
 )
-from trader.clock import Clock, FixedClock
+from trader.clock import KST, Clock, FixedClock
 from trader.errors import TemporaryError
 
 BRANCH = "06010"
@@ -54,6 +61,8 @@ class BookedOrder:
     cancelled: bool = False
     looks: int = 0
     """How many times the executions list was read since the order was placed."""
+    hidden_looks: int = 0
+    """How many more reads of the executions list miss this order (a lagging list)."""
 
 
 @dataclass
@@ -66,6 +75,7 @@ class FakeBroker:
     lose_answer: dict[str, str] = field(default_factory=dict)
     fills: dict[str, list[int]] = field(default_factory=dict)
     never_fill: set[str] = field(default_factory=set)
+    lag: dict[str, int] = field(default_factory=dict)
     cancel_fails: bool = False
     executions_fail: int = 0
     """How many of the next `executions` calls raise a TemporaryError."""
@@ -122,9 +132,14 @@ class FakeBroker:
                 reason_code="APBK0919",
                 reason="insufficient cash",
             )
-        booked = self._book(cid, order.ticker, order.side, order.qty, order.limit_price or 0)
-        self._mapping[cid] = booked.broker_order_id
         lost = self.lose_answer.pop(cid, None)
+        if lost == "dropped":
+            raise TemporaryError("connect timeout: the order request never reached the broker")
+        booked = self._book(cid, order.ticker, order.side, order.qty, order.limit_price or 0)
+        booked.hidden_looks = self.lag.get(cid, 0)
+        if lost == "timeout":
+            raise TemporaryError("read timeout while waiting for the order answer")
+        self._mapping[cid] = booked.broker_order_id
         if lost == "raise":
             raise TemporaryError("connection reset while waiting for the order answer")
         if lost == "unconfirmed":
@@ -157,13 +172,18 @@ class FakeBroker:
         )
 
     async def executions(self, day: date) -> list[Execution]:
-        """Report every order of the book, moving fills along their plan first."""
+        """Report the orders of KRX date `day`, moving fills along their plan first."""
         if self.executions_fail or (self.blind_after_cancel and self.cancel_calls):
             self.executions_fail = max(self.executions_fail - 1, 0)
             raise TemporaryError("inquire-daily-ccld timed out")
         tags = {v: k for k, v in self._mapping.items()}
         out = []
         for booked in self.book:
+            if booked.ordered_at.astimezone(KST).date() != day:
+                continue
+            if booked.hidden_looks > 0:
+                booked.hidden_looks -= 1
+                continue
             self._advance(booked)
             cid = booked.client_order_id if self.tags_client_ids else None
             cid = cid or tags.get(booked.broker_order_id)

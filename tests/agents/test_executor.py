@@ -2,147 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from agents.executor import RECONCILE_LOOKS, Executor, OrderOutcome
+from agents.executor import Executor
 from agents.risk.models import ProposedOrder, make_client_order_id
-from db import migrate
-from db.engine import create_db_engine, session_factory, transaction
-from db.models import Fill, Order, OrderSide, OrderStatus, OrderType
-from db.repositories import OrderRepository
-from graphs import records
-from graphs.context import SessionContext
-from tests.agents.fake_broker import BRANCH, FakeBroker, FakeSleep
-from tests.tools.paper.fake_market import FakeMarket
-from tools.broker import OrderRequest, Side
+from db.models import Fill, OrderSide, OrderStatus, OrderType
+from tests.agents.executor_rig import THREAD, Rig, as_request, make_rig, order
+from tests.agents.fake_broker import BRANCH
+from tools.broker import Side
 from tools.krx.rules import Market
-from trader.clock import KST, FixedClock
-from trader.settings import Settings
 
 pytestmark = pytest.mark.anyio
-
-DAY = date(2025, 6, 10)
-START = datetime(2025, 6, 10, 10, 0, tzinfo=KST)
-THREAD = "default:2025-06-10:regular"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@dataclass
-class Rig:
-    """A session context on a fresh database, with the fake broker, clock and sleep."""
-
-    ctx: SessionContext
-    broker: FakeBroker
-    sleep: FakeSleep
-    clock: FixedClock
-    run_id: int
-
-    def approve(self, *orders: ProposedOrder) -> list[ProposedOrder]:
-        """Write the orders as the review node leaves them: `approved`."""
-        records._record_proposals(self.ctx, self.run_id, orders)
-        with transaction(self.ctx.sessions) as session:
-            for order in orders:
-                OrderRepository(session).set_status(order.client_order_id, OrderStatus.APPROVED)
-        return list(orders)
-
-    def mark_submitting(self, order: ProposedOrder) -> None:
-        """Leave a row as a process killed right after writing it would."""
-        with transaction(self.ctx.sessions) as session:
-            OrderRepository(session).set_status(
-                order.client_order_id, OrderStatus.SUBMITTING, submitted_at=self.clock.now()
-            )
-
-    async def execute(self, orders: list[ProposedOrder]) -> dict[str, OrderOutcome]:
-        """One pass of the executor, outcomes by client order id."""
-        outcomes = await Executor(self.ctx, DAY).run(orders)
-        return {o.client_order_id: o for o in outcomes}
-
-    def row(self, order: ProposedOrder) -> Order:
-        with self.ctx.sessions() as session:
-            found = OrderRepository(session).get(order.client_order_id)
-            assert found is not None
-            return found
-
-    def fills(self, order: ProposedOrder) -> list[tuple[str, int]]:
-        """The order's fills as (fill_key, qty), in booking order."""
-        with self.ctx.sessions() as session:
-            stmt = (
-                sa.select(Fill.fill_key, Fill.qty)
-                .join(Order, Fill.order_id == Order.id)
-                .where(Order.client_order_id == order.client_order_id)
-                .order_by(Fill.id)
-            )
-            return [(k, q) for k, q in session.execute(stmt).all()]
-
-
-def _rig(url: str, tmp_path: Path, *, tags: bool) -> Iterator[Rig]:
-    migrate.upgrade(url)
-    engine = create_db_engine(url)
-    clock = FixedClock(START)
-    broker = FakeBroker(clock, tags_client_ids=tags)
-    sleep = FakeSleep(clock)
-    ctx = SessionContext(
-        settings=Settings(database_url=url, data_dir=tmp_path),
-        market=FakeMarket(),
-        broker=broker,
-        sessions=session_factory(engine),
-        venue="test",
-        clock=clock,
-        fill_timeout=timedelta(seconds=10),
-        fill_poll_interval_s=2.0,
-        sleep=sleep,
-    )
-    run_id = records._ensure_run(
-        ctx, thread_id=THREAD, portfolio="default", session_date=DAY, phase="regular"
-    )
-    try:
-        yield Rig(ctx, broker, sleep, clock, run_id)
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture
-def rig(sqlite_url: str, tmp_path: Path) -> Iterator[Rig]:
-    """A broker that knows client order ids (like the paper broker)."""
-    yield from _rig(sqlite_url, tmp_path, tags=True)
-
-
-@pytest.fixture
-def kis_rig(sqlite_url: str, tmp_path: Path) -> Iterator[Rig]:
-    """A broker that knows client order ids only while this process remembers them (KIS)."""
-    yield from _rig(sqlite_url, tmp_path, tags=False)
-
-
-def order(ticker: str, qty: int, price: int, *, seq: int = 0) -> ProposedOrder:
-    return ProposedOrder(
-        client_order_id=make_client_order_id(THREAD, ticker, OrderSide.BUY, seq),
-        ticker=ticker,
-        side=OrderSide.BUY,
-        order_type=OrderType.LIMIT,
-        qty=qty,
-        limit_price_krw=price,
-        reason="test",
-    )
-
-
-def as_request(proposed: ProposedOrder) -> OrderRequest:
-    return OrderRequest(
-        client_order_id=proposed.client_order_id,
-        ticker=proposed.ticker,
-        side=Side.BUY,
-        qty=proposed.qty,
-        limit_price=proposed.limit_price_krw,
-    )
 
 
 SAMSUNG = order("005930", 10, 53_600)
@@ -154,7 +28,7 @@ async def test_orders_are_sent_once_recorded_and_filled(
     engine: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     url = str(request.getfixturevalue(f"{engine}_url" if engine == "sqlite" else "pg_url"))
-    for rig in _rig(url, tmp_path, tags=True):
+    for rig in make_rig(url, tmp_path, tags=True):
         orders = rig.approve(SAMSUNG, HYNIX)
         outcomes = await rig.execute(orders)
         assert rig.broker.place_calls == [SAMSUNG.client_order_id, HYNIX.client_order_id]
@@ -173,7 +47,7 @@ async def test_orders_are_sent_once_recorded_and_filled(
 async def test_running_again_sends_nothing_and_books_no_fill_twice(
     tags: bool, sqlite_url: str, tmp_path: Path
 ) -> None:
-    for rig in _rig(sqlite_url, tmp_path, tags=tags):
+    for rig in make_rig(sqlite_url, tmp_path, tags=tags):
         orders = rig.approve(SAMSUNG, HYNIX)
         rig.broker.fills[SAMSUNG.client_order_id] = [4]  # partly filled, then cancelled
         await rig.execute(orders)
@@ -208,10 +82,10 @@ async def test_a_rejected_order_is_recorded_and_not_followed(rig: Rig) -> None:
 
 @pytest.mark.parametrize("loss", ["raise", "unconfirmed"])
 @pytest.mark.parametrize("tags", [True, False], ids=["paper-like", "kis-like"])
-async def test_a_lost_answer_is_settled_by_asking_again_not_by_sending_again(
+async def test_a_lost_answer_is_settled_by_looking_in_the_list_not_by_sending_again(
     loss: str, tags: bool, sqlite_url: str, tmp_path: Path
 ) -> None:
-    for rig in _rig(sqlite_url, tmp_path, tags=tags):
+    for rig in make_rig(sqlite_url, tmp_path, tags=tags):
         orders = rig.approve(SAMSUNG, HYNIX)
         rig.broker.lose_answer[SAMSUNG.client_order_id] = loss
         outcomes = await rig.execute(orders)
@@ -219,13 +93,13 @@ async def test_a_lost_answer_is_settled_by_asking_again_not_by_sending_again(
         assert len(rig.broker.book) == 2
         outcome = outcomes[SAMSUNG.client_order_id]
         assert outcome.status is OrderStatus.FILLED
-        assert outcome.note == "answer lost; confirmed by asking again"
+        assert outcome.note == "answer lost; found in the broker's list"
         row = rig.row(SAMSUNG)
         assert row.broker_order_no == rig.broker.sent(SAMSUNG.client_order_id)[0].broker_order_id
         assert rig.fills(SAMSUNG) == [(f"{SAMSUNG.client_order_id}:10", 10)]
-        # Asked again once, after one poll wait.
-        assert rig.broker.place_calls.count(SAMSUNG.client_order_id) == 2
-        assert rig.sleep.waits == [2.0]
+        # Never asked again: found at the first look at the list.
+        assert rig.broker.place_calls.count(SAMSUNG.client_order_id) == 1
+        assert rig.sleep.waits == []
 
 
 async def test_partial_fills_are_booked_as_increments_once_across_polls(rig: Rig) -> None:
@@ -297,20 +171,7 @@ async def test_after_a_restart_an_order_found_at_the_broker_is_not_sent_again(
     assert rig.sleep.waits == []
 
 
-async def test_after_a_restart_an_order_never_sent_is_looked_for_again_then_sent_once(
-    kis_rig: Rig,
-) -> None:
-    rig = kis_rig
-    orders = rig.approve(SAMSUNG)
-    rig.mark_submitting(SAMSUNG)
-    outcomes = await rig.execute(orders)
-    assert rig.broker.place_calls == [SAMSUNG.client_order_id]
-    assert len(rig.broker.book) == 1
-    assert outcomes[SAMSUNG.client_order_id].status is OrderStatus.FILLED
-    assert rig.sleep.waits == [2.0] * (RECONCILE_LOOKS - 1)
-
-
-async def test_two_identical_unmapped_orders_leave_ours_failed_and_send_nothing(
+async def test_two_identical_unmapped_orders_hand_ours_to_a_person_and_send_nothing(
     kis_rig: Rig,
 ) -> None:
     rig = kis_rig
@@ -320,8 +181,8 @@ async def test_two_identical_unmapped_orders_leave_ours_failed_and_send_nothing(
     rig.broker.add_foreign("005930", Side.BUY, 10, 53_600)
     outcomes = await rig.execute(orders)
     assert SAMSUNG.client_order_id not in rig.broker.place_calls
-    assert outcomes[SAMSUNG.client_order_id].status is OrderStatus.FAILED
-    assert "settle it by hand" in outcomes[SAMSUNG.client_order_id].note
+    assert outcomes[SAMSUNG.client_order_id].status is OrderStatus.NEEDS_REVIEW
+    assert "several broker orders match" in outcomes[SAMSUNG.client_order_id].note
     assert rig.row(SAMSUNG).broker_order_no is None
     assert outcomes[HYNIX.client_order_id].status is OrderStatus.FILLED
     assert rig.broker.cancel_calls == []
@@ -354,8 +215,11 @@ async def test_an_identical_order_placed_before_ours_was_written_is_not_ours(
     rig.broker.add_foreign("005930", Side.BUY, 10, 53_600)  # by hand, a minute earlier
     rig.clock.advance(timedelta(minutes=1))
     rig.mark_submitting(SAMSUNG)
+    await rig.broker.place(as_request(SAMSUNG))  # ours reached the broker; then a crash
+    rig.broker.restart()
+    rig.broker.place_calls.clear()
     outcomes = await rig.execute(orders)
-    assert rig.broker.place_calls == [SAMSUNG.client_order_id]
+    assert rig.broker.place_calls == []
     assert outcomes[SAMSUNG.client_order_id].status is OrderStatus.FILLED
     assert rig.row(SAMSUNG).broker_order_no == "0000000002"
 
@@ -400,7 +264,7 @@ async def test_sell_tax_follows_the_market_etfs_pay_none(rig: Rig) -> None:
     stock, etf = sell("005930", 10, 53_600), sell("069500", 20, 35_000)
     orders = rig.approve(stock, etf)
     markets = {"005930": Market.KOSPI, "069500": Market.ETF}
-    await Executor(rig.ctx, DAY, markets).run(orders)
+    await Executor(rig.ctx, rig.mandate(), markets).run(orders)
     with rig.ctx.sessions() as session:
         booked = {
             t: (c, x)

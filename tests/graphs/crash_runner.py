@@ -15,8 +15,16 @@ the process writes the marker file and then hangs, for the parent to kill it rig
 
 `continue` is the fresh process: it invokes the same thread with no input, which continues
 from the last checkpoint (the approval was answered and stored before the executor started).
+The killed process still holds the session's executor lease (`LEASE_TTL_S`, short here): until
+it lapses the executor refuses with `ExecutorBusyError`, and `continue` tries again.
 
-Both print one JSON line with the client order ids the risk manager proposed (`run`, up to
+`propose` runs the session to the approval interrupt and stops there. `approve` waits for the
+file `--go` to exist, then answers the interrupt with `approve_all` (so two such processes
+resume one waiting session at the same moment); with `--hold S` its broker stalls S seconds at
+its first look at the executions, inside the executor, so the other one arrives meanwhile.
+An `approve` that finds another executor on the session prints `{"busy": message}`.
+
+Every action prints one JSON line with the client order ids the risk manager proposed (`run`, up to
 the interrupt) or the executor's outcomes (at the end). The broker is the in-process KIS
 simulator; its books live in DIR (as with `trader session run --demo`), so they outlive the
 killed process. The clock is the wall clock moved to a fixed trading day (`EPOCH` is the
@@ -44,6 +52,7 @@ from graphs.trading_session import build_graph
 from tools.broker import AccountSnapshot, Broker, Execution, OrderAck, OrderRequest
 from tools.kis.broker import KISBroker
 from trader.clock import KST
+from trader.errors import ExecutorBusyError
 from trader.settings import Settings
 
 SESSION_START = datetime(2025, 6, 10, 10, 0, tzinfo=KST)
@@ -52,6 +61,9 @@ SESSION_DATE = SESSION_START.date()
 TICKERS = ("051910", "035420", "069500", "005380")
 CRASH_POINTS = ("before-first-place", "after-first-place", "before-second-place", "in-follow")
 HANG_S = 600.0
+LEASE_TTL_S = 2.0
+"""The executor lease of every process here: a killed one blocks a resume this long."""
+BUSY_RETRY_S = 30.0
 
 
 class ShiftedClock:
@@ -113,6 +125,38 @@ class CrashingBroker:
         return await self.inner.executions(day)
 
 
+@dataclass
+class HoldingBroker:
+    """A KIS broker that stalls once, at its first `executions`, holding the executor lease."""
+
+    inner: KISBroker
+    hold_s: float
+    held: bool = False
+
+    def remember(self, client_order_id: str, broker_order_id: str, org_no: str = "") -> None:
+        """Forward."""
+        self.inner.remember(client_order_id, broker_order_id, org_no)
+
+    async def account_snapshot(self) -> AccountSnapshot:
+        """Forward."""
+        return await self.inner.account_snapshot()
+
+    async def place(self, order: OrderRequest) -> OrderAck:
+        """Forward."""
+        return await self.inner.place(order)
+
+    async def cancel(self, client_order_id: str) -> OrderAck:
+        """Forward."""
+        return await self.inner.cancel(client_order_id)
+
+    async def executions(self, day: date) -> list[Execution]:
+        """Stall the first time, then forward."""
+        if not self.held:
+            self.held = True
+            await asyncio.sleep(self.hold_s)
+        return await self.inner.executions(day)
+
+
 def settings_for(db_url: str, data_dir: Path) -> Settings:
     """The settings of every process of one test: the demo venue in `data_dir`."""
     return Settings(
@@ -142,14 +186,45 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     ):
         ctx.fill_timeout = timedelta(seconds=args.fill_timeout)
         ctx.fill_poll_interval_s = 0.5
+        ctx.executor_lease_ttl = timedelta(seconds=LEASE_TTL_S)
         if args.crash:
             assert isinstance(ctx.broker, KISBroker)
             crashing: Broker = CrashingBroker(ctx.broker, args.crash, Path(args.marker))
             ctx.broker = crashing
+        if args.hold:
+            assert isinstance(ctx.broker, KISBroker)
+            holding: Broker = HoldingBroker(ctx.broker, args.hold)
+            ctx.broker = holding
         graph = build_graph().compile(checkpointer=saver)
-        if args.action == "continue":
-            result = await graph.ainvoke(None, config, context=ctx, durability="sync")
+        if args.action == "approve":
+            go = Path(args.go)
+            while not go.exists():
+                await asyncio.sleep(0.02)
+            approve = Command(resume={"approve_all": True, "decided_by": "racing"})
+            try:
+                result = await graph.ainvoke(approve, config, context=ctx, durability="sync")
+            except ExecutorBusyError as exc:
+                return {"busy": str(exc)}
             return _outcomes(result)
+        if args.action == "propose":
+            return _outcomes(
+                await graph.ainvoke(
+                    {"session_date": SESSION_DATE.isoformat(), "tickers": list(TICKERS)},
+                    config,
+                    context=ctx,
+                )
+            )
+        if args.action == "continue":
+            deadline = time.monotonic() + BUSY_RETRY_S
+            while True:
+                try:
+                    result = await graph.ainvoke(None, config, context=ctx, durability="sync")
+                except ExecutorBusyError:
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.5)  # the killed process's lease has not lapsed yet
+                    continue
+                return _outcomes(result)
         first = await graph.ainvoke(
             {"session_date": SESSION_DATE.isoformat(), "tickers": list(TICKERS)},
             config,
@@ -165,7 +240,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    parser.add_argument("action", choices=("run", "continue"))
+    parser.add_argument("action", choices=("run", "continue", "propose", "approve"))
     parser.add_argument("--db", required=True)
     parser.add_argument("--data", required=True)
     parser.add_argument("--thread", required=True)
@@ -173,6 +248,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--crash", choices=CRASH_POINTS)
     parser.add_argument("--marker", default="crashed")
     parser.add_argument("--fill-timeout", type=float, default=20.0)
+    parser.add_argument("--go", default="go")
+    parser.add_argument("--hold", type=float, default=0.0)
     return parser.parse_args()
 
 

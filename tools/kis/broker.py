@@ -13,10 +13,15 @@ How an order in doubt is settled (a timeout, a 5xx or an unreadable answer to or
 2. Exactly one match: the order exists. Its ODNO is mapped and `place` answers ACCEPTED with
    `recovered=True`.
 3. No match (or the broker could not be asked): `place` answers UNCONFIRMED and remembers the
-   attempt. The next `place` with the same client_order_id repeats step 1 first and sends the
-   order only if the books still do not show it. KIS notes today's list may lag, so the caller
-   should not call `place` again immediately (the executor retries on its next pass).
+   attempt. A later `place` with the same client_order_id only repeats step 1; it never sends
+   the order again, because KIS says today's list may lag the order it just took (seen: six
+   lookups), and an order absent from the list may still be at the exchange. Whether it is
+   there is for the caller to settle (the executor looks for it over its follow window, then
+   hands it to a person).
 4. Several matches: UNCONFIRMED with reason "ambiguous"; a person decides.
+
+The mapping lives in this process only; what keeps a second process from sending the same
+order is the executor's claim on the order row (`approved` -> `submitting`, in the database).
 """
 
 from __future__ import annotations
@@ -102,10 +107,9 @@ class KISBroker:
             )
         known = self._known_order_nos()
         if tracked.sent is not None:
+            # Sent before and its answer lost: look again, never send again.
             outcome = await self.client.find_order(tracked.sent, known, cause="earlier attempt")
-            if outcome.status is not SubmissionStatus.ABSENT:
-                return self._settle(order.client_order_id, tracked, outcome)
-            log.info("order %s is not at the broker; sending it now", order.client_order_id)
+            return self._settle(order.client_order_id, tracked, outcome)
         kind = _KINDS[order.order_type]
         tracked.sent = SentOrder(
             ticker=order.ticker,

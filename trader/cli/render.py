@@ -213,7 +213,8 @@ def _result(outcome: OrderOutcome | None) -> str:
     avg = average_price(outcome)
     fill = f" {outcome.filled_qty:,}/{outcome.qty:,}" if outcome.filled_qty else ""
     at = f" @ {int(avg):,}" if avg is not None else ""
-    return f"{outcome.status.value}{fill}{at}"
+    status = outcome.status.value.replace("_", " ")
+    return f"{status}{fill}{at}"
 
 
 def executions_table(report: SessionReport, proposed: Sequence[ProposedOrder] = ()) -> Table:
@@ -292,6 +293,11 @@ def print_report(
         console.print(executions_table(report, proposed))
     else:
         console.print("No orders.")
+    if report.needs_review:
+        # Orders nobody may resend or forget: a person must check them at the broker.
+        console.print("[bold red]Needs review[/]")
+        for line in report.needs_review:
+            console.print(f"  - needs review: {line}", highlight=False, markup=False)
     if report.risk_lines:
         console.print("[bold]Risk report[/]")
         for line in report.risk_lines:

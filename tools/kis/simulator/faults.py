@@ -11,6 +11,10 @@ Kinds:
 
 `after_processing` also applies to http_500 and malformed_json (the request is carried out and
 then its answer is replaced). A fault with `path` matches requests whose path ends with it.
+
+`lag_order_list(n)` is not a request fault but a slow list: every order accepted from then on
+is missing from the next `n` answers of inquire-daily-ccld that would list it (KIS notes that
+today's orders may show up late; a lag of six lookups was seen).
 """
 
 from __future__ import annotations
@@ -43,6 +47,32 @@ class FaultInjector:
         """Start with nothing armed."""
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
+        self._list_lag = 0
+        self._unlisted: dict[str, int] = {}
+
+    def lag_order_list(self, lookups: int) -> None:
+        """Leave each order accepted from now on out of its next `lookups` listings (0: off)."""
+        if lookups < 0:
+            raise ValueError("lookups cannot be negative")
+        with self._lock:
+            self._list_lag = lookups
+
+    def order_accepted(self, odno: str) -> None:
+        """Note a new order, which a lagging list leaves out for a while."""
+        with self._lock:
+            if self._list_lag:
+                self._unlisted[odno] = self._list_lag
+
+    def unlisted(self, odnos: list[str]) -> set[str]:
+        """Return which of the orders a listing leaves out this time (and count the look)."""
+        with self._lock:
+            hidden = set()
+            for odno in odnos:
+                left = self._unlisted.get(odno, 0)
+                if left > 0:
+                    hidden.add(odno)
+                    self._unlisted[odno] = left - 1
+            return hidden
 
     def inject(
         self,
@@ -60,9 +90,11 @@ class FaultInjector:
             self._faults.append(Fault(kind, path, count, after_processing))
 
     def clear(self) -> None:
-        """Disarm every fault."""
+        """Disarm every fault (and stop lagging the order list)."""
         with self._lock:
             self._faults.clear()
+            self._list_lag = 0
+            self._unlisted.clear()
 
     def take(self, path: str) -> Fault | None:
         """Return (and use up one count of) the first fault matching a request path."""

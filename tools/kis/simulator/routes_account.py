@@ -245,6 +245,8 @@ def inquire_daily_ccld(state: SimulatorState, call: Call) -> Response:
         and (ccld != "01" or o.filled_qty > 0)
         and (ccld != "02" or o.remaining > 0)
     ]
+    unlisted = state.faults.unlisted([o.odno for o in orders])
+    orders = [o for o in orders if o.odno not in unlisted]
     if call.param("INQR_DVSN", "00") != "01":
         orders.reverse()
     fees = {
