@@ -148,7 +148,9 @@ class FaultInjector:
         with self._lock:
             fault = self._take(path, frozenset({"order_list_lag"}))
             if fault is not None:
-                self._hidden[odno] = _Hidden(now + timedelta(seconds=fault.lag_s), fault.lag_lookups)
+                self._hidden[odno] = _Hidden(
+                    now + timedelta(seconds=fault.lag_s), fault.lag_lookups
+                )
 
     def visible(self, odnos: list[str], now: datetime) -> set[str]:
         """Return the order numbers a daily-list inquiry may show now (counts one lookup)."""
