@@ -103,6 +103,9 @@ class FaultSpec:
     count: tuple[int, int] = (1, 1)
     mid_session: bool = False
     """Armed after a random delay rather than at the session's start."""
+    lagging: bool = False
+    """The order list also lags the next order taken (a slow ledger often comes with a lost
+    answer: the gateway timed out because the back end was slow)."""
 
 
 FAULTS = (
@@ -111,7 +114,13 @@ FAULTS = (
     FaultSpec("order timeout, not taken", "timeout", "/trading/order-cash"),
     FaultSpec("order timeout, taken", "timeout", "/trading/order-cash", after=True),
     FaultSpec("order malformed body, taken", "malformed_json", "/trading/order-cash", after=True),
-    FaultSpec("order list lag", "order_list_lag", "/trading/order-cash"),
+    FaultSpec("order list lag", "order_list_lag", "/trading/order-cash", count=(1, 2)),
+    FaultSpec(
+        "order timeout, taken, list lag", "timeout", "/trading/order-cash", after=True, lagging=True
+    ),
+    FaultSpec(
+        "order 5xx, taken, list lag", "http_500", "/trading/order-cash", after=True, lagging=True
+    ),
     FaultSpec("cancel 5xx, taken", "http_500", "/trading/order-rvsecncl", after=True),
     FaultSpec("executions 5xx", "http_500", "/trading/inquire-daily-ccld", count=(1, 2)),
     FaultSpec("executions malformed body", "malformed_json", "/trading/inquire-daily-ccld"),
@@ -416,7 +425,9 @@ class Soak:
 
     def _kill_delay(self) -> float:
         typical = statistics.median(self.durations[-20:]) if self.durations else 8.0
-        return self.rng.uniform(0.1, 1.0) * typical
+        # Half the kills anywhere, half late in the session (the executor and its follow-up).
+        low = 0.1 if self.rng.random() < 0.5 else 0.55
+        return self.rng.uniform(low, 1.0) * typical
 
     def _plan_kills(self, index: int) -> int:
         left = self.opts.sessions - index
@@ -497,10 +508,17 @@ class Soak:
             if spec.kind == "order_list_lag":
                 extra = {"lag_s": self.rng.uniform(2, 8), "lag_lookups": self.rng.randint(1, 4)}
 
+            lag = {"lag_s": self.rng.uniform(2, 8), "lag_lookups": self.rng.randint(1, 4)}
+
             def arm(
-                spec: FaultSpec = spec, count: int = count, extra: dict[str, Any] = extra
+                spec: FaultSpec = spec,
+                count: int = count,
+                extra: dict[str, Any] = extra,
+                lag: dict[str, Any] = lag,
             ) -> None:
                 self.sim.faults.inject(spec.kind, spec.path, count, spec.after, **extra)
+                if spec.lagging:
+                    self.sim.faults.inject("order_list_lag", spec.path, count, **lag)
 
             if spec.mid_session:
                 timer = threading.Timer(self._kill_delay(), arm)
