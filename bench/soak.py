@@ -424,10 +424,10 @@ class Soak:
         return {0: "ok", 1: "stopped on an error", 3: "crashed"}.get(code or 0, f"exit {code}")
 
     def _kill_delay(self) -> float:
-        typical = statistics.median(self.durations[-20:]) if self.durations else 8.0
+        typical = statistics.median(self.durations[-20:]) if self.durations else 4.0
         # Half the kills anywhere, half late in the session (the executor and its follow-up).
         low = 0.1 if self.rng.random() < 0.5 else 0.55
-        return self.rng.uniform(low, 1.0) * typical
+        return self.rng.uniform(low, 0.95) * typical
 
     def _plan_kills(self, index: int) -> int:
         left = self.opts.sessions - index
