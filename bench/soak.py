@@ -45,12 +45,10 @@ Exits 1 when any invariant is violated.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -60,36 +58,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import sqlalchemy as sa
 
-from bench.soak_runner import APP_KEY, APP_SECRET, SoakClock
+from bench.soak_books import INVARIANTS, check_account
+from bench.soak_runner import APP_KEY, APP_SECRET, ForkServer, SoakClock
 from db import migrate
 from db.engine import create_db_engine, session_factory
-from db.models import Approval, ApprovalDecision, Fill, Order, OrderStatus, Portfolio, Position, Run
+from db.models import Run
 from tools.kis.simulator import SimulatorConfig, SimulatorServer
 from tools.kis.simulator.faults import FaultKind
-from tools.kis.simulator.store import Order as BrokerOrder
 from tools.krx.calendar import is_trading_day, next_trading_day
 
-REPO = Path(__file__).resolve().parents[1]
 FIRST_DAY = date(2025, 6, 10)
 """A Tuesday; every next-day resume moves the soak on by one KRX trading day."""
 TICKERS = ("051910", "035420", "069500", "005380", "005930", "000660", "035720", "105560")
 """The pool each session draws 2-3 tickers from (real KRX listings the simulator quotes)."""
-FINAL = frozenset(
-    {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
-)
 MAX_RETRIES = 2
 """Extra resumes of a session whose runner stopped on an error (or hung)."""
-INVARIANTS = (
-    "1 approved order at the broker at most once",
-    "2 nothing at the broker that was not approved",
-    "3 approved orders final (or needs_review with a reason)",
-    "4 positions equal the broker's balance",
-    "5 fills booked once (ours = broker's filled qty)",
-)
 
 
 @dataclass(frozen=True)
@@ -211,77 +198,6 @@ class SoakReport:
             out.append(f"  {name:50} {len(found)}")
             out += [f"      {example}" for example in found[:5]]
         return out
-
-
-# --- the fork server ---------------------------------------------------------------------------
-
-
-class ForkServer:
-    """The runner fork server (`bench.soak_runner serve`): spawn sessions, learn their ends."""
-
-    def __init__(self, workdir: Path) -> None:
-        """Start the server and wait until it has imported the application."""
-        self._log: IO[bytes] = (workdir / "fork-server.log").open("ab")
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.soak_runner", "serve"],
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-        )
-        self._cond = threading.Condition()
-        self._pids: dict[str, int] = {}
-        self._exits: dict[str, int] = {}
-        self._ready = False
-        self._reader = threading.Thread(target=self._read, name="fork-server", daemon=True)
-        self._reader.start()
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._ready, timeout=300):
-                raise RuntimeError("the runner fork server did not start")
-
-    def _read(self) -> None:
-        assert self._proc.stdout is not None
-        for line in self._proc.stdout:
-            message = json.loads(line)
-            with self._cond:
-                if message.get("ready"):
-                    self._ready = True
-                elif "pid" in message:
-                    self._pids[message["id"]] = message["pid"]
-                elif "exit" in message:
-                    self._exits[message["id"]] = message["exit"]
-                self._cond.notify_all()
-
-    def spawn(self, ident: str, argv: list[str], out: Path, log: Path) -> int:
-        """Fork a runner for `argv`; return its pid."""
-        assert self._proc.stdin is not None
-        request = {"id": ident, "argv": argv, "out": str(out), "log": str(log)}
-        with self._cond:
-            self._proc.stdin.write(json.dumps(request) + "\n")
-            self._proc.stdin.flush()
-            if not self._cond.wait_for(lambda: ident in self._pids, timeout=60):
-                raise RuntimeError("the fork server did not fork")
-            return self._pids[ident]
-
-    def wait(self, ident: str, timeout: float) -> int | None:
-        """Return the runner's exit code (negative: killed by that signal), None on timeout."""
-        with self._cond:
-            self._cond.wait_for(lambda: ident in self._exits, timeout=timeout)
-            return self._exits.get(ident)
-
-    def close(self) -> None:
-        """Stop the server once its children have ended."""
-        if self._proc.stdin is not None:
-            self._proc.stdin.close()
-        try:
-            self._proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-        self._log.close()
 
 
 # --- the soak ----------------------------------------------------------------------------------
@@ -556,87 +472,15 @@ class Soak:
 
     def _check(self, s: _Session) -> None:
         """Compare the account's books at the broker with ours (every session it has had)."""
-        broker = self.sim.state.store.orders("cano=? AND kind='new'", (s.account,))
-        held = {p.pdno: p.qty for p in self.sim.state.store.positions(s.account, "01") if p.qty}
-        with session_factory(self.engine)() as db:
-            threads = {
-                run.id: run.thread_id
-                for run in db.scalars(
-                    sa.select(Run)
-                    .join(Portfolio, Portfolio.id == Run.portfolio_id)
-                    .where(Portfolio.name == s.portfolio)
-                )
-            }
-            rows = list(db.scalars(sa.select(Order).where(Order.run_id.in_(list(threads)))))
-            approved = set(
-                db.scalars(
-                    sa.select(Approval.client_order_id).where(
-                        Approval.run_id.in_(list(threads)),
-                        Approval.decision.in_([ApprovalDecision.APPROVE, ApprovalDecision.EDIT]),
-                    )
-                )
-            )
-            fills = Counter[int]()
-            for order_id, qty in db.execute(
-                sa.select(Fill.order_id, Fill.qty).where(Fill.order_id.in_([r.id for r in rows]))
-            ):
-                fills[order_id] += qty
-            ours = {
-                p.ticker: p.qty
-                for p in db.scalars(
-                    sa.select(Position)
-                    .join(Portfolio, Portfolio.id == Position.portfolio_id)
-                    .where(Portfolio.name == s.portfolio)
-                )
-                if p.qty
-            }
-        approved_rows = [r for r in rows if r.client_order_id in approved]
-        for r in approved_rows:
-            if threads.get(r.run_id or -1) == s.thread:
+        found = check_account(
+            self.engine, self.sim.state.store, account=s.account, portfolio=s.portfolio
+        )
+        for r in found.orders:
+            if r.thread == s.thread:
                 self.report.orders_approved += 1
-                self.report.order_statuses[r.status.value] += 1
-        by_odno = {o.odno: o for o in broker}
-        mapped = {r.broker_order_no for r in rows if r.broker_order_no}
-        loose = [o for o in broker if o.odno not in mapped]
-
-        def same(o: BrokerOrder, r: Order) -> bool:
-            price = r.limit_price_krw or 0
-            return (o.pdno, o.side, o.qty, o.price) == (r.ticker, r.side.value, r.qty, price)
-
-        for r in approved_rows:
-            at_broker = [by_odno[r.broker_order_no]] if r.broker_order_no in by_odno else []
-            at_broker += [o for o in loose if same(o, r)]
-            tag = f"{threads.get(r.run_id or -1)} {r.ticker} {r.side.value} {r.qty}"
-            key = r.client_order_id
-            if len(at_broker) > 1:
-                odnos = ", ".join(o.odno for o in at_broker)
-                self._note(0, key, f"{tag}: {len(at_broker)} broker orders ({odnos})")
-            final = r.status in FINAL or (r.status is OrderStatus.NEEDS_REVIEW and bool(r.reason))
-            working = [o for o in at_broker if o.status == "open" and o.remaining > 0]
-            if not final:
-                self._note(2, key, f"{tag}: {r.status.value} ({r.reason or ''})"[:200])
-            elif working and r.status is not OrderStatus.NEEDS_REVIEW:
-                self._note(2, key, f"{tag}: {r.status.value} but still working at the broker")
-            broker_filled = sum(o.filled_qty for o in at_broker)
-            if not fills[r.id] == r.filled_qty == broker_filled:
-                self._note(
-                    4,
-                    key,
-                    f"{tag}: fills {fills[r.id]}, our filled {r.filled_qty}, "
-                    f"broker {broker_filled} ({r.status.value})",
-                )
-        for o in broker:
-            owner = [r for r in rows if r.broker_order_no == o.odno]
-            if owner and owner[0].client_order_id not in approved:
-                self._note(1, o.odno, f"{s.account}: {o.odno} is an order nobody approved")
-            if not owner and not any(same(o, r) for r in approved_rows):
-                self._note(
-                    1,
-                    o.odno,
-                    f"{s.thread}: {o.odno} {o.pdno} {o.side} {o.qty} matches no approved order",
-                )
-        if ours != held:
-            self._note(3, s.thread, f"{s.thread}: ours {ours} != broker {held}")
+                self.report.order_statuses[r.status] += 1
+        for invariant, key, text in found.violations:
+            self._note(invariant, key, text)
 
 
 def parse() -> SoakOptions:

@@ -35,11 +35,13 @@ import logging
 import os
 import selectors
 import signal
+import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import SecretStr
 
@@ -60,6 +62,7 @@ from trader.settings import Settings
 APP_KEY = "PSsoak" + "k" * 30
 """The soak's 36-character app key (the simulator accepts only this pair)."""
 APP_SECRET = ("soak-secret-" * 16)[:180]
+REPO = Path(__file__).resolve().parents[1]
 SESSION_OPEN = (10, 0)
 """What `--epoch` reads as on `--day` (KST): mid-morning, the market open."""
 
@@ -249,6 +252,77 @@ def serve() -> None:
             if pid == 0:
                 break
             say({"id": children.pop(pid), "exit": os.waitstatus_to_exitcode(status)})
+
+
+# --- the fork server's client ------------------------------------------------------------------
+
+
+class ForkServer:
+    """The runner fork server (`bench.soak_runner serve`): spawn sessions, learn their ends."""
+
+    def __init__(self, workdir: Path) -> None:
+        """Start the server and wait until it has imported the application."""
+        self._log: IO[bytes] = (workdir / "fork-server.log").open("ab")
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.soak_runner", "serve"],
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
+        self._cond = threading.Condition()
+        self._pids: dict[str, int] = {}
+        self._exits: dict[str, int] = {}
+        self._ready = False
+        self._reader = threading.Thread(target=self._read, name="fork-server", daemon=True)
+        self._reader.start()
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._ready, timeout=300):
+                raise RuntimeError("the runner fork server did not start")
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
+            message = json.loads(line)
+            with self._cond:
+                if message.get("ready"):
+                    self._ready = True
+                elif "pid" in message:
+                    self._pids[message["id"]] = message["pid"]
+                elif "exit" in message:
+                    self._exits[message["id"]] = message["exit"]
+                self._cond.notify_all()
+
+    def spawn(self, ident: str, argv: list[str], out: Path, log: Path) -> int:
+        """Fork a runner for `argv`; return its pid."""
+        assert self._proc.stdin is not None
+        request = {"id": ident, "argv": argv, "out": str(out), "log": str(log)}
+        with self._cond:
+            self._proc.stdin.write(json.dumps(request) + "\n")
+            self._proc.stdin.flush()
+            if not self._cond.wait_for(lambda: ident in self._pids, timeout=60):
+                raise RuntimeError("the fork server did not fork")
+            return self._pids[ident]
+
+    def wait(self, ident: str, timeout: float) -> int | None:
+        """Return the runner's exit code (negative: killed by that signal), None on timeout."""
+        with self._cond:
+            self._cond.wait_for(lambda: ident in self._exits, timeout=timeout)
+            return self._exits.get(ident)
+
+    def close(self) -> None:
+        """Stop the server once its children have ended."""
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
+        try:
+            self._proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._log.close()
 
 
 def main() -> int:
