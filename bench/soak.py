@@ -341,9 +341,13 @@ class Soak:
 
     def _kill_delay(self) -> float:
         typical = statistics.median(self.durations[-20:]) if self.durations else 4.0
-        # Half the kills anywhere, half late in the session (the executor and its follow-up).
+        # Half the kills anywhere, half late in the session (the executor and its follow-up);
+        # when the kills owed catch up with the sessions left, early enough not to miss.
         low = 0.1 if self.rng.random() < 0.5 else 0.55
-        return self.rng.uniform(low, 0.95) * typical
+        high = 0.95
+        if self.kills_owed >= self.opts.sessions - self.report.sessions:
+            low, high = 0.1, 0.5
+        return self.rng.uniform(low, high) * typical
 
     def _plan_kills(self, index: int) -> int:
         left = self.opts.sessions - index
