@@ -26,7 +26,7 @@ def soak_db(request: pytest.FixtureRequest) -> str:
 
 def test_short_soak_keeps_every_invariant(soak_db: str, tmp_path: Path) -> None:
     options = SoakOptions(
-        sessions=4,
+        sessions=5,
         kills=3,
         seed=11,
         db_url=soak_db,
@@ -36,7 +36,7 @@ def test_short_soak_keeps_every_invariant(soak_db: str, tmp_path: Path) -> None:
     )
     report = Soak(options).run()
     summary = "\n".join(report.lines())
-    assert report.sessions == 4, summary
+    assert report.sessions == 5, summary
     assert report.kills >= 2, summary
     assert report.concurrent_resumes >= 1 and report.next_day_resumes >= 1, summary
     assert sum(report.faults_fired.values()) >= 4, summary
