@@ -495,7 +495,7 @@ async def test_a_kis_order_whose_answer_is_lost_behind_a_lagging_list_is_sent_on
                         wanted.client_order_id, OrderStatus.APPROVED
                     )
                 sim.faults.inject("timeout", path="order-cash", after_processing=True)
-                sim.faults.lag_order_list(lag)
+                sim.faults.inject("order_list_lag", path="order-cash", lag_lookups=lag)
                 mandate = Mandate(run_id=run_id, thread_id=THREAD, session_date=day)
                 (outcome,) = await Executor(ctx, mandate).run([wanted])
             at_broker = [o for o in sim.broker_orders() if o.kind == "new"]

@@ -10,12 +10,18 @@ from typing import Any, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from tools.kis import endpoints as ep
 from tools.kis import responses
 from tools.kis.config import KISConfig
-from tools.kis.errors import KISTemporaryError
+from tools.kis.errors import KISQueryAgainError, KISTemporaryError
 from tools.kis.fields import parse_model, parse_rows
 from tools.kis.http import KISHttp, KISResponse
 from tools.kis.ratelimit import RateLimiter
@@ -25,6 +31,8 @@ log = logging.getLogger("tools.kis.client")
 
 MAX_PAGES = 200
 """A guard against a server that never says \"last page\"."""
+QUERY_AGAIN_RESTARTS = 3
+"""How many times a paged query starts over after SYDB0050 before the error is raised."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -76,7 +84,9 @@ class ClientCore:
             wait=wait_exponential(
                 multiplier=self.config.retry_wait_s, max=8 * self.config.retry_wait_s or 0
             ),
-            retry=retry_if_exception_type(KISTemporaryError),
+            # SYDB0050 voids the page keys: `_pages` starts over instead of resending them.
+            retry=retry_if_exception_type(KISTemporaryError)
+            & retry_if_not_exception_type(KISQueryAgainError),
             sleep=self._sleep,
             reraise=True,
         )
@@ -107,7 +117,26 @@ class ClientCore:
         fk: str = "CTX_AREA_FK100",
         nk: str = "CTX_AREA_NK100",
     ) -> list[dict[str, Any]]:
-        """Fetch every page of a tr_cont-paged query; returns the bodies in order."""
+        """Fetch every page of a tr_cont-paged query; returns the bodies in order.
+
+        When KIS answers SYDB0050 ("the data changed since your query, query again") the pages
+        read so far are dropped and the query starts over from the first page, at most
+        `QUERY_AGAIN_RESTARTS` times; then the error (temporary) is raised.
+        """
+        restarts = 0
+        while True:
+            try:
+                return await self._all_pages(endpoint, params, fk, nk)
+            except KISQueryAgainError:
+                restarts += 1
+                if restarts > QUERY_AGAIN_RESTARTS:
+                    raise
+                log.info("KIS %s: the data changed between pages; asking again", endpoint.name)
+                await self._sleep(self.config.retry_wait_s)
+
+    async def _all_pages(
+        self, endpoint: ep.Endpoint, params: dict[str, str], fk: str, nk: str
+    ) -> list[dict[str, Any]]:
         bodies: list[dict[str, Any]] = []
         page_params = dict(params) | {fk: "", nk: ""}
         tr_cont = ""

@@ -7,6 +7,7 @@ the precise KIS error or just the group:
 - back off, then retry: `KISRateLimitError` (EGW00201).
 - wait before asking for a new token: `KISTokenIssueLimitError` (EGW00133).
 - re-authenticate: `KISTokenError` (EGW00123 expired, EGW00121 invalid/revoked).
+- ask a paged query again from its first page: `KISQueryAgainError` (SYDB0050).
 - record the refusal: `KISOrderRejectedError` (APBK0952, APBK0918, 40910000, 40570000,
   40580000, ...) and `KISRequestRejectedError` (other business codes on queries).
 - fix the settings: `KISConfigurationError` (EGW00103 bad app key, EGW02006 wrong server).
@@ -71,6 +72,13 @@ class KISTokenError(KISTemporaryError):
     """EGW00123/EGW00121: the access token expired or was revoked; get a new one and retry."""
 
 
+class KISQueryAgainError(KISTemporaryError):
+    """SYDB0050: the books changed between the pages of a paged inquiry; ask from the first page.
+
+    Not retried as is: the continuation keys of the previous page are void (`_pages` restarts).
+    """
+
+
 class KISRequestRejectedError(KISError, RejectedError):
     """The server refused a query on its merits (e.g. unknown ticker); retrying will not help."""
 
@@ -99,6 +107,8 @@ class KISResponseError(KISOperationalError):
 RATE_LIMIT_CODES = frozenset({"EGW00201"})
 TOKEN_CODES = frozenset({"EGW00123", "EGW00121"})
 TOKEN_ISSUE_LIMIT_CODES = frozenset({"EGW00133"})
+QUERY_AGAIN_CODES = frozenset({"SYDB0050"})
+"""조회이후에 자료가 변경되었습니다.(다시 조회하세요) (third-party reports)."""
 CONFIGURATION_CODES = frozenset(
     {
         "EGW00103",  # 유효하지 않은 AppKey
@@ -145,6 +155,8 @@ def error_for(
         cls = KISTokenError
     elif msg_cd in TOKEN_ISSUE_LIMIT_CODES:
         cls = KISTokenIssueLimitError
+    elif msg_cd in QUERY_AGAIN_CODES and not is_order:
+        cls = KISQueryAgainError
     elif msg_cd in CONFIGURATION_CODES:
         cls = KISConfigurationError
     elif msg_cd.startswith("EGW"):

@@ -157,3 +157,12 @@ class TokenAuthority:
                 "UPDATE tokens SET expires_at=? WHERE revoked=0 AND expires_at>?", (now, now)
             )
             conn.execute("DELETE FROM token_issues")
+
+    def revoke_all(self) -> None:
+        """Revoke every live token, keeping the issuance times (fault injection).
+
+        This plays KIS's maintenance: the next call with an old token gets EGW00121, and a new
+        token is still refused within `token_min_interval_s` of the last one (EGW00133).
+        """
+        with self._store.transaction() as conn:
+            conn.execute("UPDATE tokens SET revoked=1 WHERE revoked=0")

@@ -92,6 +92,9 @@ async def pre_faults(state: SimulatorState, path: str) -> tuple[Fault | None, Re
     if fault.kind == "revoke_tokens":
         state.auth.expire_all()
         return None, None
+    if fault.kind == "invalidate_tokens":
+        state.auth.revoke_all()
+        return None, None
     if fault.kind == "rate_limit_burst":
         state.stats.count_rate_limited()
         return None, wire.error_response(wire.RATE_LIMITED)

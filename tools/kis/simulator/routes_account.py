@@ -56,6 +56,11 @@ def page(
     return chunk, key(chunk[-1]) if more and chunk else "", cont_flag(start == 0, more)
 
 
+def _query_again(state: SimulatorState, call: Call) -> bool:
+    """Whether a continuation request meets an armed query_again fault (SYDB0050)."""
+    return call.tr_cont == "N" and state.faults.take_query_again(wire.PATH_PREFIX + call.path)
+
+
 def _flows(execs: list[Execution]) -> dict[str, int]:
     out = {
         "buy_qty": 0,
@@ -112,6 +117,8 @@ def inquire_balance(state: SimulatorState, call: Call) -> Response:
     cano, prdt = call.param("CANO"), call.param("ACNT_PRDT_CD")
     fk = _balance_fk(call, cano, prdt)
     error = state.desk.account_error(cano, prdt) or ctx_error(call, fk)
+    if error is None and _query_again(state, call):
+        error = wire.QUERY_AGAIN
     if error is not None:
         return wire.error_response(error, tr_id=call.tr_id)
     today = call.now.astimezone(KST).date()
@@ -220,6 +227,8 @@ def inquire_daily_ccld(state: SimulatorState, call: Call) -> Response:
     """TTTC0081R: orders and their fills over a date range (output1 paged, output2 totals)."""
     cano, prdt = call.param("CANO"), call.param("ACNT_PRDT_CD")
     error = state.desk.account_error(cano, prdt)
+    if error is None and _query_again(state, call):
+        error = wire.QUERY_AGAIN
     if error is not None:
         return wire.error_response(error, tr_id=call.tr_id)
     today = call.now.astimezone(KST).date()
@@ -245,8 +254,8 @@ def inquire_daily_ccld(state: SimulatorState, call: Call) -> Response:
         and (ccld != "01" or o.filled_qty > 0)
         and (ccld != "02" or o.remaining > 0)
     ]
-    unlisted = state.faults.unlisted([o.odno for o in orders])
-    orders = [o for o in orders if o.odno not in unlisted]
+    shown = state.faults.visible([o.odno for o in orders], call.now)
+    orders = [o for o in orders if o.odno in shown]
     if call.param("INQR_DVSN", "00") != "01":
         orders.reverse()
     fees = {

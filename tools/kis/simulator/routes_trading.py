@@ -15,7 +15,7 @@ def order_cash(state: SimulatorState, call: Call) -> Response:
     if answer.order is None:
         return wire.error_response(answer.msg, tr_id=call.tr_id)
     state.stats.count_order()
-    state.faults.order_accepted(answer.order.odno)
+    state.faults.order_accepted(wire.PATH_PREFIX + call.path, answer.order.odno, call.now)
     output = {
         "KRX_FWDG_ORD_ORGNO": state.desk.orgno,
         "ODNO": answer.order.odno,

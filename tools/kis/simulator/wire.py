@@ -70,6 +70,9 @@ BAD_ORD_DVSN = Msg("APBK0570", "주문구분을 확인하세요")
 NO_SHARES = Msg("APBK0400", "주문가능수량을 초과 했습니다")
 # UNDOCUMENTED: revise/cancel of an unknown order or one without unfilled quantity.
 NOT_REVISABLE = Msg("APBK0634", "정정/취소할 수량이 없습니다")
+# Third-party reports (not in kis-api.md): a continuation page asked after the books changed
+# since the first page; the query must start over from the first page.
+QUERY_AGAIN = Msg("SYDB0050", "조회이후에 자료가 변경되었습니다.(다시 조회하세요)")
 # UNDOCUMENTED: a malformed request (missing or invalid field).
 BAD_INPUT = Msg("OPSQ0001", "입력값을 확인하세요")
 

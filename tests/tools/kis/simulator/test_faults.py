@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -80,3 +81,47 @@ def test_unknown_fault_kind_is_refused(start_sim) -> None:
     sim, _ = start_sim()
     with pytest.raises(ValueError):
         sim.faults.inject("meteor")  # type: ignore[arg-type]
+
+
+def test_invalidate_tokens_keeps_the_one_per_minute_rule(start_sim) -> None:
+    sim, caller = start_sim(token_min_interval_s=60.0)
+    sim.faults.inject("invalidate_tokens")
+    revoked = caller.price("005930")
+    assert (revoked.status_code, revoked.json()["msg_cd"]) == (500, "EGW00121")
+    too_soon = caller.issue_token()
+    assert (too_soon.status_code, too_soon.json()["error_code"]) == (403, "EGW00133")
+    assert sim.faults.fired["invalidate_tokens"] == 1
+
+
+def test_query_again_hits_a_continuation_page_only(start_sim) -> None:
+    sim, caller = start_sim(page_size=2)
+    for ticker in ("005930", "000660", "035720"):
+        assert caller.order("buy", ticker, 1, 0, "01").json()["rt_cd"] == "0"
+    sim.faults.inject("query_again", path="/trading/inquire-daily-ccld")
+    first = caller.daily_ccld("20260310")
+    assert first.json()["rt_cd"] == "0" and first.headers["tr_cont"] == "F"
+    body = first.json()
+    again = caller.daily_ccld(
+        "20260310", tr_cont="N", fk=body["ctx_area_fk100"], nk=body["ctx_area_nk100"]
+    )
+    assert again.status_code == 200
+    assert (again.json()["rt_cd"], again.json()["msg_cd"]) == ("1", "SYDB0050")
+    assert "다시 조회" in again.json()["msg1"]
+    # Asked again from the first page, the query goes through.
+    assert caller.daily_ccld("20260310").json()["rt_cd"] == "0"
+
+
+def test_order_list_lag_hides_a_new_order_for_seconds_and_lookups(start_sim, clock) -> None:
+    sim, caller = start_sim()
+    sim.faults.inject("order_list_lag", path="/trading/order-cash", lag_s=5.0, lag_lookups=2)
+    assert caller.order("buy", "005930", 1, 0, "01").json()["rt_cd"] == "0"
+    assert caller.order("buy", "000660", 1, 0, "01").json()["rt_cd"] == "0"
+
+    def listed() -> list[str]:
+        return [r["pdno"] for r in caller.daily_ccld("20260310").json()["output1"]]
+
+    assert listed() == ["000660"]
+    assert listed() == ["000660"]  # two lookups used up, but 5 s have not passed
+    clock.advance(timedelta(seconds=5))
+    assert sorted(listed()) == ["000660", "005930"]
+    assert len(sim.broker_orders()) == 2
