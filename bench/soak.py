@@ -35,7 +35,8 @@ Invariants, checked after each session against the simulator's books (its store)
 3. every approved order is filled, cancelled, rejected, expired or needs_review with a reason,
    and none is still working at the broker (unless handed to a person);
 4. the portfolio's positions in our database equal the broker's balance;
-5. fills are booked once: per order, our fills sum to our filled quantity and to the broker's.
+5. fills are booked once: per order, our fills sum to our filled quantity and to the broker's
+   (an order handed to a person: to no more than the broker's; that person books the rest).
 
 Prints sessions, faults armed and fired by kind, kills and resumes (concurrent, next-day),
 runner outcomes, each invariant's count of violations with the first examples, and wall time.

@@ -5,7 +5,8 @@
 3. every approved order is filled, cancelled, rejected, expired or needs_review with a reason,
    and none is still working at the broker (unless handed to a person);
 4. the portfolio's positions in our database equal the broker's balance;
-5. fills are booked once: per order, our fills sum to our filled quantity and to the broker's.
+5. fills are booked once: per order, our fills sum to our filled quantity and to the broker's
+   (for an order handed to a person, to no more than the broker's: that person books the rest).
 
 KIS has no client order id, so a broker order is ours when our row holds its order number; a
 broker order no row holds is attributed to the approved order it looks like (ticker, side,
@@ -118,7 +119,14 @@ def check_account(engine: sa.Engine, store: Store, *, account: str, portfolio: s
                 (2, key, f"{tag}: {r.status.value} but still working at the broker")
             )
         broker_filled = sum(o.filled_qty for o in at_broker)
-        if not fills[r.id] == r.filled_qty == broker_filled:
+        # An order handed to a person (in doubt past the follow window) may have filled at
+        # the broker unseen by us: booking it is that person's call. It must still never be
+        # booked twice, nor more than the broker filled.
+        settled = r.status is not OrderStatus.NEEDS_REVIEW
+        booked_once = fills[r.id] == r.filled_qty
+        if not booked_once or (
+            broker_filled != r.filled_qty if settled else r.filled_qty > broker_filled
+        ):
             text = (
                 f"{tag}: fills {fills[r.id]}, our filled {r.filled_qty}, "
                 f"broker {broker_filled} ({r.status.value})"

@@ -330,7 +330,7 @@ def test_two_executors_resuming_one_session_at_once_send_each_order_once(
                 sessions=sessions,
                 venue="test",
                 clock=clock,
-                fill_timeout=timedelta(seconds=3),
+                fill_timeout=timedelta(seconds=15),
                 fill_poll_interval_s=0.2,
             )
 
