@@ -35,6 +35,7 @@ from graphs.nodes.approval import ApprovalResponse
 from graphs.nodes.report import SessionReport
 from graphs.state import ApprovalRequest, SessionInput, SessionState
 from graphs.trading_session import build_graph
+from tools.krx.calendar import check_in_calendar
 from trader.clock import Clock
 from trader.errors import ConfigurationError, OperationalError, TraderError
 from trader.settings import Settings
@@ -136,10 +137,21 @@ class SessionRunner:
         """Run a new session on `thread_id` up to the approval (or to its end).
 
         Raises:
-            ConfigurationError: the thread exists already (read it with `view` first).
+            ConfigurationError: the thread exists already (read it with `view` first), or
+                the session date is outside the KRX calendar.
         """
         if (await self.view(thread_id)).exists:
             raise ConfigurationError(f"session {thread_id} exists already")
+        if session.get("session_date"):
+            # Refused before the thread exists: a date the calendar does not cover would
+            # leave a thread that fails on every resume.
+            try:
+                day = date.fromisoformat(session["session_date"])
+            except ValueError:
+                raise ConfigurationError(
+                    f"session_date must be YYYY-MM-DD, got {session['session_date']!r}"
+                ) from None
+            check_in_calendar(day)
         return await self._stream(thread_id, dict(session), progress, durability="async")
 
     async def proceed(self, thread_id: str, progress: ProgressFn = _ignore) -> ThreadView:

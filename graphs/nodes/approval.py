@@ -36,6 +36,7 @@ from graphs.state import (
     read_context,
     read_opinions,
 )
+from trader.clock import kst_today
 
 
 class Action(StrEnum):
@@ -96,7 +97,17 @@ async def review(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
     request = ApprovalRequest.model_validate(state["approval_request"])
     response = ApprovalResponse.model_validate(state.get("approval") or {})
     now = ctx.clock.now()
-    expired = now > datetime.fromisoformat(request.expires_at)
+    today = kst_today(ctx.clock)
+    late = now > datetime.fromisoformat(request.expires_at)
+    # Only today's session trades: an answer given on another day (after midnight on the
+    # always-open demo market, say) cancels every order as an expiry does.
+    expired = late or data.session_date != today
+    expiry_note = (
+        f"approval came after the expiry {request.expires_at}"
+        if late
+        else f"the session of {data.session_date.isoformat()} is not today's "
+        f"({today.isoformat()} KST)"
+    )
     by_id = {d.client_order_id: d for d in response.decisions}
     unknown = sorted(set(by_id) - {o.client_order_id for o in request.orders})
     market = with_volatility(data, read_opinions(state))
@@ -110,7 +121,7 @@ async def review(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
                 ticker=order.ticker,
                 decision=ApprovalDecision.EXPIRED,
                 approved=None,
-                note=f"approval came after the expiry {request.expires_at}",
+                note=expiry_note,
             )
         elif decision is None and not response.approve_all:
             line = _line(order, ApprovalDecision.REJECT, None, "no decision given")
