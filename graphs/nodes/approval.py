@@ -82,8 +82,13 @@ class ReviewLine(BaseModel):
     note: str = ""
 
 
-def approval(state: SessionState) -> dict[str, Any]:
-    """Pause for the approver; resume with an `ApprovalResponse`."""
+async def approval(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+    """Pause for the approver; resume with an `ApprovalResponse`.
+
+    The context is asked for first only so that an answer given on another venue, server or
+    account is refused before it is taken (`session_context` checks the thread's venue).
+    """
+    await session_context(runtime)
     answer: Any = interrupt(state["approval_request"], response_schema=ApprovalResponse)
     if isinstance(answer, BaseModel):
         answer = answer.model_dump(mode="json")
