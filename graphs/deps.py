@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from agents.llm import UsageMeter, build_chat_model, model_name_of
 from agents.risk.limits import RiskLimits
+from db.account_marker import guard_database
 from db.engine import create_db_engine, session_factory
 from graphs.context import DEMO_VENUE, SessionContext
 from graphs.venue import DEMO_SERVER_PREFIX, PAPER_SERVER_PREFIX, VenueIdentity, fit_server
@@ -199,7 +200,16 @@ def _assemble(
     """Build the context; synchronous because it touches files and opens stores and engines.
 
     Closers go on `stack` (the synchronous ones wrapped to run in a worker thread on exit).
+
+    Raises:
+        OtherDatabaseError: a real account whose marker names another database.
     """
+    if venue.name == TradingMode.KIS_REAL.value:
+        # Studio and the SDK come through here too: a real account's sessions stay in the
+        # database its marker names, whatever folder the process runs from.
+        guard_database(
+            settings.state_dir, venue.account, settings.resolved_database_url, clock.now()
+        )
     kis = kis_client_for(settings, demo=venue.demo, clock=clock)
     stack.push_async_callback(kis.aclose)
     market = KISMarketData(kis, news=kis.config.mode is Mode.REAL)

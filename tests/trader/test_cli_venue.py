@@ -10,8 +10,6 @@ sent. The broker is the KIS simulator over real HTTP, reached through `KIS_BASE_
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -20,18 +18,11 @@ from typer.testing import CliRunner, Result
 
 from db.engine import create_db_engine
 from db.models import Order, OrderStatus, Run
-from tests.trader.clocks import ShiftedClock
-from tools.kis.simulator import SimulatorConfig, SimulatorServer
+from tests.trader.real_account_sim import ACCOUNT, THREAD, TICKERS, serve_real_account
+from tools.kis.simulator import SimulatorServer
 from trader.accounts import account_fingerprint
 from trader.cli.main import app
-from trader.clock import KST
 
-START = datetime(2026, 11, 26, 10, 0, tzinfo=KST)
-THREAD = "default:2026-11-26:regular"
-TICKERS = "051910,035420"
-APP_KEY = "PSvenue" + "k" * 29
-APP_SECRET = "venue-secret-" + "s" * 167
-ACCOUNT = "87654321"
 OTHER_ACCOUNT = "87654399"
 REAL_HOST = "https://openapi.koreainvestment.com:9443"
 
@@ -42,23 +33,7 @@ def invoke(*args: str) -> Result:
 
 @pytest.fixture
 def simulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorServer]:
-    """A real-mode simulator on loopback, and the settings of a real account pointed at it."""
-    monkeypatch.setattr("trader.cli.clock.session_clock", partial(ShiftedClock, START))
-    config = SimulatorConfig(
-        mode="real", app_key=APP_KEY, app_secret=APP_SECRET, account_no=ACCOUNT,
-        store_path=tmp_path / "sim.db", clock=ShiftedClock(START), always_open=True,
-    )  # fmt: skip
-    with SimulatorServer(config, port=0) as sim:
-        for name, value in {
-            "TRADING_MODE": "kis-real",
-            "KIS_APP_KEY": APP_KEY,
-            "KIS_APP_SECRET": APP_SECRET,
-            "KIS_ACCOUNT_NO": ACCOUNT,
-            "KIS_REAL_ACCOUNT_CONFIRM": ACCOUNT,
-            "KIS_BASE_URL": sim.base_url,
-        }.items():
-            monkeypatch.setenv(name, value)
-        yield sim
+    yield from serve_real_account(tmp_path, monkeypatch)
 
 
 def _run(url: str) -> Run:

@@ -29,6 +29,7 @@ from trader.cli import clock as cli_clock
 from trader.cli import render
 from trader.cli.approve import EXIT_INTERRUPTED, settle
 from trader.cli.console import cli_errors, console
+from trader.cli.real_account import guard_real_database, refuse_auto_approval
 from trader.clock import kst_today
 from trader.errors import ConfigurationError
 from trader.settings import Settings, load_settings
@@ -112,6 +113,10 @@ def run_session(
     existing_hint: str = "",
 ) -> ThreadView:
     """Migrate, then start (or re-show) a session, take it through approval, show the result."""
+    # A real account: refused before anything is analysed, or a database created elsewhere.
+    if auto_approve:
+        refuse_auto_approval(settings, demo=demo, reason=auto_reason)
+    guard_real_database(settings, demo=demo)
     migrate.upgrade(settings.resolved_database_url)
     demo = resume_as_demo(settings, thread_id, demo_requested=demo)
     try:
@@ -208,6 +213,7 @@ def resume(
     """Continue a session that stopped part-way (a crash); approvals go through `trader approve`."""
     with cli_errors():
         settings = load_settings()
+        guard_real_database(settings, demo=False)
         migrate.upgrade(settings.resolved_database_url)
         view = asyncio.run(_read(settings, thread_id))
         if not view.exists:
