@@ -101,7 +101,9 @@ async def _econ_events(ctx: SessionContext, day: date) -> tuple[str, ...]:
     )
 
 
-RESUMABLE = frozenset({"awaiting_approval", "executing", "no_orders", "closed", "done"})
+RESUMABLE = frozenset(
+    {"awaiting_approval", "executing", "no_orders", "closed", "done", ANALYSIS_ONLY}
+)
 """Statuses at which a re-triggered thread carries on from where it is instead of starting over."""
 
 
