@@ -22,6 +22,7 @@ from db.models import RunStatus
 from graphs import records
 from graphs.context import DEMO_VENUE, SessionContext, session_context
 from graphs.state import (
+    ANALYSIS_ONLY,
     ApprovalRequest,
     SessionContextData,
     SessionState,
@@ -72,8 +73,12 @@ async def risk_manager(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
         cost_model=ctx.cost_model,
         session_date=data.session_date,
     )
-    await records.record_proposals(ctx, data.run_id, report.orders)
     update: dict[str, Any] = {"risk_report": dump(report)}
+    if not data.executable:
+        # Another day than today: the report shows what the gate would do; nothing is proposed.
+        update["status"] = ANALYSIS_ONLY
+        return update
+    await records.record_proposals(ctx, data.run_id, report.orders)
     if not report.orders:
         update["status"] = "no_orders"
         return update

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agents.llm import UsageMeter
 from agents.risk.limits import RiskLimits
+from graphs.venue import VenueIdentity, check_venue
 from tools.broker import Broker
 from tools.econ.source import EconSource
 from tools.kis.client import KISClient
@@ -79,6 +80,11 @@ class SessionContext:
     """Our database (signals, orders, approvals, runs)."""
     venue: str
     """Where orders go, for the report and the runs table: kis-real, kis-virtual, paper, demo."""
+    venue_server: str | None = None
+    """The server of the venue (`graphs.venue`); None where nothing is recorded (backtests).
+    Set, every node checks that its thread was proposed on this server and account."""
+    account_fingerprint: str | None = None
+    """The account's fingerprint (`trader.accounts.account_fingerprint`), never the number."""
     clock: Clock = field(default_factory=SystemClock)
     llm: BaseChatModel | None = None
     """None: the deterministic rules reasoners."""
@@ -116,6 +122,13 @@ class SessionContext:
     has bars that day (old histories include Saturday sessions the calendar lacks)."""
     peak_equity_krw: int | None = None
     """Backtests: the simulated book's high-water mark (live runs keep it in the database)."""
+    checked_threads: set[str] = field(default_factory=set)
+    """Threads whose recorded venue this context matched (each is checked once)."""
+
+    @property
+    def venue_identity(self) -> VenueIdentity:
+        """The venue, server and account fingerprint this context trades on."""
+        return VenueIdentity(self.venue, self.venue_server, self.account_fingerprint)
 
 
 _default: SessionContext | None = None
@@ -123,14 +136,32 @@ _default_lock = asyncio.Lock()
 
 
 async def session_context(runtime: Runtime[Any]) -> SessionContext:
-    """Return the run's context; without one (Studio, the SDK), the default from settings."""
-    ctx = runtime.context
-    if isinstance(ctx, SessionContext):
-        return ctx
-    global _default
-    async with _default_lock:
-        if _default is None:
-            from graphs.deps import default_context
+    """Return the run's context; without one (Studio, the SDK), the default from settings.
 
-            _default = await default_context()
-        return _default
+    Raises:
+        VenueMismatchError: the thread was proposed on another venue, server or account than
+            the context's (checked once per thread and context, before the node does anything).
+    """
+    ctx = runtime.context
+    if not isinstance(ctx, SessionContext):
+        global _default
+        async with _default_lock:
+            if _default is None:
+                from graphs.deps import default_context
+
+                _default = await default_context()
+            ctx = _default
+    await _check_thread_venue(ctx, runtime)
+    return ctx
+
+
+async def _check_thread_venue(ctx: SessionContext, runtime: Runtime[Any]) -> None:
+    """Refuse to work on a thread recorded with another venue (Studio and SDK resumes too)."""
+    if not ctx.persist or ctx.venue_server is None:
+        return
+    info = runtime.execution_info
+    thread_id = info.thread_id if info else None
+    if not thread_id or thread_id in ctx.checked_threads:
+        return
+    await asyncio.to_thread(check_venue, ctx.sessions, thread_id, ctx.venue_identity)
+    ctx.checked_threads.add(thread_id)

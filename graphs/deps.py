@@ -25,8 +25,10 @@ from pydantic import SecretStr
 
 from agents.llm import UsageMeter, build_chat_model, model_name_of
 from agents.risk.limits import RiskLimits
+from db.account_marker import guard_database
 from db.engine import create_db_engine, session_factory
 from graphs.context import DEMO_VENUE, SessionContext
+from graphs.venue import DEMO_SERVER_PREFIX, PAPER_SERVER_PREFIX, VenueIdentity, fit_server
 from tools.broker import Broker
 from tools.econ.dart import DartClient
 from tools.econ.ecos import EcosClient
@@ -37,11 +39,12 @@ from tools.econ.snapshot import EconSnapshots
 from tools.kis.broker import KISBroker
 from tools.kis.client import KISClient
 from tools.kis.config import KISConfig
-from tools.kis.endpoints import Mode
+from tools.kis.endpoints import BASE_URLS, Mode
 from tools.kis.simulator import SimulatorConfig, create_app
 from tools.krx.costs import CostModel
 from tools.market_data import KISMarketData
 from tools.paper import PaperBroker, PaperStore
+from trader.accounts import account_fingerprint, kis_account_name
 from trader.clock import Clock, SystemClock, kst_today
 from trader.settings import Settings, TradingMode, load_settings
 
@@ -57,17 +60,47 @@ DEMO_HOST = "http://kis-demo.invalid"
 
 @dataclass(frozen=True)
 class Venue:
-    """Where a session's orders go."""
+    """Where a session's orders go: the venue, its server and the account's fingerprint."""
 
     name: str
     demo: bool
+    server: str
+    """The KIS base URL; `in-process:<store>` for the demo market, `paper:<store>` for paper."""
+    account: str
+    """`trader.accounts.account_fingerprint` of the account (never the number)."""
+
+    @property
+    def identity(self) -> VenueIdentity:
+        """What the runs table records and every resume compares."""
+        return VenueIdentity(self.name, self.server, self.account)
 
 
 def venue_for(settings: Settings, *, demo: bool) -> Venue:
-    """Return the venue the settings (and the demo flag) select."""
+    """Return the venue the settings (and the demo flag) select, without opening anything."""
     if demo:
-        return Venue(DEMO_VENUE, True)
-    return Venue(settings.trading_mode.value, False)
+        sim = SimulatorConfig()
+        return Venue(
+            DEMO_VENUE,
+            True,
+            fit_server(f"{DEMO_SERVER_PREFIX}{(settings.data_dir / DEMO_STORE).resolve()}"),
+            account_fingerprint(kis_account_name(sim.account_no, sim.account_product_code)),
+        )
+    mode = settings.trading_mode
+    if mode is TradingMode.PAPER:
+        return Venue(
+            mode.value,
+            False,
+            fit_server(f"{PAPER_SERVER_PREFIX}{(settings.data_dir / PAPER_STORE).resolve()}"),
+            account_fingerprint(f"paper:{settings.portfolio}"),
+        )
+    kis_mode = Mode.REAL if mode is TradingMode.KIS_REAL else Mode.VIRTUAL
+    cano, product = settings.kis_account
+    return Venue(
+        mode.value,
+        False,
+        fit_server((settings.kis_base_url or BASE_URLS[kis_mode]).rstrip("/")),
+        account_fingerprint(kis_account_name(cano, product)),
+    )
 
 
 def _has_kis_keys(settings: Settings) -> bool:
@@ -164,7 +197,16 @@ def _assemble(
     """Build the context; synchronous because it touches files and opens stores and engines.
 
     Closers go on `stack` (the synchronous ones wrapped to run in a worker thread on exit).
+
+    Raises:
+        OtherDatabaseError: a real account whose marker names another database.
     """
+    if venue.name == TradingMode.KIS_REAL.value:
+        # Studio and the SDK come through here too: a real account's sessions stay in the
+        # database its marker names, whatever folder the process runs from.
+        guard_database(
+            settings.state_dir, venue.account, settings.resolved_database_url, clock.now()
+        )
     kis = kis_client_for(settings, demo=venue.demo, clock=clock)
     stack.push_async_callback(kis.aclose)
     market = KISMarketData(kis, news=kis.config.mode is Mode.REAL)
@@ -192,6 +234,8 @@ def _assemble(
         broker=broker,
         sessions=session_factory(engine),
         venue=venue.name,
+        venue_server=venue.server,
+        account_fingerprint=venue.account,
         clock=clock,
         llm=llm,
         kis=kis,

@@ -57,6 +57,8 @@ def _ensure_run(
                 "session_date": session_date,
                 "phase": phase,
                 "venue": ctx.venue,
+                "venue_server": ctx.venue_server,
+                "account_fingerprint": ctx.account_fingerprint,
                 "status": RunStatus.RUNNING,
                 "started_at": ctx.clock.now(),
             }

@@ -7,12 +7,14 @@ starts a second session: the caller gets the thread's state back (awaiting appro
 or stopped part-way, which `proceed` continues).
 
 Every run passes a fresh runtime context (`graphs.deps.open_session_context`) because the
-context is not checkpointed; a resumed thread must use the venue it started on, which the runs
-table records (`thread_venue`).
+context is not checkpointed; a resumed thread must use the venue, server and account it started
+on, which the runs table records (`graphs.venue`): `resume_as_demo` and every run of
+`SessionRunner` refuse another.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -35,6 +37,8 @@ from graphs.nodes.approval import ApprovalResponse
 from graphs.nodes.report import SessionReport
 from graphs.state import ApprovalRequest, SessionInput, SessionState
 from graphs.trading_session import build_graph
+from graphs.venue import VenueMismatchError, check_venue, mismatch, recorded_venue
+from tools.krx.calendar import check_in_calendar
 from trader.clock import Clock
 from trader.errors import BusyError, ConfigurationError, OperationalError, TraderError
 from trader.settings import Settings
@@ -136,10 +140,21 @@ class SessionRunner:
         """Run a new session on `thread_id` up to the approval (or to its end).
 
         Raises:
-            ConfigurationError: the thread exists already (read it with `view` first).
+            ConfigurationError: the thread exists already (read it with `view` first), or
+                the session date is outside the KRX calendar.
         """
         if (await self.view(thread_id)).exists:
             raise ConfigurationError(f"session {thread_id} exists already")
+        if session.get("session_date"):
+            # Refused before the thread exists: a date the calendar does not cover would
+            # leave a thread that fails on every resume.
+            try:
+                day = date.fromisoformat(session["session_date"])
+            except ValueError:
+                raise ConfigurationError(
+                    f"session_date must be YYYY-MM-DD, got {session['session_date']!r}"
+                ) from None
+            check_in_calendar(day)
         return await self._stream(thread_id, dict(session), progress, durability="async")
 
     async def proceed(self, thread_id: str, progress: ProgressFn = _ignore) -> ThreadView:
@@ -171,9 +186,22 @@ class SessionRunner:
         command: Command[Any] = Command(resume=response.model_dump(mode="json"))
         return await self._stream(thread_id, command, progress, durability="sync")
 
+    async def check_venue(self, thread_id: str) -> None:
+        """Refuse a thread recorded with another venue, server or account than this runner's.
+
+        Raises:
+            VenueMismatchError: continuing it would send its orders somewhere else.
+        """
+        if self.ctx.persist and self.ctx.venue_server is not None:
+            await asyncio.to_thread(
+                check_venue, self.ctx.sessions, thread_id, self.ctx.venue_identity
+            )
+
     async def _stream(
         self, thread_id: str, payload: Any, progress: ProgressFn, *, durability: Any
     ) -> ThreadView:
+        # Before anything runs: a refusal here leaves the run's status as it is.
+        await self.check_venue(thread_id)
         # The graph's context schema is untyped (nodes read it through `session_context`).
         graph: Any = self.graph
         try:
@@ -272,21 +300,21 @@ def resume_as_demo(settings: Settings, thread_id: str, *, demo_requested: bool =
     """Decide whether a thread continues on the demo market, from the venue it started on.
 
     Raises:
-        ConfigurationError: the thread started on another venue than the settings select
-            (continuing it would send its orders somewhere else).
+        VenueMismatchError: the thread started on another venue, server or account than the
+            settings select (continuing it would send its orders somewhere else).
     """
-    recorded = thread_venue(settings, thread_id)
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        recorded = recorded_venue(session_factory(engine), thread_id)
+    finally:
+        engine.dispose()
     if recorded is None:
         return demo_requested
-    if recorded == DEMO_VENUE:
-        return True
-    current = venue_for(settings, demo=False).name
-    if recorded != current:
-        raise ConfigurationError(
-            f"session {thread_id} started on venue {recorded!r} but the settings select "
-            f"{current!r}; set TRADING_MODE={recorded} to continue it"
-        )
-    return False
+    demo = recorded.name == DEMO_VENUE
+    problem = mismatch(thread_id, recorded, venue_for(settings, demo=demo).identity)
+    if problem:
+        raise VenueMismatchError(problem)
+    return demo
 
 
 def recent_runs(settings: Settings, limit: int = 20) -> list[RunRow]:

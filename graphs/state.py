@@ -38,6 +38,9 @@ def thread_id_for(portfolio: str, session_date: date, phase: str = "regular") ->
     return f"{portfolio}:{session_date.isoformat()}:{phase}"
 
 
+ANALYSIS_ONLY = "analysis_only"
+"""The status of a session for another date than today: analysed, never approved or sent."""
+
 RESET_OPINIONS: Json = {"reset": True}
 """Put first in an `opinions` update to drop the opinions of an earlier attempt on the thread."""
 
@@ -100,6 +103,9 @@ class SessionContextData(BaseModel):
     tickers: tuple[str, ...]
     trading_day: bool
     portfolio_snapshot: PortfolioSnapshot
+    executable: bool = True
+    """The session is today's (the clock's KRX date): only then may its orders be approved and
+    sent. Another date is analysed only (status `analysis_only`)."""
     market: dict[str, MarketSnapshot] = Field(default_factory=dict)
     """Today's snapshot per ticker that could be quoted (held tickers included)."""
     unknown_tickers: dict[str, str] = Field(default_factory=dict)
@@ -151,7 +157,8 @@ class SessionState(SessionInput, total=False):
     report: Json
     """`SessionReport` (graphs/nodes/report.py)."""
     status: str
-    """Where the session is: running, closed, no_orders, awaiting_approval, done, failed."""
+    """Where the session is: running, closed, analysis_only, no_orders, awaiting_approval,
+    done, failed."""
 
 
 # --- typed accessors ------------------------------------------------------------------------

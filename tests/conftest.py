@@ -93,6 +93,11 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         upper = name.upper()
         if upper.startswith(
             ("KIS_", "OPENAI_", "LLM_", "LANGSMITH_", "ECOS_", "FRED_", "DART_")
-        ) or (upper in {"TRADING_MODE", "DATABASE_URL", "WATCHLIST", "DATA_DIR", "PORTFOLIO"}):
+        ) or (
+            upper
+            in {"TRADING_MODE", "DATABASE_URL", "WATCHLIST", "DATA_DIR", "PORTFOLIO", "STATE_DIR"}
+        ):
             monkeypatch.delenv(name, raising=False)
+    # Per-user state (real-account markers) goes to the test's folder, never the home folder.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     monkeypatch.chdir(tmp_path)

@@ -10,6 +10,8 @@ unwrapped explicitly with `.get_secret_value()` at the one place that sends it o
 
 from __future__ import annotations
 
+import hmac
+import os
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -47,6 +49,26 @@ class LLMProvider(StrEnum):
 def default_data_dir() -> Path:
     """Return the folder for local state (SQLite file, simulator store, token cache)."""
     return Path.cwd() / "data"
+
+
+def default_state_dir() -> Path:
+    """Return the per-user state folder: `$XDG_STATE_HOME/market-auto-trader`.
+
+    Without `XDG_STATE_HOME`, `~/.local/state/market-auto-trader`. Unlike `data_dir` it does not
+    depend on the working directory, so what it holds (the real-account markers) is found from
+    any folder.
+    """
+    base = os.environ.get("XDG_STATE_HOME", "").strip()
+    root = Path(base) if base else Path.home() / ".local" / "state"
+    return root / "market-auto-trader"
+
+
+def _same_account(a: str, b: str, default_product: str) -> bool:
+    def canonical(raw: str) -> str:
+        cano, _, product = raw.strip().partition("-")
+        return f"{cano.strip()}-{(product or default_product).strip()}"
+
+    return hmac.compare_digest(canonical(a).encode(), canonical(b).encode())
 
 
 class Settings(BaseSettings):
@@ -95,6 +117,14 @@ class Settings(BaseSettings):
     """Never ask KIS for a new token more often than this (KIS answers EGW00133)."""
     kis_custtype: str = "P"
     """`P` individual, `B` corporate."""
+    kis_real_account_confirm: SecretStr | None = None
+    """`kis-real` only: the same account number as KIS_ACCOUNT_NO, a second deliberate opt-in
+    to trading real money (without it, or naming another account, nothing starts)."""
+    kis_real_auto_approve: bool = False
+    """`kis-real` only: allow automatic approval (`--auto-approve`) on the real account."""
+    state_dir: Path = Field(default_factory=default_state_dir)
+    """Per-user state that does not depend on the working directory: the real-account markers
+    recording which database holds each real account's sessions."""
 
     # --- LLM ------------------------------------------------------------------------------
     llm_provider: LLMProvider = LLMProvider.NONE
@@ -159,6 +189,7 @@ class Settings(BaseSettings):
         "kis_app_key",
         "kis_app_secret",
         "kis_account_no",
+        "kis_real_account_confirm",
         "kis_base_url",
         "kis_rate_limit_per_s",
         "openai_api_key",
@@ -231,7 +262,28 @@ class Settings(BaseSettings):
                 f"TRADING_MODE={self.trading_mode.value}, LLM_PROVIDER={self.llm_provider.value} "
                 f"need {', '.join(missing)}"
             )
+        if self.trading_mode is TradingMode.KIS_REAL:
+            self._check_real_account_opt_in()
         return self
+
+    def _check_real_account_opt_in(self) -> None:
+        """A real account trades only when KIS_REAL_ACCOUNT_CONFIRM names it a second time."""
+        assert self.kis_account_no is not None  # checked above
+        confirm = self.kis_real_account_confirm
+        if confirm is None:
+            raise ValueError(
+                "TRADING_MODE=kis-real trades real money: set KIS_REAL_ACCOUNT_CONFIRM to the "
+                "same account number as KIS_ACCOUNT_NO to confirm it"
+            )
+        if not _same_account(
+            confirm.get_secret_value(),
+            self.kis_account_no.get_secret_value(),
+            self.kis_account_product_code,
+        ):
+            raise ValueError(
+                "KIS_REAL_ACCOUNT_CONFIRM names another account than KIS_ACCOUNT_NO: "
+                "nothing trades until both name the real account to use"
+            )
 
     @property
     def resolved_database_url(self) -> str:

@@ -42,6 +42,7 @@ from graphs.state import (
     read_opinions,
 )
 from tools.krx.costs import CostModel
+from trader.clock import kst_today
 
 
 class Action(StrEnum):
@@ -87,8 +88,13 @@ class ReviewLine(BaseModel):
     note: str = ""
 
 
-def approval(state: SessionState) -> dict[str, Any]:
-    """Pause for the approver; resume with an `ApprovalResponse`."""
+async def approval(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+    """Pause for the approver; resume with an `ApprovalResponse`.
+
+    The context is asked for first only so that an answer given on another venue, server or
+    account is refused before it is taken (`session_context` checks the thread's venue).
+    """
+    await session_context(runtime)
     answer: Any = interrupt(state["approval_request"], response_schema=ApprovalResponse)
     if isinstance(answer, BaseModel):
         answer = answer.model_dump(mode="json")
@@ -107,7 +113,7 @@ def review_lines(
     market: Mapping[str, MarketSnapshot],
     limits: RiskLimits,
     cost_model: CostModel,
-    expired: bool,
+    expired: str | None,
     refuse_moved_prices: bool = True,
 ) -> list[ReviewLine]:
     """Apply an answer to the proposed orders, one line per order in the request's order.
@@ -117,20 +123,21 @@ def review_lines(
     rules would move (off the tick grid, outside today's band) is refused: the order is not
     traded at a price the approver did not give. Other clamps (a quantity cut to the caps)
     stand, as the gate's own clamps do. `refuse_moved_prices=False` shows the moved price
-    instead, for the approver to confirm.
+    instead, for the approver to confirm. `expired`, when given, says why every order
+    expires instead.
     """
     by_id = {d.client_order_id: d for d in response.decisions}
     lines: list[ReviewLine] = []
     approved: list[ProposedOrder] = []
     for index, order in enumerate(request.orders):
         decision = by_id.get(order.client_order_id)
-        if expired:
+        if expired is not None:
             line = ReviewLine(
                 client_order_id=order.client_order_id,
                 ticker=order.ticker,
                 decision=ApprovalDecision.EXPIRED,
                 approved=None,
-                note=f"approval came after the expiry {request.expires_at}",
+                note=expired,
             )
         elif decision is None and not response.approve_all:
             line = _line(order, ApprovalDecision.REJECT, None, "no decision given")
@@ -189,7 +196,7 @@ def preview_review(
         market=with_volatility(data, read_opinions(values)),
         limits=limits,
         cost_model=cost_model,
-        expired=False,
+        expired=None,
         refuse_moved_prices=False,
     )
 
@@ -201,6 +208,17 @@ async def review(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
     request = ApprovalRequest.model_validate(state["approval_request"])
     response = ApprovalResponse.model_validate(state.get("approval") or {})
     now = ctx.clock.now()
+    today = kst_today(ctx.clock)
+    # Only today's session trades: an answer given on another day (after midnight on the
+    # always-open demo market, say) cancels every order as an expiry does.
+    expired = None
+    if now > datetime.fromisoformat(request.expires_at):
+        expired = f"approval came after the expiry {request.expires_at}"
+    elif data.session_date != today:
+        expired = (
+            f"the session of {data.session_date.isoformat()} is not today's "
+            f"({today.isoformat()} KST)"
+        )
     by_id = {d.client_order_id: d for d in response.decisions}
     unknown = sorted(set(by_id) - {o.client_order_id for o in request.orders})
     lines = review_lines(
@@ -210,7 +228,7 @@ async def review(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
         market=with_volatility(data, read_opinions(state)),
         limits=ctx.limits,
         cost_model=ctx.cost_model,
-        expired=now > datetime.fromisoformat(request.expires_at),
+        expired=expired,
     )
     approved = [line.approved for line in lines if line.approved is not None]
     await records.record_review(

@@ -4,7 +4,8 @@ The broker is the source of truth for cash and positions; our portfolio row only
 reconciled cash and the high-water mark. A ticker that cannot be quoted (a typo, a delisting,
 an outage) is listed with its reason and analysed no further; it never stops the session.
 KRX holidays and weekends close the session, except in the demo market for today (it is always
-open).
+open). Only today's session (the KRX date of the clock) can trade: a session for another date is
+analysed and reported with the status `analysis_only`, and never reaches approval or the broker.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from agents.risk.models import MarketSnapshot
 from graphs import records
 from graphs.context import DEMO_VENUE, SessionContext, session_context
 from graphs.state import (
+    ANALYSIS_ONLY,
     RESET_OPINIONS,
     SessionContextData,
     SessionState,
@@ -74,7 +76,9 @@ async def _econ_events(ctx: SessionContext, day: date) -> tuple[str, ...]:
     )
 
 
-RESUMABLE = frozenset({"awaiting_approval", "executing", "no_orders", "closed", "done"})
+RESUMABLE = frozenset(
+    {"awaiting_approval", "executing", "no_orders", "closed", "done", ANALYSIS_ONLY}
+)
 """Statuses at which a re-triggered thread carries on from where it is instead of starting over."""
 
 
@@ -116,11 +120,15 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
     tickers = _normalise(state.get("tickers") or settings.watchlist)
     info = runtime.execution_info
     thread_id = (info.thread_id if info else None) or thread_id_for(portfolio, day, phase)
+    today = kst_today(ctx.clock)
+    # Asked before the run is recorded: a date outside the calendar stops here, unrecorded.
+    # The demo market is always open, so a demo session for today trades on any day.
+    trading = ctx.is_trading_day(day) or (ctx.venue == DEMO_VENUE and day == today)
+    # Only today's session trades; another date is analysed and reported, never executed.
+    executable = day == today
     run_id = await records.ensure_run(
         ctx, thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
     )
-    # The demo market is always open, so a demo session for today trades on any day.
-    trading = ctx.is_trading_day(day) or (ctx.venue == DEMO_VENUE and day == kst_today(ctx.clock))
     account = await ctx.broker.account_snapshot()
     held = tuple(p.ticker for p in account.positions if p.qty > 0)
     wanted = _normalise(tickers + held)
@@ -151,6 +159,7 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
         phase=phase,
         tickers=tuple(t for t in tickers if t not in unknown),
         trading_day=trading,
+        executable=executable,
         portfolio_snapshot=portfolio_from_account(
             account, {t: q.prev_close_krw for t, q in quotes.items()}, peak
         ),
@@ -178,5 +187,12 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
         "tickers": list(tickers),
         "context": dump(data),
         "opinions": [RESET_OPINIONS],
-        "status": "running" if trading else "closed",
+        "status": session_status(trading=trading, executable=executable),
     }
+
+
+def session_status(*, trading: bool, executable: bool) -> str:
+    """The status a freshly loaded session starts with."""
+    if not trading:
+        return "closed"
+    return "running" if executable else ANALYSIS_ONLY

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -13,8 +14,16 @@ from db.models import OrderStatus, RunStatus
 from graphs import records
 from graphs.context import session_context
 from graphs.nodes.approval import ReviewLine
-from graphs.state import SessionState, dump, read_context, read_risk_report, read_signals
+from graphs.state import (
+    ANALYSIS_ONLY,
+    SessionState,
+    dump,
+    read_context,
+    read_risk_report,
+    read_signals,
+)
 from tools.broker import AccountSnapshot
+from trader.clock import kst_today
 
 
 class HoldingLine(BaseModel):
@@ -58,6 +67,17 @@ class SessionReport(BaseModel):
     equity_krw: int
     holdings: list[HoldingLine]
     llm: LLMUsage
+    note: str = ""
+    """Why the session did not trade when that is not obvious (e.g. an analysis-only date)."""
+
+
+def _note(status: str, session_date: date, today: date) -> str:
+    if status != ANALYSIS_ONLY:
+        return ""
+    return (
+        f"analysis only: {session_date.isoformat()} is not today's session "
+        f"({today.isoformat()} KST); nothing was proposed for approval or sent"
+    )
 
 
 def needs_review_lines(outcomes: list[OrderOutcome]) -> list[str]:
@@ -125,6 +145,7 @@ async def report(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
         equity_krw=account.cash.total_eval,
         holdings=_holdings(account),
         llm=usage,
+        note=_note(status, data.session_date, kst_today(ctx.clock)),
     )
     payload = dump(summary)
     await records.finish_run(ctx, data.thread_id, RunStatus.COMPLETED, usage, payload)

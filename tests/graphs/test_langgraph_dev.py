@@ -73,6 +73,9 @@ def _local_target(value: str) -> str:
 def _served_config(folder: Path) -> Path:
     config = json.loads((REPO_ROOT / "langgraph.json").read_text())
     config["graphs"] = {name: _local_target(ref) for name, ref in config["graphs"].items()}
+    # Only today's session trades: the served graph's clock starts on the session morning.
+    assert config["graphs"][GRAPH_ID].endswith("graphs/trading_session.py:graph")
+    config["graphs"][GRAPH_ID] = _local_target("./tests/graphs/served_graph.py:graph")
     config["checkpointer"]["path"] = _local_target(config["checkpointer"]["path"])
     config["dependencies"] = [_local_target(d) for d in config["dependencies"]]
     path = folder / "langgraph.json"
@@ -184,8 +187,8 @@ async def test_served_session_stops_for_approval_and_trades_when_resumed_through
     assert [a["graph_id"] for a in assistants] == [GRAPH_ID]
     thread_id = (await client.threads.create())["thread_id"]
 
-    # A session date and tickers the seeded demo market rates a buy on (the harness's), so the
-    # session stops at the approval whatever day the test runs.
+    # The session date and tickers the seeded demo market rates a buy on (the harness's); the
+    # served graph's clock is on that day (`served_graph`), so the session is today's.
     session_input = {"session_date": SESSION_DAY.isoformat(), "tickers": list(TICKERS)}
     out = await client.runs.wait(thread_id, GRAPH_ID, input=session_input)
     assert isinstance(out, dict), out

@@ -40,7 +40,8 @@ async def test_session_over_real_http_with_settings_alone(tmp_path: Path, sqlite
     with SimulatorServer(sim_config, port=0) as sim:
         settings = load_settings(
             trading_mode="kis-real", kis_base_url=sim.base_url, kis_app_key=APP_KEY,
-            kis_app_secret=APP_SECRET, kis_account_no=ACCOUNT, database_url=sqlite_url,
+            kis_app_secret=APP_SECRET, kis_account_no=ACCOUNT, kis_real_account_confirm=ACCOUNT,
+            database_url=sqlite_url, state_dir=tmp_path / "state",
             data_dir=tmp_path / "data", watchlist=",".join(TICKERS),
         )  # fmt: skip
         config = {"configurable": {"thread_id": "http-session"}}

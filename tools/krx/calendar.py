@@ -12,6 +12,8 @@ from typing import Any
 import exchange_calendars as xcals
 import pandas as pd
 
+from trader.errors import ConfigurationError
+
 SETTLEMENT_LAG_DAYS = 2
 """KRX settles on T+2 trading days."""
 
@@ -23,9 +25,45 @@ def krx_calendar() -> Any:
     return xcals.get_calendar("XKRX", start="1990-01-01", end=end.strftime("%Y-%m-%d"))
 
 
+class OutsideCalendarError(ConfigurationError):
+    """A date the KRX calendar does not cover: nobody can tell whether KRX trades on it."""
+
+    def __init__(self, day: date, first: date, last: date) -> None:
+        """Name the date and the range the calendar covers."""
+        super().__init__(
+            f"{day.isoformat()} is outside the KRX calendar "
+            f"({first.isoformat()} to {last.isoformat()})"
+        )
+        self.day = day
+
+
+@lru_cache(maxsize=1)
+def calendar_bounds() -> tuple[date, date]:
+    """Return the first and last session the cached XKRX calendar knows."""
+    cal = krx_calendar()
+    return cal.first_session.date(), cal.last_session.date()
+
+
+def check_in_calendar(day: date) -> date:
+    """Return `day` when the calendar covers it.
+
+    Raises:
+        OutsideCalendarError: the date is before the first or after the last session known.
+    """
+    first, last = calendar_bounds()
+    if not first <= day <= last:
+        raise OutsideCalendarError(day, first, last)
+    return day
+
+
 @lru_cache(maxsize=16_384)
 def is_trading_day(day: date) -> bool:
-    """Tell whether KRX trades on `day` (cached: sessions and backtests ask the same days)."""
+    """Tell whether KRX trades on `day` (cached: sessions and backtests ask the same days).
+
+    Raises:
+        OutsideCalendarError: the calendar does not cover `day`.
+    """
+    check_in_calendar(day)
     return bool(krx_calendar().is_session(pd.Timestamp(day)))
 
 

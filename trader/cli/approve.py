@@ -33,6 +33,7 @@ from tools.krx.costs import CostModel
 from trader.cli import clock as cli_clock
 from trader.cli import render
 from trader.cli.console import cli_errors, console
+from trader.cli.real_account import guard_real_database, refuse_auto_approval
 from trader.errors import ConfigurationError
 from trader.settings import Settings, load_settings
 
@@ -402,6 +403,7 @@ def settle(
         request = view.request
         render.print_approval_request(request)
         if auto_approve:
+            refuse_auto_approval(settings, demo=demo, reason=auto_reason)
             console.print(f"Approving every order automatically ({auto_reason}).", highlight=False)
             response = ApprovalResponse(approve_all=True, decided_by=decided_by)
         elif stdin_is_terminal():
@@ -458,6 +460,7 @@ def approve(
     with cli_errors():
         decided_by = check_approver(by)
         settings = load_settings()
+        guard_real_database(settings, demo=False)
         migrate.upgrade(settings.resolved_database_url)
         view = asyncio.run(_waiting_view(settings, thread_id))
         if not view.awaiting_approval or view.request is None:

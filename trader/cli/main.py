@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from trader import __version__
-from trader.cli import approve, backtest, db, demo, kis_sim, session
+from trader.cli import account, approve, backtest, db, demo, kis_sim, session
 from trader.cli.console import console
 from trader.errors import ConfigurationError
 from trader.observability import configure_logging, export_langsmith
@@ -21,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(account.app, name="account")
 app.command("backtest")(backtest.backtest)
 app.command("kis-sim")(kis_sim.run)
 app.add_typer(session.app, name="session")

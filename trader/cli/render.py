@@ -11,15 +11,16 @@ from datetime import datetime
 from typing import Any
 
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from agents.executor import OrderOutcome, average_price
-from agents.risk.models import ProposedOrder
+from agents.risk.models import ProposedOrder, RiskReport
 from agents.schemas import AnalystOpinion
 from graphs.nodes.approval import ReviewLine
 from graphs.nodes.report import SessionReport
 from graphs.runner import RunRow, ThreadView
-from graphs.state import ApprovalRequest
+from graphs.state import ANALYSIS_ONLY, ApprovalRequest
 from trader.cli.console import console
 from trader.clock import KST
 
@@ -60,6 +61,8 @@ def describe_update(node: str, update: dict[str, Any]) -> str:
         quoted = len(data.get("market") or {})
         unknown = len(data.get("unknown_tickers") or {})
         extra = f", {unknown} not quoted" if unknown else ""
+        if update.get("status") == ANALYSIS_ONLY:
+            extra += " (analysis only: not today's session)"
         return f"{quoted} tickers quoted{extra}"
     if node in {"market_analyst", "fundamental"}:
         opinions = update.get("opinions") or []
@@ -75,6 +78,8 @@ def describe_update(node: str, update: dict[str, Any]) -> str:
         orders = _count(report.get("orders"))
         lines = _count(report.get("decisions"))
         notes = f", {lines} risk notes" if lines else ""
+        if update.get("status") == ANALYSIS_ONLY:
+            return f"{orders} orders it would propose, not for trading{notes}"
         return f"{orders} orders proposed{notes}"
     if node == "approval":
         return "answer received"
@@ -289,8 +294,12 @@ def print_report(
     )
     if report.signals:
         console.print(signals_table(report, opinions))
+    if report.note:
+        console.print(f"[bold]{escape(report.note)}[/]", highlight=False)
     if report.review or report.executions:
         console.print(executions_table(report, proposed))
+    elif report.status == ANALYSIS_ONLY and proposed:
+        console.print(orders_table(proposed, title="Orders the risk gate would propose (not sent)"))
     else:
         console.print("No orders.")
     if report.needs_review:
@@ -331,6 +340,8 @@ def print_view(view: ThreadView) -> None:
     if view.report is not None and view.finished:
         asked = view.values.get("approval_request")
         proposed = ApprovalRequest.model_validate(asked).orders if asked else []
+        if view.report.status == ANALYSIS_ONLY:
+            proposed = list(RiskReport.model_validate(view.values.get("risk_report") or {}).orders)
         opinions = [AnalystOpinion.model_validate(o) for o in view.values.get("opinions", [])]
         print_report(view.report, proposed, opinions)
     elif view.awaiting_approval and view.request is not None:

@@ -24,11 +24,13 @@ from graphs.runner import (
     resume_as_demo,
 )
 from graphs.state import SessionInput, thread_id_for
+from tools.krx.calendar import OutsideCalendarError, check_in_calendar
 from tools.krx.tickers import FORM, bad_tickers, normalise_ticker
 from trader.cli import clock as cli_clock
 from trader.cli import render
 from trader.cli.approve import EXIT_INTERRUPTED, settle
 from trader.cli.console import cli_errors, console
+from trader.cli.real_account import guard_real_database, refuse_auto_approval
 from trader.clock import kst_today
 from trader.errors import ConfigurationError
 from trader.settings import Settings, load_settings
@@ -37,6 +39,8 @@ app = typer.Typer(help="Run trading sessions and see where they stand.", no_args
 
 DEMO_PHASE = "demo"
 REGULAR_PHASE = "regular"
+ANALYSIS_PHASE = "analysis"
+"""The phase of a session for another date than today: analysed and reported, never traded."""
 
 
 def parse_tickers(text: str | None) -> list[str] | None:
@@ -58,13 +62,33 @@ def parse_tickers(text: str | None) -> list[str] | None:
 
 
 def parse_day(text: str | None) -> date:
-    """The session date: `--date YYYY-MM-DD`, or today in KRX time."""
+    """The session date: `--date YYYY-MM-DD`, or today in KRX time.
+
+    Raises:
+        ConfigurationError: not a date, or a date the KRX calendar does not cover.
+    """
     if text is None:
         return kst_today(cli_clock.session_clock())
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ConfigurationError(f"--date must be YYYY-MM-DD, got {text!r}") from None
+    try:
+        return check_in_calendar(day)
+    except OutsideCalendarError as exc:
+        raise ConfigurationError(f"--date {exc}") from None
+
+
+def phase_for(day: date, *, demo: bool) -> str:
+    """The phase of a session on `day`: today's trades; another date's is analysis only.
+
+    A separate phase gives another date its own thread, so analysing it never uses up the
+    session of that day.
+    """
+    phase = DEMO_PHASE if demo else REGULAR_PHASE
+    if day == kst_today(cli_clock.session_clock()):
+        return phase
+    return f"{DEMO_PHASE}-{ANALYSIS_PHASE}" if demo else ANALYSIS_PHASE
 
 
 async def _start(
@@ -98,6 +122,10 @@ def run_session(
     existing_hint: str = "",
 ) -> ThreadView:
     """Migrate, then start (or re-show) a session, take it through approval, show the result."""
+    # A real account: refused before anything is analysed, or a database created elsewhere.
+    if auto_approve:
+        refuse_auto_approval(settings, demo=demo, reason=auto_reason)
+    guard_real_database(settings, demo=demo)
     migrate.upgrade(settings.resolved_database_url)
     demo = resume_as_demo(settings, thread_id, demo_requested=demo)
     try:
@@ -138,7 +166,7 @@ def run(
     with cli_errors():
         settings = load_settings()
         session_day = parse_day(day)
-        phase = DEMO_PHASE if demo else REGULAR_PHASE
+        phase = phase_for(session_day, demo=demo)
         thread_id = thread_id_for(settings.portfolio, session_day, phase)
         session: SessionInput = {
             "portfolio": settings.portfolio,
@@ -194,6 +222,7 @@ def resume(
     """Continue a session that stopped part-way (a crash); approvals go through `trader approve`."""
     with cli_errors():
         settings = load_settings()
+        guard_real_database(settings, demo=False)
         migrate.upgrade(settings.resolved_database_url)
         view = asyncio.run(_read(settings, thread_id))
         if not view.exists:

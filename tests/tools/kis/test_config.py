@@ -17,7 +17,11 @@ KEYS = {"kis_app_key": "PS" + "k" * 34, "kis_app_secret": "s" * 180}
 
 def test_real_account(tmp_path: Path) -> None:
     settings = load_settings(
-        trading_mode="kis-real", kis_account_no="12345678-01", data_dir=tmp_path, **KEYS
+        trading_mode="kis-real",
+        kis_account_no="12345678-01",
+        kis_real_account_confirm="12345678-01",
+        data_dir=tmp_path,
+        **KEYS,
     )
     config = KISConfig.from_settings(settings)
     assert config.mode is Mode.REAL
@@ -52,7 +56,9 @@ def test_paper_mode_does_not_use_kis() -> None:
 
 
 def test_bad_account_number() -> None:
-    settings = load_settings(trading_mode="kis-real", kis_account_no="1234", **KEYS)
+    settings = load_settings(
+        trading_mode="kis-real", kis_account_no="1234", kis_real_account_confirm="1234", **KEYS
+    )
     with pytest.raises(KISConfigurationError, match="8 digits"):
         KISConfig.from_settings(settings)
 
