@@ -151,7 +151,12 @@ class SessionState(SessionInput, total=False):
     report: Json
     """`SessionReport` (graphs/nodes/report.py)."""
     status: str
-    """Where the session is: running, closed, no_orders, awaiting_approval, done, failed."""
+    """Where the session is: running, closed, no_orders, awaiting_approval, done, failed, or
+    duplicate (another thread holds the session: nothing was proposed on this one)."""
+    duplicate_of: str
+    """The thread that holds this session (status duplicate)."""
+    notice: str
+    """Why the thread stopped early, for Studio and the SDK (status duplicate)."""
 
 
 # --- typed accessors ------------------------------------------------------------------------

@@ -127,6 +127,36 @@ def _retrigger(state: SessionState) -> dict[str, Any] | None:
     }
 
 
+def _held_elsewhere(
+    holder: records.SessionHolder,
+    portfolio: str,
+    day: date,
+    phase: str,
+    tickers: tuple[str, ...],
+) -> dict[str, Any]:
+    """Stop a thread started for a session another thread holds: it proposes nothing.
+
+    Studio and the SDK start every thread with a new id, so a second run of the same day is a
+    second thread; trading on it would send the day's orders again. The state names the thread
+    to open instead.
+    """
+    where = f" (status {holder.status.value})" if holder.status else ""
+    notice = (
+        f"session {thread_id_for(portfolio, day, phase)} is held by thread "
+        f"{holder.thread_id}{where}; open that thread to approve or follow it"
+    )
+    log.warning("%s", notice)
+    return {
+        "portfolio": portfolio,
+        "session_date": day.isoformat(),
+        "phase": phase,
+        "tickers": list(tickers),
+        "status": "duplicate",
+        "duplicate_of": holder.thread_id,
+        "notice": notice,
+    }
+
+
 async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
     """Resolve the session, reconcile the account, quote the watchlist and held tickers."""
     again = _retrigger(state)
@@ -141,6 +171,11 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
     tickers = _normalise(state.get("tickers") or settings.watchlist)
     info = runtime.execution_info
     thread_id = (info.thread_id if info else None) or thread_id_for(portfolio, day, phase)
+    holder = await records.claim_session(
+        ctx, thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
+    )
+    if holder is not None:
+        return _held_elsewhere(holder, portfolio, day, phase, tickers)
     run_id = await records.ensure_run(
         ctx, thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
     )
