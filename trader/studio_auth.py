@@ -75,7 +75,6 @@ class StudioPolicy:
             raise Auth.exceptions.HTTPException(
                 status_code=401,
                 detail="missing or wrong bearer token (see STUDIO_AUTH_TOKEN)",
-                headers={"WWW-Authenticate": "Bearer"},
             )
         return {"identity": IDENTITY}
 
