@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
+from db import migrate
 from db.engine import create_db_engine
 from db.models import Approval, Fill, Order, OrderStatus, Run, RunStatus
+from db.repositories import PortfolioRepository, SessionClaimRepository
 from tests.trader.clocks import ShiftedClock
 from trader.cli.main import app
 from trader.clock import KST
@@ -195,3 +198,19 @@ def test_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch) -> No
     assert result.exit_code == 3
     assert len(result.output.strip().splitlines()) == 1, result.output
     assert "cannot reach the database" in result.output and "hunter2" not in result.output
+
+
+def test_run_of_a_session_a_studio_thread_holds_shows_that_thread_and_trades_nothing(
+    engine: sa.Engine,
+) -> None:
+    migrate.upgrade(load_settings().resolved_database_url)
+    with Session(engine) as session, session.begin():
+        book = PortfolioRepository(session).ensure("default", "demo", 100_000_000)
+        SessionClaimRepository(session).claim(
+            book.id, START.date(), "demo", "studio-thread-7f2", datetime.now(UTC)
+        )
+    result = invoke("session", "run", "--demo", "--tickers", TICKERS)
+    assert result.exit_code == 0, result.output
+    assert "held by thread studio-thread-7f2" in result.output
+    assert "stopped part-way" not in result.output
+    assert count(engine, Order) == 0
