@@ -201,6 +201,16 @@ class RecordedDecision:
     """The order's quantity (the edited one after an edit)."""
     limit_price_krw: int | None
     order_type: OrderType
+    status: OrderStatus
+    """The order's status now (an edit the risk rules denied left it `rejected`)."""
+
+    @property
+    def approved(self) -> bool:
+        """True when the order went ahead: approved (or edited) and not rejected or expired."""
+        return self.decision in (
+            ApprovalDecision.APPROVE,
+            ApprovalDecision.EDIT,
+        ) and self.status not in (OrderStatus.PROPOSED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
 
 
 def _read_decisions(
@@ -220,6 +230,7 @@ def _read_decisions(
             qty=row.qty,
             limit_price_krw=row.limit_price_krw,
             order_type=row.order_type,
+            status=row.status,
         )
     return out
 

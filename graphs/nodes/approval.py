@@ -198,9 +198,11 @@ def _as_response(recorded: dict[str, records.RecordedDecision]) -> ApprovalRespo
     """The recorded decisions as the resume value that gave them."""
     decisions = []
     for cid, rec in recorded.items():
-        if rec.decision is ApprovalDecision.APPROVE:
+        if not rec.approved:
+            decisions.append(OrderDecision(client_order_id=cid, action=Action.REJECT))
+        elif rec.decision is ApprovalDecision.APPROVE:
             decisions.append(OrderDecision(client_order_id=cid, action=Action.APPROVE))
-        elif rec.decision is ApprovalDecision.EDIT:
+        else:
             decisions.append(
                 OrderDecision(
                     client_order_id=cid,
@@ -209,8 +211,6 @@ def _as_response(recorded: dict[str, records.RecordedDecision]) -> ApprovalRespo
                     limit_price_krw=rec.limit_price_krw,
                 )
             )
-        else:
-            decisions.append(OrderDecision(client_order_id=cid, action=Action.REJECT))
     by = sorted({rec.decided_by for rec in recorded.values()})
     return ApprovalResponse(
         decisions=decisions,
@@ -226,7 +226,7 @@ def _as_recorded(
     if recorded is None:  # nothing recorded (no persistence): this answer is the decision
         return line
     approved = None
-    if recorded.decision in (ApprovalDecision.APPROVE, ApprovalDecision.EDIT):
+    if recorded.approved:
         approved = order.model_copy(
             update={
                 "qty": recorded.qty,
