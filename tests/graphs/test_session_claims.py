@@ -9,13 +9,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langgraph.types import Command
 
-from db.models import Approval, ApprovalDecision, Order, OrderStatus, Run
+from db.models import Approval, ApprovalDecision, Order, OrderStatus, OrderType, Run
+from graphs.records import RecordedDecision
 from graphs.state import ApprovalRequest
 from tests.graphs.session_harness import SESSION_DAY, Harness, open_harness
 
@@ -111,3 +113,22 @@ async def test_a_lost_approval_checkpoint_carries_out_the_recorded_decision(
         assert {o.client_order_id for o in rest} == {
             cid for cid, o in orders.items() if o.status is OrderStatus.REJECTED
         }
+
+
+def test_a_recorded_edit_the_risk_rules_denied_is_not_carried_out() -> None:
+    def recorded(decision: ApprovalDecision, status: OrderStatus) -> RecordedDecision:
+        return RecordedDecision(
+            decision=decision,
+            decided_by="first-answer",
+            decided_at=datetime(2026, 11, 24, 1, tzinfo=UTC),
+            qty=3,
+            limit_price_krw=None,
+            order_type=OrderType.MARKET,
+            status=status,
+        )
+
+    assert not recorded(ApprovalDecision.EDIT, OrderStatus.REJECTED).approved
+    assert not recorded(ApprovalDecision.APPROVE, OrderStatus.EXPIRED).approved
+    assert not recorded(ApprovalDecision.REJECT, OrderStatus.REJECTED).approved
+    assert recorded(ApprovalDecision.EDIT, OrderStatus.APPROVED).approved
+    assert recorded(ApprovalDecision.APPROVE, OrderStatus.FILLED).approved
