@@ -209,6 +209,25 @@ class Run(Base):
     summary: Mapped[dict[str, Any] | None]
 
 
+class SessionClaim(Base):
+    """Which thread holds a session: one per (portfolio, session date, phase).
+
+    The CLI derives a session's thread id from those three, but Studio and the SDK start every
+    thread with a random id; the claim, taken by `load_context` with an insert that cannot
+    succeed twice, keeps a second thread of the same session from proposing and trading again.
+    """
+
+    __tablename__ = "session_claims"
+    __table_args__ = (sa.UniqueConstraint("portfolio_id", "session_date", "phase"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portfolio_id: Mapped[int] = mapped_column(sa.ForeignKey("portfolios.id", ondelete="CASCADE"))
+    session_date: Mapped[date] = mapped_column(sa.Date)
+    phase: Mapped[str] = mapped_column(sa.String(32))
+    thread_id: Mapped[str] = mapped_column(sa.String(128))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Signal(Base):
     """One agent's opinion of one ticker in one run, with the numbers it used."""
 

@@ -8,7 +8,7 @@ concurrency too (two writers racing on one key cannot both insert).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from db.models import (
     OrderStatus,
     Portfolio,
     Run,
+    SessionClaim,
     Signal,
 )
 
@@ -283,6 +284,44 @@ class RunRepository:
         return row[0], row[1]
 
 
+class SessionClaimRepository:
+    """Which thread holds each (portfolio, session date, phase); the first claim stands."""
+
+    def __init__(self, session: Session) -> None:
+        """Work inside the caller's session."""
+        self.session = session
+
+    def claim(
+        self, portfolio_id: int, session_date: date, phase: str, thread_id: str, at: datetime
+    ) -> str:
+        """Claim a session for `thread_id` unless a thread holds it; return the holder's id.
+
+        The insert does nothing on a conflict, so of two threads racing for one session exactly
+        one gets it (PostgreSQL makes the second wait for the first's commit; SQLite has one
+        writer at a time).
+        """
+        upsert(
+            self.session,
+            SessionClaim,
+            [
+                {
+                    "portfolio_id": portfolio_id,
+                    "session_date": session_date,
+                    "phase": phase,
+                    "thread_id": thread_id,
+                    "claimed_at": at,
+                }
+            ],
+            key=("portfolio_id", "session_date", "phase"),
+        )
+        stmt = sa.select(SessionClaim.thread_id).where(
+            SessionClaim.portfolio_id == portfolio_id,
+            SessionClaim.session_date == session_date,
+            SessionClaim.phase == phase,
+        )
+        return self.session.scalars(stmt).one()
+
+
 class PortfolioRepository:
     """Portfolios by name."""
 
@@ -319,6 +358,13 @@ class ApprovalRepository:
     def record(self, decisions: Sequence[Mapping[str, Any]]) -> None:
         """Store decisions; the first decision recorded for an order stands."""
         upsert(self.session, Approval, decisions, key=("client_order_id",))
+
+    def for_orders(self, client_order_ids: Sequence[str]) -> dict[str, Approval]:
+        """Return the recorded decision of each of these orders that has one."""
+        if not client_order_ids:
+            return {}
+        stmt = sa.select(Approval).where(Approval.client_order_id.in_(list(client_order_ids)))
+        return {a.client_order_id: a for a in self.session.scalars(stmt)}
 
 
 class EconEventRepository:

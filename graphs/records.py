@@ -14,21 +14,32 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from agents.llm import LLMUsage
 from agents.risk.models import ProposedOrder
 from agents.schemas import AnalystOpinion, Signal
 from db.engine import transaction
-from db.models import ApprovalDecision, OrderStatus, Portfolio, Position, Run, RunStatus
+from db.models import (
+    ApprovalDecision,
+    OrderStatus,
+    OrderType,
+    Portfolio,
+    Position,
+    Run,
+    RunStatus,
+)
 from db.repositories import (
     ApprovalRepository,
     OrderRepository,
     PortfolioRepository,
     RunRepository,
+    SessionClaimRepository,
     SignalRepository,
 )
 from graphs.context import SessionContext
@@ -64,6 +75,38 @@ def _ensure_run(
             }
         )
         return run.id
+
+
+@dataclass(frozen=True)
+class SessionHolder:
+    """Another thread that holds the session a thread was started for."""
+
+    thread_id: str
+    status: RunStatus | None
+    """Its run's status (None before its run row exists)."""
+
+
+def _claim_session(
+    ctx: SessionContext, *, thread_id: str, portfolio: str, session_date: date, phase: str
+) -> SessionHolder | None:
+    """Claim (portfolio, session date, phase) for this thread; return the holder if another.
+
+    One session, one thread: a second thread of the same session (Studio gives every thread a
+    random id) must never propose and execute a second set of orders.
+    """
+    if not ctx.persist:
+        return None
+    with transaction(ctx.sessions) as session:
+        book = PortfolioRepository(session).ensure(
+            portfolio, ctx.venue, ctx.settings.starting_cash_krw
+        )
+        holder = SessionClaimRepository(session).claim(
+            book.id, session_date, phase, thread_id, ctx.clock.now()
+        )
+        if holder == thread_id:
+            return None
+        status = session.scalar(sa.select(Run.status).where(Run.thread_id == holder))
+        return SessionHolder(thread_id=holder, status=status)
 
 
 def _reconcile_book(ctx: SessionContext, portfolio: str, cash_krw: int, equity_krw: int) -> int:
@@ -149,19 +192,77 @@ def _record_proposals(ctx: SessionContext, run_id: int, orders: Sequence[Propose
             )
 
 
+@dataclass(frozen=True)
+class RecordedDecision:
+    """An approval decision as the database holds it, with the order as it was approved."""
+
+    decision: ApprovalDecision
+    decided_by: str
+    decided_at: datetime
+    qty: int
+    """The order's quantity (the edited one after an edit)."""
+    limit_price_krw: int | None
+    order_type: OrderType
+    status: OrderStatus
+    """The order's status now (an edit the risk rules denied left it `rejected`)."""
+
+    @property
+    def approved(self) -> bool:
+        """True when the order went ahead: approved (or edited) and not rejected or expired."""
+        return self.decision in (
+            ApprovalDecision.APPROVE,
+            ApprovalDecision.EDIT,
+        ) and self.status not in (OrderStatus.PROPOSED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
+
+
+def _read_decisions(
+    session: Session, client_order_ids: Sequence[str]
+) -> dict[str, RecordedDecision]:
+    approvals = ApprovalRepository(session).for_orders(client_order_ids)
+    orders = OrderRepository(session)
+    out: dict[str, RecordedDecision] = {}
+    for cid, approval in approvals.items():
+        row = orders.get(cid)
+        if row is None:
+            continue
+        out[cid] = RecordedDecision(
+            decision=approval.decision,
+            decided_by=approval.decided_by,
+            decided_at=approval.decided_at,
+            qty=row.qty,
+            limit_price_krw=row.limit_price_krw,
+            order_type=row.order_type,
+            status=row.status,
+        )
+    return out
+
+
+def _recorded_decisions(
+    ctx: SessionContext, client_order_ids: Sequence[str]
+) -> dict[str, RecordedDecision]:
+    """Return the approval decisions recorded for these orders (none without persistence)."""
+    if not ctx.persist or not client_order_ids:
+        return {}
+    with transaction(ctx.sessions) as session:
+        return _read_decisions(session, client_order_ids)
+
+
 def _record_review(
     ctx: SessionContext,
     run_id: int,
     lines: Sequence[tuple[ProposedOrder, ApprovalDecision, ProposedOrder | None, str]],
     decided_by: str,
     decided_at: datetime,
-) -> None:
+) -> dict[str, RecordedDecision]:
     """Store each approval decision and move the orders to approved / rejected / expired.
 
-    Each line is (order as proposed, decision, order as approved or None, note).
+    Each line is (order as proposed, decision, order as approved or None, note). The first
+    decision recorded for an order stands: the decisions returned, read back in the same
+    committed transaction, are the ones the executor must carry out, which differ from `lines`
+    when an earlier answer was recorded (a re-run after a crash that lost the checkpoints).
     """
     if not ctx.persist or not lines:
-        return
+        return {}
     with transaction(ctx.sessions) as session:
         ApprovalRepository(session).record(
             [
@@ -204,6 +305,7 @@ def _record_review(
                     else OrderStatus.REJECTED
                 )
                 orders.set_status(proposed.client_order_id, status, reason=note or None)
+        return _read_decisions(session, [proposed.client_order_id for proposed, *_ in lines])
 
 
 def _finish_run(
@@ -269,6 +371,18 @@ async def ensure_run(ctx: SessionContext, **kwargs: Any) -> int:
     return await _off_loop(ctx, _ensure_run, **kwargs)
 
 
+async def claim_session(ctx: SessionContext, **kwargs: Any) -> SessionHolder | None:
+    """See `_claim_session` (runs in a worker thread)."""
+    return await _off_loop(ctx, _claim_session, **kwargs)
+
+
+async def recorded_decisions(
+    ctx: SessionContext, client_order_ids: Sequence[str]
+) -> dict[str, RecordedDecision]:
+    """See `_recorded_decisions` (runs in a worker thread)."""
+    return await _off_loop(ctx, _recorded_decisions, client_order_ids)
+
+
 async def reconcile_book(
     ctx: SessionContext, portfolio: str, cash_krw: int, equity_krw: int
 ) -> int:
@@ -291,9 +405,11 @@ async def record_proposals(ctx: SessionContext, *args: Any) -> None:
     await _off_loop(ctx, _record_proposals, *args)
 
 
-async def record_review(ctx: SessionContext, *args: Any, **kwargs: Any) -> None:
+async def record_review(
+    ctx: SessionContext, *args: Any, **kwargs: Any
+) -> dict[str, RecordedDecision]:
     """See `_record_review` (runs in a worker thread)."""
-    await _off_loop(ctx, _record_review, *args, **kwargs)
+    return await _off_loop(ctx, _record_review, *args, **kwargs)
 
 
 async def finish_run(ctx: SessionContext, *args: Any) -> None:

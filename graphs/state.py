@@ -158,7 +158,12 @@ class SessionState(SessionInput, total=False):
     """`SessionReport` (graphs/nodes/report.py)."""
     status: str
     """Where the session is: running, closed, analysis_only, no_orders, awaiting_approval,
-    done, failed."""
+    done, failed, or duplicate (another thread holds the session: nothing was proposed on
+    this one)."""
+    duplicate_of: str
+    """The thread that holds this session (status duplicate)."""
+    notice: str
+    """Why the thread stopped early, for Studio and the SDK (status duplicate)."""
 
 
 # --- typed accessors ------------------------------------------------------------------------

@@ -3,7 +3,8 @@
     load_context ─┬─ market_analyst ─┬─ signals ─ risk_manager ─ approval ─ review ─ executor
                   └─ fundamental ────┘                                                 └─ report
     (a closed market goes straight to report; so does a session with no order to approve or
-     none approved; a session triggered again on its thread goes on from where it is)
+     none approved; a session triggered again on its thread goes on from where it is; a thread
+     started for a session another thread holds ends at load_context)
 
 `graph` is compiled without a checkpointer: LangGraph Studio / `langgraph dev` bring their own
 (`langgraph.json` points them at our database). Code that runs sessions itself compiles
@@ -53,10 +54,11 @@ def after_context(
 
     A session triggered again (see `load_context`) goes on from its status: a finished one
     ends unchanged, a pending approval is asked again, an approved one goes to the executor
-    (which reconciles with the broker before sending anything).
+    (which reconciles with the broker before sending anything). A thread started for a session
+    another thread holds (status `duplicate`) ends there.
     """
     status = state.get("status")
-    if "report" in state:
+    if "report" in state or status == "duplicate":
         return "__end__"
     if status == "awaiting_approval":
         return "approval"

@@ -182,6 +182,12 @@ class Settings(BaseSettings):
     risk_min_top_up_pct: Decimal = Field(default=Decimal(20), ge=0, lt=100)
     """A held position is topped up only when it lacks this share of its target, percent."""
 
+    # --- LangGraph Studio / `langgraph dev` (trader/studio_auth.py) --------------------------
+    studio_auth_token: SecretStr | None = None
+    """Bearer token every request to the served graph must carry. Required with
+    TRADING_MODE=kis-real (the server refuses every request without it); without it, other
+    modes are served to anyone who can reach the port."""
+
     log_level: str = "INFO"
     """DEBUG, INFO, WARNING, ERROR or CRITICAL: log lines of the application on stderr."""
 
@@ -204,6 +210,7 @@ class Settings(BaseSettings):
         "ecos_api_key",
         "fred_api_key",
         "dart_api_key",
+        "studio_auth_token",
         mode="before",
     )
     @classmethod

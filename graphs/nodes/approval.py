@@ -1,7 +1,8 @@
 """Human approval: the interrupt, and the review that applies the approver's answer.
 
 `approval` calls `interrupt()` with the request prepared by the risk manager and does nothing
-else, because LangGraph re-runs an interrupted node from its first line on resume. The resume
+else but read back a decision already recorded (below), because LangGraph re-runs an
+interrupted node from its first line on resume. The resume
 value is validated against `ApprovalResponse` (`response_schema`), which is also what Studio
 renders as a form and what the CLI and the SDK send:
 
@@ -13,6 +14,13 @@ renders as a form and what the CLI and the SDK send:
 one whose price the rules would move (off the tick grid, outside the band) is refused rather
 than traded at a price nobody approved (the CLI shows the approver the adjusted order first);
 an order without a decision is not traded; an answer after the expiry cancels every order.
+
+The decisions are on disk before the first order goes out, whatever durability the caller
+resumed with (the SDK and Studio default to "async", which may lose the last checkpoints in a
+crash): `review` commits them to our database (`approvals`, orders moved to `approved`) before
+the executor runs, and the first decision recorded for an order stands. A re-run after a crash
+reads them back: `approval` takes the recorded decisions instead of asking again, and `review`
+hands the executor the orders as recorded, whatever a later answer says.
 """
 
 from __future__ import annotations
@@ -91,10 +99,19 @@ class ReviewLine(BaseModel):
 async def approval(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
     """Pause for the approver; resume with an `ApprovalResponse`.
 
-    The context is asked for first only so that an answer given on another venue, server or
+    The context is asked for first, so that an answer given on another venue, server or
     account is refused before it is taken (`session_context` checks the thread's venue).
+    A decision already recorded for this request (the approval was given, then the process
+    died and the checkpoints holding the answer were lost) is taken as the answer: the
+    approver is not asked again, because orders may be at the broker already. Reading the
+    database is the only thing done before the interrupt, and it is idempotent.
     """
-    await session_context(runtime)
+    ctx = await session_context(runtime)
+    request = ApprovalRequest.model_validate(state["approval_request"])
+    ids = [o.client_order_id for o in request.orders]
+    recorded = await records.recorded_decisions(ctx, ids)
+    if ids and set(recorded) >= set(ids):
+        return {"approval": _as_response(recorded).model_dump(mode="json")}
     answer: Any = interrupt(state["approval_request"], response_schema=ApprovalResponse)
     if isinstance(answer, BaseModel):
         answer = answer.model_dump(mode="json")
@@ -230,8 +247,7 @@ async def review(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
         cost_model=ctx.cost_model,
         expired=expired,
     )
-    approved = [line.approved for line in lines if line.approved is not None]
-    await records.record_review(
+    recorded = await records.record_review(
         ctx,
         data.run_id,
         [
@@ -241,6 +257,12 @@ async def review(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
         decided_by=response.decided_by,
         decided_at=now,
     )
+    # What the database holds is what the executor carries out (the first answer stands).
+    lines = [
+        _as_recorded(order, line, recorded.get(order.client_order_id))
+        for order, line in zip(request.orders, lines, strict=True)
+    ]
+    approved = [line.approved for line in lines if line.approved is not None]
     await records.set_run_status(ctx, data.thread_id, RunStatus.RUNNING)
     update: dict[str, Any] = {
         "approved_orders": [dump(o) for o in approved],
@@ -260,6 +282,63 @@ async def review(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
             )
         )
     return update
+
+
+def _as_response(recorded: dict[str, records.RecordedDecision]) -> ApprovalResponse:
+    """The recorded decisions as the resume value that gave them."""
+    decisions = []
+    for cid, rec in recorded.items():
+        if not rec.approved:
+            decisions.append(OrderDecision(client_order_id=cid, action=Action.REJECT))
+        elif rec.decision is ApprovalDecision.APPROVE:
+            decisions.append(OrderDecision(client_order_id=cid, action=Action.APPROVE))
+        else:
+            decisions.append(
+                OrderDecision(
+                    client_order_id=cid,
+                    action=Action.EDIT,
+                    qty=rec.qty,
+                    limit_price_krw=rec.limit_price_krw,
+                )
+            )
+    by = sorted({rec.decided_by for rec in recorded.values()})
+    return ApprovalResponse(
+        decisions=decisions,
+        decided_by=(by[0] if len(by) == 1 else ",".join(by))[:64] or "operator",
+        note="as recorded in the database before a restart",
+    )
+
+
+def _as_recorded(
+    order: ProposedOrder, line: ReviewLine, recorded: records.RecordedDecision | None
+) -> ReviewLine:
+    """The review line of the decision the database holds for `order` (it may predate this one)."""
+    if recorded is None:  # nothing recorded (no persistence): this answer is the decision
+        return line
+    approved = None
+    if recorded.approved:
+        approved = order.model_copy(
+            update={
+                "qty": recorded.qty,
+                "limit_price_krw": recorded.limit_price_krw,
+                "order_type": recorded.order_type,
+            }
+        )
+    if recorded.decision is line.decision and _terms(approved) == _terms(line.approved):
+        return line
+    note = (
+        f"the decision recorded by {recorded.decided_by} at "
+        f"{recorded.decided_at.isoformat()} stands; this answer ({line.decision.value}) "
+        "was not applied"
+    )
+    return _line(order, recorded.decision, approved, note)
+
+
+def _terms(order: ProposedOrder | None) -> tuple[int, int | None, str] | None:
+    """What the broker is sent of an order: quantity, limit price and type."""
+    if order is None:
+        return None
+    return (order.qty, order.limit_price_krw, order.order_type.value)
 
 
 def _line(

@@ -106,6 +106,36 @@ def _retrigger(state: SessionState) -> dict[str, Any] | None:
     }
 
 
+def _held_elsewhere(
+    holder: records.SessionHolder,
+    portfolio: str,
+    day: date,
+    phase: str,
+    tickers: tuple[str, ...],
+) -> dict[str, Any]:
+    """Stop a thread started for a session another thread holds: it proposes nothing.
+
+    Studio and the SDK start every thread with a new id, so a second run of the same day is a
+    second thread; trading on it would send the day's orders again. The state names the thread
+    to open instead.
+    """
+    where = f" (status {holder.status.value})" if holder.status else ""
+    notice = (
+        f"session {thread_id_for(portfolio, day, phase)} is held by thread "
+        f"{holder.thread_id}{where}; open that thread to approve or follow it"
+    )
+    log.warning("%s", notice)
+    return {
+        "portfolio": portfolio,
+        "session_date": day.isoformat(),
+        "phase": phase,
+        "tickers": list(tickers),
+        "status": "duplicate",
+        "duplicate_of": holder.thread_id,
+        "notice": notice,
+    }
+
+
 async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
     """Resolve the session, reconcile the account, quote the watchlist and held tickers."""
     again = _retrigger(state)
@@ -126,6 +156,14 @@ async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, 
     trading = ctx.is_trading_day(day) or (ctx.venue == DEMO_VENUE and day == today)
     # Only today's session trades; another date is analysed and reported, never executed.
     executable = day == today
+    # One thread per session: a second thread (a Studio run, say) of today's session stops
+    # here. Another date is analysed only and never trades, so it claims nothing.
+    if executable:
+        holder = await records.claim_session(
+            ctx, thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
+        )
+        if holder is not None:
+            return _held_elsewhere(holder, portfolio, day, phase, tickers)
     run_id = await records.ensure_run(
         ctx, thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
     )

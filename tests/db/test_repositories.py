@@ -1,3 +1,4 @@
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -26,6 +27,7 @@ from db.repositories import (
     OrderRepository,
     PortfolioRepository,
     RunRepository,
+    SessionClaimRepository,
     SignalRepository,
 )
 
@@ -169,3 +171,32 @@ def test_constraints_hold(sessions: sessionmaker[Session]) -> None:
         )
     with pytest.raises(sa.exc.StatementError, match="naive"), transaction(sessions) as session:
         MarketDataRepository(session).save_bars([{**_bar(1), "bar_time": datetime(2023, 1, 2)}])
+
+
+def test_threads_racing_for_one_session_leave_one_holder(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        book = PortfolioRepository(session).ensure("default", "paper", 1_000_000).id
+    day = date(2026, 11, 24)
+    barrier = threading.Barrier(4)
+    holders: dict[str, str] = {}
+
+    def claim(thread_id: str) -> None:
+        barrier.wait()
+        with transaction(sessions) as session:
+            holders[thread_id] = SessionClaimRepository(session).claim(
+                book, day, "regular", thread_id, datetime.now(UTC)
+            )
+
+    workers = [threading.Thread(target=claim, args=(f"studio-{n}",)) for n in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert len(holders) == 4
+    assert len(set(holders.values())) == 1, holders
+    with transaction(sessions) as session:
+        repo = SessionClaimRepository(session)
+        assert repo.claim(book, day, "regular", "late", datetime.now(UTC)) in holders
+        assert repo.claim(book, day, "after-market", "late", datetime.now(UTC)) == "late"

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
+from db import migrate
 from db.engine import create_db_engine
 from db.models import Approval, Fill, Order, OrderStatus, Run, RunStatus
+from db.repositories import PortfolioRepository, SessionClaimRepository
 from tests.trader.clocks import ShiftedClock
 from trader.cli.main import app
 from trader.clock import KST
@@ -238,3 +241,19 @@ def test_an_edit_the_risk_rules_would_move_is_shown_first_and_never_sent_unseen(
     sent = by_id[one.client_order_id]
     assert (sent.status, sent.qty, sent.limit_price_krw) == (OrderStatus.FILLED, 1, price)
     assert by_id[two.client_order_id].status is OrderStatus.REJECTED
+
+
+def test_run_of_a_session_a_studio_thread_holds_shows_that_thread_and_trades_nothing(
+    engine: sa.Engine,
+) -> None:
+    migrate.upgrade(load_settings().resolved_database_url)
+    with Session(engine) as session, session.begin():
+        book = PortfolioRepository(session).ensure("default", "demo", 100_000_000)
+        SessionClaimRepository(session).claim(
+            book.id, START.date(), "demo", "studio-thread-7f2", datetime.now(UTC)
+        )
+    result = invoke("session", "run", "--demo", "--tickers", TICKERS)
+    assert result.exit_code == 0, result.output
+    assert "held by thread studio-thread-7f2" in result.output
+    assert "stopped part-way" not in result.output
+    assert count(engine, Order) == 0

@@ -337,7 +337,9 @@ def print_report(
 
 def print_view(view: ThreadView) -> None:
     """Show a thread as it stands: its report, its pending approval, or its next step."""
-    if view.report is not None and view.finished:
+    if view.status == "duplicate":  # another thread (e.g. a Studio thread) holds the session
+        console.print(view.values.get("notice", "session held by another thread"), markup=False)
+    elif view.report is not None and view.finished:
         asked = view.values.get("approval_request")
         proposed = ApprovalRequest.model_validate(asked).orders if asked else []
         if view.report.status == ANALYSIS_ONLY:
