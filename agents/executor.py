@@ -33,13 +33,15 @@ Its rules, in the order a pass applies them:
 5. **Follow fills** by polling the day's executions until every order is filled, cancelled or
    rejected, or `fill_timeout` passes; then the unfilled rest is cancelled, so nothing keeps
    working at the broker unobserved. A row becomes `cancelled` only when the broker accepted
-   the cancel and its fills could be read afterwards; otherwise the row stays as it was, with
-   a note. A poll that fails with a temporary error is skipped, not fatal. Fills are stored
+   the cancel and its fills could be read afterwards; otherwise it may still be working and
+   nobody follows it any more, so it goes to a person (`needs_review`, the reason on the row).
+   A poll that fails with a temporary error is skipped, not fatal. Fills are stored
    as increments keyed by the cumulative quantity, so polling twice (or running the node
    again) never books a fill twice.
 
-The graph runs this node with `durability="sync"`, so the approval that led here is on disk
-before the first order goes out.
+The approval that led here is on disk before the first order goes out, whatever durability
+the caller resumed with: `review` commits the decisions to our database first, and a re-run
+after a crash carries out what is recorded (`graphs.nodes.approval`).
 """
 
 from __future__ import annotations
@@ -328,7 +330,13 @@ class Executor:
                     self.books.set, cid, OrderStatus.CANCELLED, reason=notes.get(cid)
                 )
             elif row.status in SENT_STATUSES:
-                notes[cid] = notes.get(cid, "") + "; may still be working at the broker"
+                # The cancel was refused, failed or not seen through: whether the rest still
+                # works at the broker is unknown, and nobody follows it after this pass.
+                rows[cid] = await self._needs_review(
+                    row,
+                    notes.get(cid, "")
+                    + "; may still be working at the broker: check it and cancel it there",
+                )
 
     async def _read(self) -> list[Execution] | None:
         """The session day's executions; None when the broker could not be asked this time."""

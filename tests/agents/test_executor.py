@@ -145,10 +145,14 @@ async def test_a_failed_cancel_does_not_pretend_the_order_is_cancelled(rig: Rig)
     rig.broker.cancel_fails = True
     outcomes = await rig.execute(orders)
     outcome = outcomes[SAMSUNG.client_order_id]
-    assert outcome.status is OrderStatus.PARTIALLY_FILLED
+    # Its rest may still work at the broker and nobody follows it: a person settles it.
+    assert outcome.status is OrderStatus.NEEDS_REVIEW
+    assert outcome.filled_qty == 4
     assert "cancel failed" in outcome.note
     assert "may still be working at the broker" in outcome.note
-    assert rig.row(SAMSUNG).status is OrderStatus.PARTIALLY_FILLED
+    row = rig.row(SAMSUNG)
+    assert (row.status, row.filled_qty) == (OrderStatus.NEEDS_REVIEW, 4)
+    assert "check it and cancel it there" in (row.reason or "")
 
 
 async def test_after_a_restart_an_order_found_at_the_broker_is_not_sent_again(
@@ -233,7 +237,7 @@ async def test_a_failed_poll_is_skipped_and_fills_are_read_at_the_next(rig: Rig)
     assert rig.sleep.waits == [2.0]
 
 
-async def test_a_cancel_whose_outcome_cannot_be_read_leaves_the_order_as_it_was(
+async def test_a_cancel_whose_outcome_cannot_be_read_hands_the_order_to_a_person(
     rig: Rig,
 ) -> None:
     orders = rig.approve(SAMSUNG)
@@ -244,7 +248,7 @@ async def test_a_cancel_whose_outcome_cannot_be_read_leaves_the_order_as_it_was(
     assert rig.broker.cancel_calls == [SAMSUNG.client_order_id]
     assert rig.sleep.waits == [2.0] * (polls - 1)
     outcome = outcomes[SAMSUNG.client_order_id]
-    assert outcome.status is OrderStatus.SUBMITTED
+    assert outcome.status is OrderStatus.NEEDS_REVIEW
     assert "may still be working at the broker" in outcome.note
 
 
