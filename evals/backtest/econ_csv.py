@@ -123,6 +123,8 @@ class FilingRow(_Row):
     @field_validator("fiscal_year")
     @classmethod
     def _reported_after_the_year(cls, year: int, info: ValidationInfo) -> int:
+        if not 1900 <= year <= 2999:
+            raise ValueError(f"not a fiscal year: {year}")
         published = info.data.get("published_on")
         if isinstance(published, date) and published <= date(year, 12, 31):
             raise ValueError(

@@ -153,6 +153,7 @@ async def test_no_secret_anywhere(
         kis_app_key=SECRETS["KIS_APP_KEY"],
         kis_app_secret=SECRETS["KIS_APP_SECRET"],
         kis_account_no=f"{SECRETS['KIS_ACCOUNT_NO']}-01",
+        kis_real_account_confirm=f"{SECRETS['KIS_ACCOUNT_NO']}-01",
         llm_provider="openai",
         openai_api_key=SECRETS["OPENAI_API_KEY"],
         langsmith_tracing=True,

@@ -80,7 +80,8 @@ async def _venue(
     with SimulatorServer(sim_config, port=0) as sim:
         settings = load_settings(
             trading_mode=venue, kis_base_url=sim.base_url, kis_app_key=APP_KEY,
-            kis_app_secret=APP_SECRET, kis_account_no=ACCOUNT, database_url=db_url,
+            kis_app_secret=APP_SECRET, kis_account_no=ACCOUNT, kis_real_account_confirm=ACCOUNT,
+            database_url=db_url,
             data_dir=tmp_path / "data", watchlist=SAMSUNG, starting_cash_krw=cash,
         )  # fmt: skip
         async with open_session_context(settings, clock=clock) as ctx:

@@ -77,3 +77,11 @@ def test_a_period_too_late_for_the_calendar_is_an_econ_file_error(tmp_path: Path
     path.write_text("name,period,value\nbase_rate,99991231,0.50\n", encoding="utf-8")
     with pytest.raises(EconFileError, match=r"line 2, column period: .*99991231"):
         read_macro(path)
+
+
+def test_a_fiscal_year_beyond_the_calendar_is_an_econ_file_error(tmp_path: Path) -> None:
+    path = tmp_path / "filings.csv"
+    row = FILING.replace(",2020,", "," + "9" * 40 + ",")
+    path.write_text(f"{FILING_HEADER}\n{row}\n", encoding="utf-8")
+    with pytest.raises(EconFileError, match=r"line 2, column fiscal_year: not a fiscal year"):
+        read_filings(path)
