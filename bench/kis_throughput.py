@@ -112,6 +112,7 @@ def main() -> None:
                     "--mode",
                     "real",
                     "--always-open",
+                    "--keys-from-settings",  # the bench's key pair, from the environment
                 ],
                 env=env,
                 stdout=log,

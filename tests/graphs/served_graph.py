@@ -4,14 +4,16 @@ Only today's session trades, so the served test needs "today" to be a day the se
 market rates a buy on. `langgraph dev` builds the default context itself (no context is passed,
 as in Studio); this module, loaded by the test's copy of `langgraph.json` in place of
 `graphs/trading_session.py:graph`, gives that context a clock that starts at the harness's
-session morning and runs at wall-clock speed. The graph is the product's, unchanged. The module
-is loaded by file path in the server process, so it imports only installed packages.
+session morning and runs at wall-clock speed, with a short executor lease. The graph is the
+product's, unchanged. The module is loaded by file path in the server process, so it imports
+only installed packages.
 """
 
 from __future__ import annotations
 
 import time
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from graphs import deps
@@ -33,13 +35,24 @@ class _FromSessionMorning:
         return SESSION_MORNING.astimezone(UTC) + elapsed
 
 
+EXECUTOR_LEASE_TTL = timedelta(seconds=5)
+"""Short, so that a test continuing a thread after killing the server waits seconds, not the
+minute a killed executor's lease holds by default."""
+
+FILL_TIMEOUT = timedelta(seconds=8)
+"""Short, so that an order in doubt is handed to a person within seconds."""
+
 _open = deps.open_session_context
 
 
-def _on_session_morning(
+@asynccontextmanager
+async def _on_session_morning(
     settings: Settings, *, demo: bool = False, clock: Clock | None = None
-) -> AbstractAsyncContextManager[SessionContext]:
-    return _open(settings, demo=demo, clock=clock or _FromSessionMorning())
+) -> AsyncIterator[SessionContext]:
+    async with _open(settings, demo=demo, clock=clock or _FromSessionMorning()) as ctx:
+        ctx.executor_lease_ttl = EXECUTOR_LEASE_TTL
+        ctx.fill_timeout = FILL_TIMEOUT
+        yield ctx
 
 
 deps.open_session_context = _on_session_morning  # type: ignore[assignment]
