@@ -84,7 +84,7 @@ class ExecutorLease:
             if holder is None:
                 raise ConfigurationError(f"session {self.thread_id} has no run row to execute")
             raise ExecutorBusyError(self.thread_id, holder, _iso(until))
-        log.info("executor lease of %s taken by %s", self.thread_id, self.holder)
+        log.debug("executor lease of %s taken by %s", self.thread_id, self.holder)
         return self
 
     async def renew(self) -> None:
