@@ -37,7 +37,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
-from evals.backtest.files import DataFileError
+from evals.backtest.files import DataFileError, read_utf8
 from tools.econ.dart_models import FsDiv, ReportCode
 from tools.econ.ecos_models import format_period, period_bounds
 from tools.econ.snapshot import MACRO_SERIES, FundamentalsSnapshot, Observed, observed
@@ -210,15 +210,7 @@ def _rows(
     (``avail_on``) would otherwise silently fall back to its default.
     """
     columns = tuple(known)
-    try:
-        data = path.read_bytes()  # recorded files are small; decoding whole finds the bad line
-    except OSError as exc:
-        raise EconFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise EconFileError(f"{path} line {line}: not UTF-8 text (save it as UTF-8)") from None
+    text = read_utf8(path, EconFileError)
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     try:

@@ -26,6 +26,22 @@ class PriceFileError(BarDataError, DataFileError):
     """A price CSV has a bad cell or row (file, line and column named)."""
 
 
+def read_utf8(path: Path, error: type[DataFileError]) -> str:
+    """The whole file as text; unreadable or non-UTF-8 (named by its line) raises `error`.
+
+    Recorded files are small, so decoding them whole is cheap and finds the bad line.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise error(f"{at(path, line)}: not UTF-8 text (save it as UTF-8)") from None
+
+
 def at(path: Path, line: int | None = None, column: str | None = None) -> str:
     """The `file line N, column C` prefix every file error and warning starts with."""
     where = str(path)

@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from evals.backtest.files import DataWarning, PriceFileError, at
+from evals.backtest.files import DataWarning, PriceFileError, at, read_utf8
 from tools.krx.rules import PRICE_LIMIT_RATE_PCT
 
 HEADER_ALIASES = {
@@ -153,15 +153,7 @@ def read_price_file(path: Path) -> PriceFile:
 
 def _cells(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     """The header (canonical names) and the data rows with their line numbers."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PriceFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise PriceFileError(f"{at(path, line)}: not UTF-8 text (save it as UTF-8)") from None
+    text = read_utf8(path, PriceFileError)
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[list[str]] = []

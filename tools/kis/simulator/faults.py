@@ -30,7 +30,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, get_args
 
 FaultKind = Literal[
     "http_500",
@@ -42,18 +42,7 @@ FaultKind = Literal[
     "query_again",
     "order_list_lag",
 ]
-KINDS: frozenset[str] = frozenset(
-    {
-        "http_500",
-        "timeout",
-        "malformed_json",
-        "revoke_tokens",
-        "invalidate_tokens",
-        "rate_limit_burst",
-        "query_again",
-        "order_list_lag",
-    }
-)
+KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 _NOT_AT_GATEWAY = frozenset({"query_again", "order_list_lag"})
 """Kinds taken where they act (a continuation page, an accepted order), not at the gateway."""
 
