@@ -64,7 +64,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.soak_books import INVARIANTS, check_account
-from bench.soak_runner import APP_KEY, APP_SECRET, ForkServer, SoakClock
+from bench.soak_runner import APP_KEY, APP_SECRET, BUSY, ForkServer, SoakClock
 from db import migrate
 from db.engine import create_db_engine, session_factory
 from db.models import Run
@@ -338,7 +338,9 @@ class Soak:
         if code == 0:  # a whole run (a missed kill too): what the next kill delays scale by
             self.durations.append(time.monotonic() - started)
             self.report.session_s.append(self.durations[-1])
-        return {0: "ok", 1: "stopped on an error", 3: "crashed"}.get(code or 0, f"exit {code}")
+        return {0: "ok", 1: "stopped on an error", 3: "crashed", BUSY: "refused (busy)"}.get(
+            code or 0, f"exit {code}"
+        )
 
     def _kill_delay(self) -> float:
         typical = statistics.median(self.durations[-20:]) if self.durations else 4.0

@@ -57,6 +57,7 @@ from tools.kis.config import KISConfig
 from tools.krx.calendar import krx_calendar
 from tools.market_data import KISMarketData
 from trader.clock import KST
+from trader.errors import ExecutorBusyError
 from trader.settings import Settings
 
 APP_KEY = "PSsoak" + "k" * 30
@@ -93,11 +94,12 @@ def settings_for(args: argparse.Namespace) -> Settings:
         "kis_token_min_interval_s": args.token_interval,
         "database_url": args.db,
         "data_dir": Path(args.data),
+        # The real-account markers stay in the soak's folder, never the user's state folder.
+        "state_dir": Path(args.data) / "state",
         "portfolio": args.portfolio,
         "watchlist": tuple(args.tickers.split(",")),
+        "kis_real_account_confirm": SecretStr(args.account),  # a real account is confirmed
     }
-    if "kis_real_account_confirm" in Settings.model_fields:  # a real account must be confirmed
-        values["kis_real_account_confirm"] = args.account
     return Settings(**values)
 
 
@@ -146,7 +148,9 @@ async def run_session(args: argparse.Namespace) -> dict[str, Any]:
             session: SessionInput = {
                 "portfolio": args.portfolio,
                 "session_date": args.day,
-                "phase": "soak",
+                # Each soak session is a session of its own: a portfolio has one session per
+                # (date, phase), and a second thread of one would stop as a duplicate.
+                "phase": args.thread,
                 "tickers": args.tickers.split(","),
             }
             view = await runner.start(args.thread, session, _progress)
@@ -178,6 +182,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+BUSY = 4
+"""Exit code of a runner refused because another process executes the session (sent nothing)."""
+
+
 def session_main(argv: list[str]) -> int:
     """Run `session`; print its JSON line; 0 when it ran, 1 when it stopped on an error."""
     try:
@@ -185,6 +193,9 @@ def session_main(argv: list[str]) -> int:
     except SessionStoppedError as exc:
         print(json.dumps({"finished": False, "error": str(exc)}), flush=True)
         return 1
+    except ExecutorBusyError as exc:
+        print(json.dumps({"finished": False, "busy": str(exc)}), flush=True)
+        return BUSY
     print(json.dumps(result), flush=True)
     return 0
 

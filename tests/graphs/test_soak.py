@@ -37,6 +37,7 @@ def test_short_soak_keeps_every_invariant(soak_db: str, tmp_path: Path) -> None:
     report = Soak(options).run()
     summary = "\n".join(report.lines())
     assert report.sessions == 5, summary
+    assert report.sessions_finished == report.sessions, summary
     assert report.kills >= 2, summary
     assert report.concurrent_resumes >= 1 and report.next_day_resumes >= 1, summary
     assert sum(report.faults_fired.values()) >= 4, summary
