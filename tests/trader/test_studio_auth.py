@@ -17,6 +17,7 @@ REAL = {
     "kis_app_key": "k",
     "kis_app_secret": "s",
     "kis_account_no": "12345678",
+    "kis_real_account_confirm": "12345678",
 }
 
 

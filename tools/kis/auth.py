@@ -184,6 +184,10 @@ class TokenManager:
         await asyncio.to_thread(self._save)  # the attempt counts even if the answer is a refusal
         response = await self._issue()
         now = self._clock.now()
+        # KIS issued it somewhere between our request and its answer: counting the interval
+        # from the answer keeps the next request a full interval after the issue as KIS
+        # counts it, however long the request took.
+        self._attempted_at = now
         token = CachedToken(
             value=response.access_token.get_secret_value(),
             expires_at=min(response.expires_at, now + timedelta(seconds=response.expires_in)),
