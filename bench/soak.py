@@ -19,8 +19,9 @@ new order for seconds and lookups, SYDB0050 "query again" on a continuation page
 executions or balance (the simulator pages 1 row at a time so queries have pages), EGW00201
 bursts, tokens revoked as at KIS's maintenance (EGW00121; a new token is still refused within
 the issuance interval) and tokens expired (EGW00123). Time is compressed: the token issuance
-interval is `--token-interval` seconds (60 at KIS), the client times out after 5 s and the
-simulator holds a timed-out answer for 7 s.
+interval is `--token-interval` seconds (60 at KIS), the client times out after 5 s, the
+simulator holds a timed-out answer for 7 s, and a killed runner's executor lease lapses after
+3 s (60 live); a resume refused while it holds waits it out and tries again.
 
 Kills. `--kills` runners are SIGKILLed after a random delay (a share of the typical session
 time, so kills land in analysis, at the approval, in the executor and while fills are
@@ -137,6 +138,8 @@ class SoakOptions:
     fill_timeout_s: float = 6.0
     poll_s: float = 0.5
     token_interval_s: float = 5.0
+    lease_ttl_s: float = 3.0
+    """The executor lease's time-to-live (60 s live): how long a killed runner blocks a resume."""
     kis_timeout_s: float = 5.0
     concurrent_share: float = 0.3
     next_day_share: float = 0.2
@@ -302,6 +305,7 @@ class Soak:
             *("--portfolio", s.portfolio, "--account", s.account),
             *("--tickers", ",".join(s.tickers), "--day", self.day.isoformat()),
             *("--epoch", repr(self.epoch), "--token-interval", str(o.token_interval_s)),
+            *("--lease-ttl", str(o.lease_ttl_s)),
             *("--kis-timeout", str(o.kis_timeout_s), "--fill-timeout", str(o.fill_timeout_s)),
             *("--poll", str(o.poll_s)),
         ]
@@ -375,8 +379,13 @@ class Soak:
         while not self._finished(s.thread) and retries < MAX_RETRIES:
             retries += 1
             self.report.retries += 1
+            if outcome.endswith("(busy)"):
+                # A killed runner's executor lease still holds the session: wait it out, as a
+                # person told "another process is executing" would.
+                time.sleep(self.opts.lease_ttl_s + 0.5)
             ident, pid = self._spawn(s)
-            self.report.runner_exits["retry " + self._wait(ident, pid)] += 1
+            outcome = self._wait(ident, pid)
+            self.report.runner_exits["retry " + outcome] += 1
         for timer in timers:
             timer.cancel()
         self._count_fired(s)

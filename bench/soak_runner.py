@@ -140,6 +140,8 @@ async def run_session(args: argparse.Namespace) -> dict[str, Any]:
         ctx.market = KISMarketData(kis, news=True)
         ctx.broker = KISBroker(kis)
         ctx.fill_timeout = timedelta(seconds=args.fill_timeout)
+        # Compressed like the token interval: a killed runner's lease lapses in seconds.
+        ctx.executor_lease_ttl = timedelta(seconds=args.lease_ttl)
         ctx.fill_poll_interval_s = args.poll
         runner = SessionRunner(build_graph().compile(checkpointer=saver), ctx)
         log.warning("context opened")
@@ -176,6 +178,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--epoch", type=float, required=True)
     parser.add_argument("--rate", type=float, default=18.0)
     parser.add_argument("--token-interval", type=float, default=60.0)
+    parser.add_argument("--lease-ttl", type=float, default=60.0)
     parser.add_argument("--kis-timeout", type=float, default=10.0)
     parser.add_argument("--fill-timeout", type=float, default=20.0)
     parser.add_argument("--poll", type=float, default=0.5)
