@@ -36,6 +36,7 @@ from tools.kis.client import KISClient
 from tools.kis.config import KISConfig
 from tools.kis.endpoints import Mode
 from tools.kis.simulator import SimulatorConfig, SimulatorServer
+from tools.krx.rules import round_to_tick
 from trader.clock import KST, FixedClock, SystemClock, kst_today
 from trader.errors import ExecutorBusyError
 from trader.settings import Settings
@@ -319,7 +320,13 @@ def test_two_executors_resuming_one_session_at_once_send_each_order_once(
                 return {t: (await kis.price(t)).price for t in ("005930", "000660")}
 
         price = asyncio.run(prices())
-        orders = [order("005930", 2, price["005930"]), order("000660", 1, price["000660"])]
+        # The always-open market keeps moving: a limit 3 % over the quote still fills however
+        # long a loaded machine takes to place it (what is tested is that each goes out once).
+        marketable = {t: round_to_tick(p * 103 // 100, up=True) for t, p in price.items()}
+        orders = [
+            order("005930", 2, marketable["005930"]),
+            order("000660", 1, marketable["000660"]),
+        ]
         engine = create_db_engine(db_url)
 
         def context(broker: Any, sessions: Any) -> SessionContext:
