@@ -477,7 +477,8 @@ async def executor(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]
         raise ConfigurationError("the executor needs the database (persist=True)")
     data = read_context(state)
     markets = {t: snapshot.market for t, snapshot in data.market.items()}
-    outcomes = await Executor(ctx, mandate_for(state), markets).run(read_approved_orders(state))
+    executor = Executor(ctx, mandate_for(state), markets, holder=ctx.lease_holder)
+    outcomes = await executor.run(read_approved_orders(state))
     return {"executions": [dump(o) for o in outcomes], "status": "done"}
 
 

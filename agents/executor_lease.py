@@ -17,24 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
 from datetime import datetime
 from types import TracebackType
 
 from db.engine import transaction
 from db.repositories import RunRepository
-from graphs.context import SessionContext
+from graphs.context import SessionContext, new_holder
 from trader.errors import ConfigurationError, ExecutorBusyError
 
 log = logging.getLogger(__name__)
-
-
-def new_holder() -> str:
-    """A lease holder name unique to this executor: host, process id and a nonce."""
-    host = socket.gethostname()[:40] or "host"
-    return f"{host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -86,6 +77,18 @@ class ExecutorLease:
             raise ExecutorBusyError(self.thread_id, holder, _iso(until))
         log.debug("executor lease of %s taken by %s", self.thread_id, self.holder)
         return self
+
+    async def keep(self) -> None:
+        """Hold the lease on: renew it, or take it again if it was freed meanwhile.
+
+        The executor inside a runner's continuation frees it under the same holder name.
+
+        Raises:
+            ExecutorBusyError: another process holds it.
+        """
+        taken, holder, until = await asyncio.to_thread(self._take)
+        if not taken:
+            raise ExecutorBusyError(self.thread_id, holder, _iso(until), lost=True)
 
     async def renew(self) -> None:
         """Extend the lease; raise `ExecutorBusyError` if another process took it over."""

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -67,6 +70,12 @@ def log_needs_review(item: NeedsReview) -> None:
     )
 
 
+def new_holder() -> str:
+    """A lease holder name unique to one process's context: host, process id and a nonce."""
+    host = socket.gethostname()[:40] or "host"
+    return f"{host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 @dataclass(kw_only=True)
 class SessionContext:
     """Per-run dependencies of the trading-session graph."""
@@ -107,6 +116,9 @@ class SessionContext:
     fill_poll_interval_s: float = 2.0
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     executor_lease_ttl: timedelta = timedelta(seconds=60)
+    lease_holder: str = field(default_factory=new_holder)
+    """Who this context is when it holds a run's lease: the runner holds it for a whole
+    continuation of a thread, and the executor inside takes it again under the same name."""
     """How long the executor lease on a run lasts unless renewed. The executor renews it before
     each order and each poll, so it only needs to outlast one broker call; a process that dies
     holding it blocks a resume of the session for at most this long."""

@@ -27,6 +27,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
+from agents.executor_lease import ExecutorLease
 from db.checkpointer import open_async_checkpointer
 from db.engine import create_db_engine, session_factory
 from db.models import Order, Run, RunStatus
@@ -205,19 +206,22 @@ class SessionRunner:
         # The graph's context schema is untyped (nodes read it through `session_context`).
         graph: Any = self.graph
         try:
-            async for _mode, chunk in graph.astream(
-                payload,
-                _config(thread_id),
-                context=self.ctx,
-                stream_mode=["updates"],
-                durability=durability,
-            ):
-                if not isinstance(chunk, dict):
-                    continue
-                for node, update in chunk.items():
-                    if node.startswith("__"):
-                        continue  # the interrupt marker; the view below reports it
-                    progress(node, update if isinstance(update, dict) else {})
+            async with self._thread_lease(thread_id) as lease:
+                async for _mode, chunk in graph.astream(
+                    payload,
+                    _config(thread_id),
+                    context=self.ctx,
+                    stream_mode=["updates"],
+                    durability=durability,
+                ):
+                    if lease is not None:
+                        await lease.keep()
+                    if not isinstance(chunk, dict):
+                        continue
+                    for node, update in chunk.items():
+                        if node.startswith("__"):
+                            continue  # the interrupt marker; the view below reports it
+                        progress(node, update if isinstance(update, dict) else {})
         except BusyError:
             # Another process is executing this session: it has not failed, and this process
             # changed nothing. Say so in one line; the run row is the other process's.
@@ -230,6 +234,25 @@ class SessionRunner:
                 raise SessionStoppedError(thread_id, exc) from exc
             raise
         return await self.view(thread_id)
+
+    @asynccontextmanager
+    async def _thread_lease(self, thread_id: str) -> AsyncIterator[ExecutorLease | None]:
+        """Hold the run's lease while this process continues the thread (None: no run yet).
+
+        Two processes continuing one thread at once (two resumes after a crash, say) would
+        otherwise each analyse and propose on it, and approve orders the other never sends.
+        The executor inside takes the same lease again under the same holder name.
+        """
+        run_id = await asyncio.to_thread(self._run_id, thread_id)
+        if run_id is None or not self.ctx.persist:
+            yield None
+            return
+        async with ExecutorLease(self.ctx, run_id, thread_id, self.ctx.lease_holder) as lease:
+            yield lease
+
+    def _run_id(self, thread_id: str) -> int | None:
+        with self.ctx.sessions() as session:
+            return session.scalar(sa.select(Run.id).where(Run.thread_id == thread_id))
 
 
 class SessionStoppedError(OperationalError):

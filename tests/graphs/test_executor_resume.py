@@ -62,11 +62,13 @@ async def test_a_resume_while_another_process_executes_sends_nothing_and_fails_n
         with pytest.raises(ExecutorBusyError, match="another process is executing"):
             await runner.resume(thread, ApprovalResponse(approve_all=True, decided_by="cli"))
         assert (await asyncio.to_thread(run_row)).status is not RunStatus.FAILED
-        assert {o.status for o in await asyncio.to_thread(orders)} == {OrderStatus.APPROVED}
+        # Refused before anything ran: the answer was not taken, the session still waits.
+        assert {o.status for o in await asyncio.to_thread(orders)} == {OrderStatus.PROPOSED}
+        assert (await runner.view(thread)).awaiting_approval
         assert await runner.ctx.broker.executions(SESSION_DAY) == []
 
         clock.advance(timedelta(seconds=61))  # that process died; its lease lapsed
-        view = await runner.proceed(thread)
+        view = await runner.resume(thread, ApprovalResponse(approve_all=True, decided_by="cli"))
         assert view.finished and view.status == "done"
         rows = await asyncio.to_thread(orders)
         assert {o.status for o in rows} <= {OrderStatus.FILLED, OrderStatus.CANCELLED}
