@@ -29,12 +29,12 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field, ValidationError
 
+from agents.context import SessionContext
 from agents.llm import BudgetExhausted, LLMUsage, UsageMeter
 from agents.schemas import AnalystOpinion, Horizon
+from agents.state import SessionContextData, dump
+from core.errors import TraderError
 from db.models import SignalStatus, Stance
-from graphs.context import SessionContext
-from graphs.state import SessionContextData, dump
-from trader.errors import TraderError
 
 log = logging.getLogger(__name__)
 

@@ -58,24 +58,24 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
+from agents.context import NeedsReview, SessionContext, session_context
 from agents.executor_books import AMBIGUOUS, Books, find_at_broker
 from agents.executor_lease import ExecutorLease
 from agents.risk.models import ProposedOrder
-from db.models import Order, OrderSide, OrderStatus, OrderType
-from graphs.context import NeedsReview, SessionContext, session_context
-from graphs.state import (
+from agents.state import (
     ApprovalRequest,
     SessionState,
     dump,
     read_approved_orders,
     read_context,
 )
+from core.clock import kst_today
+from core.errors import ConfigurationError, TemporaryError, TraderError
+from db.models import Order, OrderSide, OrderStatus, OrderType
 from tools.broker import Execution, OrderAck, OrderRequest, RemembersOrders, Side
 from tools.broker import OrderStatus as AckStatus
 from tools.broker import OrderType as BrokerOrderType
 from tools.krx.rules import Market
-from trader.clock import kst_today
-from trader.errors import ConfigurationError, TemporaryError, TraderError
 
 log = logging.getLogger(__name__)
 

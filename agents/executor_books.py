@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from agents.context import SessionContext
+from core.errors import ConfigurationError
 from db.engine import transaction
 from db.models import Order, OrderSide, OrderStatus
 from db.repositories import FillRepository, OrderRepository
-from graphs.context import SessionContext
 from tools.broker import Execution
 from tools.krx.calendar import settlement_date
 from tools.krx.rules import Market
-from trader.errors import ConfigurationError
 
 RECONCILE_WINDOW = timedelta(seconds=5)
 """A broker order placed this long before our row was written can still be ours (clock skew)."""

@@ -20,10 +20,10 @@ import logging
 from datetime import datetime
 from types import TracebackType
 
+from agents.context import SessionContext, new_holder
+from core.errors import ConfigurationError, ExecutorBusyError
 from db.engine import transaction
 from db.repositories import RunRepository
-from graphs.context import SessionContext, new_holder
-from trader.errors import ConfigurationError, ExecutorBusyError
 
 log = logging.getLogger(__name__)
 

@@ -27,20 +27,20 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agents.agent_tools import fundamental_tools
 from agents.analyst import (
     Judgement,
     judge_session,
     judge_ticker,
 )
+from agents.context import SessionContext, session_context
 from agents.llm import LLMUsage
 from agents.schemas import AnalystOpinion, Horizon
+from agents.state import SessionContextData, SessionState, Valuation, read_context
+from core.errors import TraderError
 from db.models import SignalStatus, Stance
-from graphs.context import SessionContext, session_context
-from graphs.state import SessionContextData, SessionState, Valuation, read_context
-from tools.agent_tools import fundamental_tools
 from tools.econ.snapshot import MacroSnapshot
 from tools.krx.rules import Market
-from trader.errors import TraderError
 
 AGENT = "fundamental"
 PROMPT_VERSION_RULES = "fundamental-rules-1"

@@ -22,7 +22,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from trader.errors import ConfigurationError
+from core.errors import ConfigurationError
 from trader.settings import LLMProvider, Settings
 
 LLM_TIMEOUT_S = 60.0

@@ -38,17 +38,17 @@ from typing import Any
 from langchain_core.tools import BaseTool
 from langgraph.runtime import Runtime
 
+from agents.agent_tools import market_tools
 from agents.analyst import (
     Judgement,
     judge_session,
     judge_ticker,
 )
+from agents.context import SessionContext, session_context
 from agents.llm import LLMUsage
 from agents.schemas import AnalystOpinion, Horizon
+from agents.state import SessionContextData, SessionState, read_context
 from db.models import SignalStatus, Stance
-from graphs.context import SessionContext, session_context
-from graphs.state import SessionContextData, SessionState, read_context
-from tools.agent_tools import market_tools
 from tools.indicators import MIN_BARS, IndicatorSnapshot, latest_snapshot
 from tools.kis.client import DAILY_CHART_PAGE_ROWS
 from tools.market_data import PrecomputedIndicators

@@ -15,13 +15,11 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agents import market_analyst
+from agents.context import DEMO_VENUE, SessionContext, session_context
 from agents.risk.gate import propose_orders
 from agents.risk.models import MarketSnapshot
 from agents.schemas import AnalystOpinion
-from db.models import RunStatus
-from graphs import records
-from graphs.context import DEMO_VENUE, SessionContext, session_context
-from graphs.state import (
+from agents.state import (
     ANALYSIS_ONLY,
     ApprovalRequest,
     SessionContextData,
@@ -31,7 +29,9 @@ from graphs.state import (
     read_opinions,
     read_signals,
 )
-from trader.clock import KST
+from core.clock import KST
+from db.models import RunStatus
+from graphs import records
 
 MARKET_CLOSE = time(15, 30)
 

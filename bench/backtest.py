@@ -10,7 +10,7 @@ series as one 100-ticker portfolio (re-dated onto one calendar) through our engi
 mode.
 
 Agents mode: the same 100 series x 1,250 days as one portfolio, replayed through the session
-graph's decision part (graphs/backtest.py: load_context, market analyst, fundamental, signals,
+graph's decision part (evals/backtest/twin.py: load_context, market analyst, fundamental, signals,
 risk manager; rules reasoner; one graph run per day for all 100 tickers), KRX costs. Its wall
 time is compared with backtesting.py's SMA time on the same bars (target ratio <= 2.0). One-time
 costs (building the XKRX calendar, compiling the graph) are paid before the clock starts;
@@ -138,7 +138,7 @@ def main() -> None:
 
 
 def agents(redated: list[Bars], t_theirs: float) -> None:
-    from graphs.backtest import AgentsStrategy, decision_graph
+    from evals.backtest.twin import AgentsStrategy, decision_graph
     from tools.krx.calendar import krx_calendar
 
     bars = [replace(b, ticker=f"Q{k:05d}") for k, b in enumerate(redated)]  # 6-char KRX codes
@@ -268,7 +268,7 @@ def opinion_round_trip() -> float:
 
 
 def breakdown(bars: list[Bars], t_theirs: float) -> None:
-    from graphs.backtest import AgentsStrategy
+    from evals.backtest.twin import AgentsStrategy
     from graphs.trading_session import NODES
 
     cut = [b.between(end=b.dates[BREAKDOWN_DAYS - 1].item()) for b in bars]

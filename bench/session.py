@@ -41,6 +41,7 @@ from langgraph.types import Command
 
 from agents.fake_llm import ScriptedChatModel
 from agents.llm import UsageMeter
+from core.clock import SystemClock, kst_today
 from db import migrate
 from db.checkpointer import open_async_checkpointer
 from graphs.deps import demo_kis_config, demo_simulator_config, open_session_context
@@ -53,7 +54,6 @@ from tools.kis.simulator.instruments import DEFAULT_UNIVERSE, SYNTHETIC_PREFIX
 from tools.kis.simulator.market import SimMarket, session_point
 from tools.krx.calendar import krx_calendar
 from tools.market_data import KISMarketData
-from trader.clock import SystemClock, kst_today
 from trader.settings import Settings
 
 KIS_LIMIT_PER_S = 18.0

@@ -45,19 +45,19 @@ from typing import IO, Any
 
 from pydantic import SecretStr
 
+from agents.state import SessionInput
+from core.clock import KST
+from core.errors import ExecutorBusyError
 from db.checkpointer import open_async_checkpointer
 from graphs.deps import open_session_context
 from graphs.nodes.approval import ApprovalResponse
 from graphs.runner import SessionRunner, SessionStoppedError, ThreadView
-from graphs.state import SessionInput
 from graphs.trading_session import build_graph
 from tools.kis.broker import KISBroker
 from tools.kis.client import KISClient
 from tools.kis.config import KISConfig
 from tools.krx.calendar import krx_calendar
 from tools.market_data import KISMarketData
-from trader.clock import KST
-from trader.errors import ExecutorBusyError
 from trader.settings import Settings
 
 APP_KEY = "PSsoak" + "k" * 30

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from core.errors import ConfigurationError
 from db.engine import parse_database_url
-from trader.errors import ConfigurationError
 
 MARKER_FOLDER = "real-accounts"
 MARKER_VERSION = 1

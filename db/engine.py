@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from trader.errors import ConfigurationError, DatabaseUnavailableError
+from core.errors import ConfigurationError, DatabaseUnavailableError
 
 
 def parse_database_url(url: str) -> URL:

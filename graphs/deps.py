@@ -23,12 +23,13 @@ from dataclasses import dataclass
 import httpx
 from pydantic import SecretStr
 
+from agents.context import DEMO_VENUE, SessionContext
 from agents.llm import UsageMeter, build_chat_model, model_name_of
 from agents.risk.limits import RiskLimits
+from agents.venue import DEMO_SERVER_PREFIX, PAPER_SERVER_PREFIX, VenueIdentity, fit_server
+from core.clock import Clock, SystemClock, kst_today
 from db.account_marker import guard_database
 from db.engine import create_db_engine, session_factory
-from graphs.context import DEMO_VENUE, SessionContext
-from graphs.venue import DEMO_SERVER_PREFIX, PAPER_SERVER_PREFIX, VenueIdentity, fit_server
 from tools.broker import Broker
 from tools.econ.dart import DartClient
 from tools.econ.ecos import EcosClient
@@ -45,7 +46,6 @@ from tools.krx.costs import CostModel
 from tools.market_data import KISMarketData
 from tools.paper import PaperBroker, PaperStore
 from trader.accounts import account_fingerprint, kis_account_name
-from trader.clock import Clock, SystemClock, kst_today
 from trader.settings import Settings, TradingMode, load_settings
 
 log = logging.getLogger(__name__)

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from agents.context import SessionContext
 from agents.llm import LLMUsage
 from agents.risk.models import ProposedOrder
 from agents.schemas import AnalystOpinion, Signal
@@ -42,7 +43,6 @@ from db.repositories import (
     SessionClaimRepository,
     SignalRepository,
 )
-from graphs.context import SessionContext
 from tools.broker import AccountSnapshot
 
 _T = TypeVar("_T")

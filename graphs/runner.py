@@ -1,14 +1,14 @@
 """Run trading sessions from code: start, continue or resume a thread, and read where it stands.
 
 The CLI (`trader session ...`, `trader approve`, `trader demo`) is a thin layer over this module.
-A thread is one session (`graphs.state.thread_id_for`); its checkpoints live in our database
+A thread is one session (`agents.state.thread_id_for`); its checkpoints live in our database
 through `db.checkpointer`, so any process can pick it up. Starting a thread that exists never
 starts a second session: the caller gets the thread's state back (awaiting approval, finished,
 or stopped part-way, which `proceed` continues).
 
 Every run passes a fresh runtime context (`graphs.deps.open_session_context`) because the
 context is not checkpointed; a resumed thread must use the venue, server and account it started
-on, which the runs table records (`graphs.venue`): `resume_as_demo` and every run of
+on, which the runs table records (`agents.venue`): `resume_as_demo` and every run of
 `SessionRunner` refuse another.
 """
 
@@ -27,21 +27,21 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
+from agents.context import DEMO_VENUE, SessionContext
 from agents.executor_lease import ExecutorLease
+from agents.state import ApprovalRequest, SessionInput, SessionState
+from agents.venue import VenueMismatchError, check_venue, mismatch, recorded_venue
+from core.clock import Clock
+from core.errors import BusyError, ConfigurationError, OperationalError, TraderError
 from db.checkpointer import open_async_checkpointer
 from db.engine import create_db_engine, session_factory
 from db.models import Order, Run, RunStatus
 from graphs import records
-from graphs.context import DEMO_VENUE, SessionContext
 from graphs.deps import open_session_context, venue_for
 from graphs.nodes.approval import ApprovalResponse
 from graphs.nodes.report import SessionReport
-from graphs.state import ApprovalRequest, SessionInput, SessionState
 from graphs.trading_session import build_graph
-from graphs.venue import VenueMismatchError, check_venue, mismatch, recorded_venue
 from tools.krx.calendar import check_in_calendar
-from trader.clock import Clock
-from trader.errors import BusyError, ConfigurationError, OperationalError, TraderError
 from trader.settings import Settings
 
 ProgressFn = Callable[[str, dict[str, Any]], None]

@@ -9,11 +9,11 @@
 `graph` is compiled without a checkpointer: LangGraph Studio / `langgraph dev` bring their own
 (`langgraph.json` points them at our database). Code that runs sessions itself compiles
 `build_graph()` with a checkpointer from `db.checkpointer` and passes the runtime context
-(`graphs.context.SessionContext`) on every invoke and resume.
+(`agents.context.SessionContext`) on every invoke and resume.
 
 `build_decision_graph()` is the same graph cut after the risk manager: load_context, the two
 analysts, signals and risk_manager, wired by the same function with the same node functions.
-The backtester (`graphs/backtest.py`) replays it day by day and fills the risk manager's
+The backtester (`evals/backtest/twin.py`) replays it day by day and fills the risk manager's
 proposed orders itself at the next open, in place of approval and the executor.
 """
 
@@ -28,11 +28,11 @@ from agents.executor import executor
 from agents.fundamental import fundamental
 from agents.market_analyst import market_analyst
 from agents.risk_manager import risk_manager
+from agents.state import SessionInput, SessionState
 from graphs.nodes.approval import approval, review
 from graphs.nodes.load_context import load_context
 from graphs.nodes.report import report
 from graphs.nodes.signals import signals
-from graphs.state import SessionInput, SessionState
 
 NODES = (
     "load_context",

@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from trader.errors import RejectedError
+from core.errors import RejectedError
 
 
 class Side(StrEnum):

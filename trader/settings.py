@@ -20,8 +20,8 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.errors import ConfigurationError
 from tools.krx.tickers import FORM, bad_tickers, normalise_ticker
-from trader.errors import ConfigurationError
 
 DEFAULT_WATCHLIST: tuple[str, ...] = ("005930", "000660", "035420", "005380", "051910", "069500")
 """Real KRX tickers: Samsung Electronics, SK hynix, NAVER, Hyundai Motor, LG Chem, KODEX 200."""

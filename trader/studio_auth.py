@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from langgraph_sdk import Auth
 from pydantic import SecretStr
 
-from trader.errors import ConfigurationError
+from core.errors import ConfigurationError
 from trader.settings import Settings, TradingMode, load_settings
 
 log = logging.getLogger(__name__)

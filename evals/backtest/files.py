@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from trader.errors import ConfigurationError
+from core.errors import ConfigurationError
 
 
 class DataFileError(ConfigurationError):

@@ -1,7 +1,7 @@
 """Built-in strategies: the SMA crossover used to check the engine against other libraries.
 
 The session graph (`--strategy agents`) plugs in through the same `Strategy` protocol:
-`graphs.backtest.AgentsStrategy` replays its decision part day by day.
+`evals.backtest.twin.AgentsStrategy` replays its decision part day by day.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from core.errors import ConfigurationError
 from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Side, Strategy
 from evals.backtest.view import MarketData, PointInTimeView
 from tools.krx.costs import CostModel
-from trader.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -109,14 +109,14 @@ def build_strategy(
     reasoner), the listing `markets` and the point-in-time `econ` source; its risk gate reserves
     commission at `commission_rate` (the simulated broker's; None: the settings'), and the LLM
     may spend `llm_token_budget` tokens over the replay (None: no limit). Close it when done
-    (`graphs.backtest.AgentsStrategy.close`).
+    (`evals.backtest.twin.AgentsStrategy.close`).
     """
     if name == "sma":
         return SmaCrossover(fast, slow)
     if name == "agents":
         if data is None:
             raise ConfigurationError("the agents strategy needs the backtest's data")
-        from graphs.backtest import AgentsStrategy  # the graph stack loads only when asked for
+        from evals.backtest.twin import AgentsStrategy  # the graph stack loads only when asked for
 
         costs = None if commission_rate is None else CostModel(commission_rate=commission_rate)
         return AgentsStrategy(

@@ -34,14 +34,12 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.context import session_context
 from agents.risk.gate import recheck_edit
 from agents.risk.limits import RiskLimits
 from agents.risk.models import MarketSnapshot, ProposedOrder, RiskCode
 from agents.risk_manager import with_volatility
-from db.models import ApprovalDecision, RunStatus
-from graphs import records
-from graphs.context import session_context
-from graphs.state import (
+from agents.state import (
     ApprovalRequest,
     SessionContextData,
     SessionState,
@@ -49,8 +47,10 @@ from graphs.state import (
     read_context,
     read_opinions,
 )
+from core.clock import kst_today
+from db.models import ApprovalDecision, RunStatus
+from graphs import records
 from tools.krx.costs import CostModel
-from trader.clock import kst_today
 
 
 class Action(StrEnum):

@@ -17,11 +17,10 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agents.context import DEMO_VENUE, SessionContext, session_context
 from agents.risk.account import portfolio_from_account
 from agents.risk.models import MarketSnapshot
-from graphs import records
-from graphs.context import DEMO_VENUE, SessionContext, session_context
-from graphs.state import (
+from agents.state import (
     ANALYSIS_ONLY,
     RESET_OPINIONS,
     SessionContextData,
@@ -31,10 +30,11 @@ from graphs.state import (
     read_context,
     thread_id_for,
 )
+from core.clock import kst_today
+from core.errors import TraderError
+from graphs import records
 from tools.krx.tickers import FORM, is_krx_code
 from tools.market_data import MarketQuote
-from trader.clock import kst_today
-from trader.errors import TraderError
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,10 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
+from agents.context import session_context
 from agents.executor import OrderOutcome
 from agents.llm import LLMUsage
-from db.models import OrderStatus, RunStatus
-from graphs import records
-from graphs.context import session_context
-from graphs.nodes.approval import ReviewLine
-from graphs.state import (
+from agents.state import (
     ANALYSIS_ONLY,
     SessionState,
     dump,
@@ -22,8 +19,11 @@ from graphs.state import (
     read_risk_report,
     read_signals,
 )
+from core.clock import kst_today
+from db.models import OrderStatus, RunStatus
+from graphs import records
+from graphs.nodes.approval import ReviewLine
 from tools.broker import AccountSnapshot
-from trader.clock import kst_today
 
 
 class HoldingLine(BaseModel):

@@ -7,16 +7,16 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agents import fundamental, market_analyst
+from agents.context import session_context
 from agents.schemas import combine_all
-from graphs import records
-from graphs.context import session_context
-from graphs.state import (
+from agents.state import (
     SessionState,
     dump_signal,
     opinion_payloads,
     read_context,
     read_opinions,
 )
+from graphs import records
 
 
 async def signals(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:

@@ -12,18 +12,18 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from agents.context import SessionContext
 from agents.executor import Executor, Mandate, OrderOutcome
 from agents.risk.models import ProposedOrder, make_client_order_id
+from core.clock import KST, FixedClock
 from db import migrate
 from db.engine import create_db_engine, session_factory, transaction
 from db.models import Fill, Order, OrderSide, OrderStatus, OrderType
 from db.repositories import OrderRepository
 from graphs import records
-from graphs.context import SessionContext
 from tests.agents.fake_broker import FakeBroker, FakeSleep
 from tests.tools.paper.fake_market import FakeMarket
 from tools.broker import OrderRequest, Side
-from trader.clock import KST, FixedClock
 from trader.settings import Settings
 
 DAY = date(2025, 6, 10)

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from core.clock import KST, Clock, FixedClock
+from core.errors import TemporaryError
 from tools.broker import (
     AccountSnapshot,
     CashBalance,
@@ -40,8 +42,6 @@ from tools.broker import (
     Side,
     UnknownOrderError,
 )
-from trader.clock import KST, Clock, FixedClock
-from trader.errors import TemporaryError
 
 BRANCH = "06010"
 

@@ -20,13 +20,15 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from agents.context import NeedsReview, SessionContext
 from agents.executor import Executor, Mandate, OrderOutcome
+from core.clock import KST, FixedClock, SystemClock, kst_today
+from core.errors import ExecutorBusyError
 from db import migrate
 from db.engine import create_db_engine, session_factory, transaction
 from db.models import OrderStatus
 from db.repositories import OrderRepository, RunRepository
 from graphs import records
-from graphs.context import NeedsReview, SessionContext
 from tests.agents.executor_rig import THREAD, Rig, as_request, make_rig, order
 from tests.agents.fake_broker import FakeSleep
 from tests.tools.paper.fake_market import FakeMarket
@@ -37,8 +39,6 @@ from tools.kis.config import KISConfig
 from tools.kis.endpoints import Mode
 from tools.kis.simulator import SimulatorConfig, SimulatorServer
 from tools.krx.rules import round_to_tick
-from trader.clock import KST, FixedClock, SystemClock, kst_today
-from trader.errors import ExecutorBusyError
 from trader.settings import Settings
 
 pytestmark = pytest.mark.anyio

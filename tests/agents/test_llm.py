@@ -19,7 +19,7 @@ from agents.llm import (
     model_name_of,
     usage_of,
 )
-from trader.errors import ConfigurationError
+from core.errors import ConfigurationError
 from trader.settings import LLMProvider, Settings, load_settings
 
 pytestmark = pytest.mark.anyio

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from core.errors import TemporaryError
 from tools.broker import AccountSnapshot, Broker, Execution, OrderAck, OrderRequest
-from trader.errors import TemporaryError
 
 
 class FlakyAccountBroker:

@@ -16,10 +16,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+from agents.context import SessionContext
+from core.clock import KST, Clock
 from graphs import deps
-from graphs.context import SessionContext
 from graphs.trading_session import graph
-from trader.clock import KST, Clock
 from trader.settings import Settings
 
 SESSION_MORNING = datetime(2026, 11, 24, 10, 0, tzinfo=KST)

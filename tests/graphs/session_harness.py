@@ -21,15 +21,15 @@ from langgraph.pregel import Pregel
 from langgraph.types import Command
 from sqlalchemy.orm import Session
 
+from agents.context import SessionContext
+from agents.state import thread_id_for
+from core.clock import KST, FixedClock
 from db import migrate
 from db.checkpointer import open_async_checkpointer
 from db.engine import transaction
 from db.models import Base
-from graphs.context import SessionContext
 from graphs.deps import open_session_context
-from graphs.state import thread_id_for
 from graphs.trading_session import build_graph
-from trader.clock import KST, FixedClock
 from trader.settings import Settings
 
 SESSION_DAY = date(2026, 11, 24)

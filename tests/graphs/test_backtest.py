@@ -19,15 +19,15 @@ import pytest
 
 from agents.llm_cache import LLMAnswerCache, cached
 from agents.schemas import AnalystOpinion
+from agents.state import read_opinions
 from db.models import SignalStatus, Stance
 from evals.backtest.broker import BrokerConfig
 from evals.backtest.data import Bars, CsvBarSource
 from evals.backtest.engine import BacktestConfig, BacktestResult, run_backtest
 from evals.backtest.fundamentals import RecordedEcon
 from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Side
+from evals.backtest.twin import AgentsStrategy, BookBroker, PointInTimeMarket, ReadOnlyBrokerError
 from evals.backtest.view import MarketData, PointInTimeView
-from graphs.backtest import AgentsStrategy, BookBroker, PointInTimeMarket, ReadOnlyBrokerError
-from graphs.state import read_opinions
 from tests.graphs.fake_chat import OpinionChatModel
 from tools.broker import OrderRequest
 from tools.broker import Side as BrokerSide
@@ -331,7 +331,7 @@ def test_the_risk_gate_reserves_the_commission_the_simulated_broker_charges(
 def test_a_spent_llm_budget_stops_the_replay_and_cached_days_cost_nothing_again(
     universe: list[Bars], tmp_path: Path
 ) -> None:
-    from graphs.backtest import ReplayBudgetSpentError
+    from evals.backtest.twin import ReplayBudgetSpentError
 
     end = date(2021, 1, 29)
     data = MarketData([b.between(end=end) for b in universe])

@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from agents.state import thread_id_for
+from core.clock import FixedClock
+from core.errors import ExecutorBusyError
 from db import migrate
 from db.engine import transaction
 from db.models import Order, OrderStatus, Run, RunStatus
 from db.repositories import RunRepository
 from graphs.nodes.approval import ApprovalResponse
 from graphs.runner import open_runner
-from graphs.state import thread_id_for
 from tests.graphs.session_harness import OPENED_AT, SESSION_DAY, TICKERS, open_harness
-from trader.clock import FixedClock
-from trader.errors import ExecutorBusyError
 from trader.settings import Settings
 
 pytestmark = pytest.mark.anyio

@@ -24,6 +24,8 @@ from langchain_core.tracers.langchain import wait_for_all_tracers
 from langgraph.types import Command
 
 from agents.fake_llm import ScriptedChatModel
+from core.clock import FixedClock
+from core.errors import TraderError
 from db import migrate
 from db.checkpointer import open_async_checkpointer
 from db.engine import create_db_engine
@@ -37,8 +39,6 @@ from tools.kis.simulator import SimulatorConfig, SimulatorServer
 from tools.kis.simulator.app import app_for_state
 from tools.kis.simulator.state import build_state
 from tools.loopback import BackgroundServer
-from trader.clock import FixedClock
-from trader.errors import TraderError
 from trader.observability import export_langsmith
 from trader.settings import Settings, TradingMode, load_settings
 

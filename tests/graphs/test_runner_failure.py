@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from agents.state import thread_id_for
+from core.clock import FixedClock
 from db import migrate
 from db.models import Run, RunStatus
 from graphs.runner import SessionStoppedError, open_runner
-from graphs.state import thread_id_for
 from tests.graphs.failing_broker import FlakyAccountBroker
 from tests.graphs.session_harness import OPENED_AT, SESSION_DAY, TICKERS
-from trader.clock import FixedClock
 from trader.settings import Settings
 
 pytestmark = pytest.mark.anyio

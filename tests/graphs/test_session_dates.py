@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from core.clock import KST
+from core.errors import ConfigurationError
 from db.models import Order, Run, RunStatus
 from tests.graphs.session_harness import OPENED_AT, SESSION_DAY, Harness, open_harness
-from trader.clock import KST
-from trader.errors import ConfigurationError
 
 pytestmark = pytest.mark.anyio
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from langgraph.types import Command
 
+from core.clock import FixedClock
 from db import migrate
 from db.checkpointer import open_async_checkpointer
 from db.models import Order, OrderStatus
@@ -20,7 +21,6 @@ from graphs.deps import open_session_context
 from graphs.trading_session import build_graph
 from tests.graphs.session_harness import OPENED_AT, SESSION_DAY, TICKERS
 from tools.kis.simulator import SimulatorConfig, SimulatorServer
-from trader.clock import FixedClock
 from trader.settings import load_settings
 
 pytestmark = pytest.mark.anyio

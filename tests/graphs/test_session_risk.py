@@ -19,16 +19,16 @@ import pytest
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
+from agents.context import SessionContext
+from core.clock import KST, FixedClock
 from db import migrate
 from db.checkpointer import open_async_checkpointer
 from db.models import Order
 from db.models import OrderStatus as RowStatus
-from graphs.context import SessionContext
 from graphs.deps import open_session_context
 from graphs.trading_session import build_graph
 from tools.broker import OrderRequest, OrderStatus, OrderType, Side
 from tools.kis.simulator import SimulatorConfig, SimulatorServer
-from trader.clock import KST, FixedClock
 from trader.settings import load_settings
 
 pytestmark = pytest.mark.anyio

@@ -15,6 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from agents.risk.models import RiskReport
+from agents.state import ApprovalRequest
 from db.models import (
     Approval,
     ApprovalDecision,
@@ -27,7 +28,6 @@ from db.models import (
     Signal,
 )
 from graphs.records import COMBINED_AGENT
-from graphs.state import ApprovalRequest
 from tests.graphs.session_harness import OPENED_AT, SESSION_DAY, TICKERS, Harness, open_harness
 from tools.krx.rules import Market, is_on_tick
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from langgraph.types import Command
 
+from core.errors import ConfigurationError
 from db.models import Run, RunStatus
 from graphs.deps import open_session_context
 from graphs.nodes.approval import ApprovalResponse
 from graphs.runner import SessionRunner
 from tests.graphs.session_harness import open_harness
-from trader.errors import ConfigurationError
 
 pytestmark = pytest.mark.anyio
 

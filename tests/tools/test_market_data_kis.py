@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from core.clock import KST, FixedClock
 from graphs.deps import demo_kis_config
 from tools.kis.client import DAILY_CHART_PAGE_ROWS, KISClient
 from tools.kis.errors import KISError
@@ -22,7 +23,6 @@ from tools.kis.simulator.faults import SimulatorStats
 from tools.kis.simulator.instruments import SYNTHETIC_PREFIX, synthetic_universe
 from tools.krx.calendar import is_trading_day
 from tools.market_data import KISMarketData, history_start
-from trader.clock import KST, FixedClock
 from trader.settings import Settings
 
 pytestmark = pytest.mark.anyio

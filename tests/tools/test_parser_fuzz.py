@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
+from core.clock import KST, FixedClock
 from tools.econ import DartClient, EcosClient, FredClient, RetryPolicy
 from tools.econ.ecos_models import EcosCycle
 from tools.econ.errors import EconError
@@ -36,7 +37,6 @@ from tools.kis.endpoints import Mode
 from tools.kis.errors import KISError
 from tools.kis.orders import OrderKind, Side
 from tools.kis.ratelimit import RateLimiter
-from trader.clock import KST, FixedClock
 
 SAMPLES = Path(__file__).parent / "samples"
 RUNNER = asyncio.Runner()

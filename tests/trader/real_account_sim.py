@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from core.clock import KST
 from tests.trader.clocks import ShiftedClock
 from tools.kis.simulator import SimulatorConfig, SimulatorServer
-from trader.clock import KST
 
 START = datetime(2026, 11, 26, 10, 0, tzinfo=KST)
 THREAD = "default:2026-11-26:regular"

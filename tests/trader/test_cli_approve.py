@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from agents.risk.models import ProposedOrder, make_client_order_id
+from core.errors import ConfigurationError
 from db.models import OrderSide, OrderType
 from graphs.nodes.approval import Action
 from trader.cli.approve import build_response, describe_response, parse_edit_value, resolve_order
-from trader.errors import ConfigurationError
 
 THREAD = "default:2026-11-26:regular"
 

@@ -15,11 +15,11 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner, Result
 
+from core.clock import KST
 from db.engine import create_db_engine
 from db.models import Order, Run
 from tests.trader.clocks import ShiftedClock
 from trader.cli.main import app
-from trader.clock import KST
 
 TODAY = datetime(2026, 11, 26, 10, 0, tzinfo=KST)
 """A Thursday; the next day is a trading day too."""

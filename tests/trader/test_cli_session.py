@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
+from core.clock import KST
 from db import migrate
 from db.engine import create_db_engine
 from db.models import Approval, Fill, Order, OrderStatus, Run, RunStatus
 from db.repositories import PortfolioRepository, SessionClaimRepository
 from tests.trader.clocks import ShiftedClock
 from trader.cli.main import app
-from trader.clock import KST
 from trader.settings import load_settings
 
 START = datetime(2026, 11, 26, 10, 0, tzinfo=KST)

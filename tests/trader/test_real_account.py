@@ -18,13 +18,13 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner, Result
 
+from core.errors import ConfigurationError
 from db.engine import create_db_engine
 from db.models import Order, OrderStatus, Run
 from tests.trader.real_account_sim import ACCOUNT, THREAD, TICKERS, serve_real_account
 from tools.kis.simulator import SimulatorServer
 from trader.accounts import account_fingerprint
 from trader.cli.main import app
-from trader.errors import ConfigurationError
 from trader.settings import load_settings
 
 KEYS = {"kis_app_key": "PS" + "k" * 34, "kis_app_secret": "s" * 180}

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from trader.errors import ConfigurationError
+from core.errors import ConfigurationError
 from trader.settings import DEFAULT_WATCHLIST, Settings, TradingMode, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -2,7 +2,7 @@
 
 Each service reports failures its own way (ECOS `RESULT.CODE`, FRED `error_code`, OpenDART
 `status`); the clients translate them into these classes, each a subclass of one group of
-`trader.errors`, so the fundamental agent can catch a group without knowing the service:
+`core.errors`, so the fundamental agent can catch a group without knowing the service:
 
 - `EconConfigurationError` (ConfigurationError): the key is missing, unknown, suspended, expired or
   not allowed from this IP. Stop; a person must fix the settings.
@@ -19,7 +19,7 @@ Messages never contain an API key: the clients redact the key before building th
 
 from __future__ import annotations
 
-from trader.errors import (
+from core.errors import (
     ConfigurationError,
     OperationalError,
     RejectedError,

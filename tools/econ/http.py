@@ -24,6 +24,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from core.errors import TemporaryError
 from tools.econ.errors import (
     EconConfigurationError,
     EconRateLimitError,
@@ -31,7 +32,6 @@ from tools.econ.errors import (
     EconUnavailableError,
 )
 from tools.econ.redaction import protect_secret, redact
-from trader.errors import TemporaryError
 
 if TYPE_CHECKING:
     from trader.settings import Settings

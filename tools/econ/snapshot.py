@@ -24,13 +24,13 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from core.errors import RejectedError, TemporaryError
 from tools.econ.dart import DartClient
 from tools.econ.dart_models import CorpCodeDirectory, DartAccount, FsDiv, ReportCode
 from tools.econ.ecos import EcosClient
 from tools.econ.ecos_models import EcosCycle, EcosObservation, period_bounds
 from tools.econ.errors import EconResponseError
 from tools.econ.fred import FredClient, SortOrder
-from trader.errors import RejectedError, TemporaryError
 
 T = TypeVar("T")
 

@@ -30,9 +30,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.clock import Clock
 from tools.kis.config import KISConfig
 from tools.kis.models_auth import TokenResponse
-from trader.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from core.clock import Clock
 from tools.kis import endpoints as ep
 from tools.kis import responses
 from tools.kis.config import KISConfig
@@ -25,7 +26,6 @@ from tools.kis.errors import KISQueryAgainError, KISTemporaryError
 from tools.kis.fields import parse_model, parse_rows
 from tools.kis.http import KISHttp, KISResponse
 from tools.kis.ratelimit import RateLimiter
-from trader.clock import Clock
 
 log = logging.getLogger("tools.kis.client")
 

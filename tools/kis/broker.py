@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from core.clock import KST, kst_now
 from tools.broker import (
     AccountSnapshot,
     CashBalance,
@@ -48,7 +49,6 @@ from tools.kis.errors import KISOrderRejectedError
 from tools.kis.models import DailyOrder, Holding
 from tools.kis.orders import OrderKind, OrderSubmission, SentOrder, SubmissionStatus
 from tools.kis.orders import Side as KISSide
-from trader.clock import KST, kst_now
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """KIS errors, grouped by what the caller should do next.
 
-Every class subclasses one of the application groups in `trader.errors`, so a caller can catch
+Every class subclasses one of the application groups in `core.errors`, so a caller can catch
 the precise KIS error or just the group:
 
 - retry: `KISTemporaryError` and its `KISTimeoutError`, `KISServerError` (HTTP 5xx, timeouts).
@@ -19,7 +19,7 @@ through the masker of the client that raised it.
 
 from __future__ import annotations
 
-from trader.errors import (
+from core.errors import (
     ConfigurationError,
     OperationalError,
     RejectedError,

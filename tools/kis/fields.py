@@ -16,8 +16,8 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
+from core.clock import KST
 from tools.kis.errors import KISResponseError
-from trader.clock import KST
 
 _INT = re.compile(r"^[+-]?\d+(\.0*)?$")
 

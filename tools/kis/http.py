@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from core.clock import Clock, SystemClock
 from tools.kis.auth import TokenManager
 from tools.kis.config import KISConfig
 from tools.kis.endpoints import TOKEN, Endpoint
@@ -39,7 +40,6 @@ from tools.kis.masking import MASKER, install_log_masking
 from tools.kis.models_auth import TokenResponse
 from tools.kis.ratelimit import RateLimiter
 from tools.kis.responses import envelope_error
-from trader.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 

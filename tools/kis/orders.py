@@ -16,8 +16,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from core.clock import KST
 from tools.kis.models import DailyOrder, OrderResult
-from trader.clock import KST
 
 CLOCK_SKEW = timedelta(seconds=5)
 """How much earlier than our send time the broker's order timestamp may be."""

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable
 from datetime import date
 
+from core.clock import kst_now, kst_today
 from tools.kis import endpoints as ep
 from tools.kis import responses
 from tools.kis.base import ClientCore, ymd
@@ -27,7 +28,6 @@ from tools.kis.orders import (
     matching_orders,
     recovered_result,
 )
-from trader.clock import kst_now, kst_today
 
 log = logging.getLogger("tools.kis.client")
 

@@ -12,7 +12,7 @@ from typing import Any
 import exchange_calendars as xcals
 import pandas as pd
 
-from trader.errors import ConfigurationError
+from core.errors import ConfigurationError
 
 SETTLEMENT_LAG_DAYS = 2
 """KRX settles on T+2 trading days."""

@@ -24,6 +24,7 @@ import logging
 from datetime import date, datetime
 from decimal import Decimal
 
+from core.clock import KST, Clock
 from tools.broker import (
     AccountSnapshot,
     CashBalance,
@@ -50,7 +51,6 @@ from tools.paper.store import (
     PaperPosition,
     PaperStore,
 )
-from trader.clock import KST, Clock
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from rich.prompt import Prompt
 
 from agents.risk.limits import RiskLimits
 from agents.risk.models import ProposedOrder
+from core.errors import ConfigurationError
 from db import migrate
 from graphs.nodes.approval import Action, ApprovalResponse, OrderDecision, preview_review
 from graphs.runner import ThreadView, not_waiting_message, open_graph, open_runner, read_thread
@@ -34,7 +35,6 @@ from trader.cli import clock as cli_clock
 from trader.cli import render
 from trader.cli.console import cli_errors, console
 from trader.cli.real_account import guard_real_database, refuse_auto_approval
-from trader.errors import ConfigurationError
 from trader.settings import Settings, load_settings
 
 EXIT_INTERRUPTED = 130

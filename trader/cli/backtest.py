@@ -15,6 +15,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from core.errors import ConfigurationError
 from evals.backtest.broker import BrokerConfig, CostMode
 from evals.backtest.data import (
     Bars,
@@ -47,7 +48,6 @@ from evals.backtest.view import MarketData
 from tools.krx.costs import DEFAULT_COMMISSION_RATE
 from tools.krx.rules import Market
 from trader.cli.console import cli_errors, console
-from trader.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

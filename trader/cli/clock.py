@@ -6,7 +6,7 @@ expiry all read the same time.
 
 from __future__ import annotations
 
-from trader.clock import Clock, SystemClock
+from core.clock import Clock, SystemClock
 
 
 def session_clock() -> Clock:

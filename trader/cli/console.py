@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.exceptions import TyperException
 
-from trader.errors import ConfigurationError, OperationalError, TraderError
+from core.errors import ConfigurationError, OperationalError, TraderError
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)

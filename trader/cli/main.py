@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
+from core.errors import ConfigurationError
 from trader import __version__
 from trader.cli import account, approve, backtest, db, demo, kis_sim, session
 from trader.cli.console import console
-from trader.errors import ConfigurationError
 from trader.observability import configure_logging, export_langsmith
 from trader.settings import load_settings
 

@@ -9,10 +9,10 @@
 
 from __future__ import annotations
 
+from core.errors import ConfigurationError
 from db.account_marker import guard_database
 from graphs.deps import venue_for
 from trader.cli import clock as cli_clock
-from trader.errors import ConfigurationError
 from trader.settings import Settings, TradingMode
 
 

@@ -17,12 +17,12 @@ from rich.table import Table
 from agents.executor import OrderOutcome, average_price
 from agents.risk.models import ProposedOrder, RiskReport
 from agents.schemas import AnalystOpinion
+from agents.state import ANALYSIS_ONLY, ApprovalRequest
+from core.clock import KST
 from graphs.nodes.approval import ReviewLine
 from graphs.nodes.report import SessionReport
 from graphs.runner import RunRow, ThreadView
-from graphs.state import ANALYSIS_ONLY, ApprovalRequest
 from trader.cli.console import console
-from trader.clock import KST
 
 ID_PREFIX = "mat-"
 SHORT_ID = 8

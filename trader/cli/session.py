@@ -14,6 +14,9 @@ from typing import Annotated
 
 import typer
 
+from agents.state import SessionInput, thread_id_for
+from core.clock import kst_today
+from core.errors import ConfigurationError
 from db import migrate
 from graphs.runner import (
     ThreadView,
@@ -23,7 +26,6 @@ from graphs.runner import (
     recent_runs,
     resume_as_demo,
 )
-from graphs.state import SessionInput, thread_id_for
 from tools.krx.calendar import OutsideCalendarError, check_in_calendar
 from tools.krx.tickers import FORM, bad_tickers, normalise_ticker
 from trader.cli import clock as cli_clock
@@ -31,8 +33,6 @@ from trader.cli import render
 from trader.cli.approve import EXIT_INTERRUPTED, settle
 from trader.cli.console import cli_errors, console
 from trader.cli.real_account import guard_real_database, refuse_auto_approval
-from trader.clock import kst_today
-from trader.errors import ConfigurationError
 from trader.settings import Settings, load_settings
 
 app = typer.Typer(help="Run trading sessions and see where they stand.", no_args_is_help=True)

@@ -16,6 +16,7 @@ import pytest
 from agents.risk import RiskCode, RiskLimits, propose_orders
 from agents.risk.account import portfolio_from_account
 from agents.risk.models import DecisionKind, MarketSnapshot
+from core.clock import KST, FixedClock
 from db.models import Stance
 from tests.agents.risk.builders import SAMSUNG, THREAD, ok_signal
 from tests.tools.paper.fake_market import FakeMarket
@@ -23,7 +24,6 @@ from tests.tools.paper.orders import buy, sell
 from tools.broker import AccountSnapshot, CashBalance, OrderStatus, Position
 from tools.krx.costs import CostModel
 from tools.paper import PaperBroker, PaperStore
-from trader.clock import KST, FixedClock
 
 HYNIX = "000660"
 

@@ -16,6 +16,7 @@ import pytest
 from agents.risk import OrderOrigin, RiskCode, RiskLimits, propose_orders, recheck_edit
 from agents.risk.account import portfolio_from_account
 from agents.risk.models import DecisionKind, PortfolioSnapshot, RiskDecision, RiskReport
+from core.clock import KST, FixedClock
 from db.models import OrderSide, OrderType, Stance
 from tests.agents.risk.builders import HYNIX, SAMSUNG, THREAD, book_of, ok_signal, snap
 from tests.tools.paper.fake_market import FakeMarket
@@ -23,7 +24,6 @@ from tests.tools.paper.orders import buy, sell
 from tools.broker import AccountSnapshot, CashBalance, OrderRequest, OrderStatus, Position
 from tools.krx.costs import CostModel
 from tools.paper import PaperBroker, PaperStore
-from trader.clock import KST, FixedClock
 
 LIMITS = RiskLimits()
 AT = datetime(2025, 3, 12, 10, tzinfo=KST)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigurationError
 from evals.backtest.econ_csv import FILING_COLUMNS, EconFileError, read_filings, read_macro
 from evals.backtest.fundamentals import NO_MACRO, NO_RELEASE_CALENDAR, RecordedEcon
 from tests.tools.econ.conftest import Clients, make_clients
@@ -26,7 +27,6 @@ from tools.econ.snapshot import (
     macro_snapshot,
 )
 from tools.econ.source import EconSource
-from trader.errors import ConfigurationError
 
 HEADER = ",".join(FILING_COLUMNS)
 SAMSUNG_FY2020 = "005930,2021-03-09,2020,240,36,60,380,100,280"

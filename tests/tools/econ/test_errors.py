@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from core.errors import ConfigurationError, OperationalError, RejectedError, TemporaryError
 from tools.econ import EconRateLimitError, EconUnavailableError
 from tools.econ.dart import dart_error, read_dart_body
 from tools.econ.ecos import ecos_error, read_ecos_body
 from tools.econ.errors import EconError
 from tools.econ.fred import fred_error, read_fred_body
 from tools.econ.fred_models import FredObservationPage
-from trader.errors import ConfigurationError, OperationalError, RejectedError, TemporaryError
 
 NOT_REGISTERED = "Bad Request.  The value for variable api_key is not registered."
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from core.clock import KST, FixedClock
 from tests.tools.kis.fake_kis import FakeKIS
 from tools.kis.client import KISClient
 from tools.kis.config import KISConfig
 from tools.kis.endpoints import Mode
 from tools.kis.ratelimit import RateLimiter
-from trader.clock import KST, FixedClock
 
 ACCOUNT = "73918264"
 

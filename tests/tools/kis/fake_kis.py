@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from trader.clock import KST, Clock
+from core.clock import KST, Clock
 
 ORDER_PATH = "/uapi/domestic-stock/v1/trading/order-cash"
 CCLD_PATH = "/uapi/domestic-stock/v1/trading/inquire-daily-ccld"

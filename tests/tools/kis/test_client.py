@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from pydantic import SecretStr
 
+from core.clock import FixedClock
 from tests.tools.kis.conftest import ACCOUNT, SleepRecorder, make_client
 from tests.tools.kis.fake_kis import (
     BALANCE_PATH,
@@ -31,7 +32,6 @@ from tools.kis.errors import (
     KISTokenError,
 )
 from tools.kis.orders import OrderKind, Side
-from trader.clock import FixedClock
 
 pytestmark = [pytest.mark.anyio, pytest.mark.shared]
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigurationError
 from tools.kis.config import KISConfig
 from tools.kis.endpoints import ALL_ENDPOINTS, ORDER_BUY, Mode
 from tools.kis.errors import KISConfigurationError
-from trader.errors import ConfigurationError
 from trader.settings import load_settings
 
 KEYS = {"kis_app_key": "PS" + "k" * 34, "kis_app_secret": "s" * 180}

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from core.clock import SystemClock, kst_today
 from tools.broker import OrderRequest, OrderStatus, OrderType, Side
 from tools.kis.broker import KISBroker
 from tools.kis.client import KISClient
@@ -20,7 +21,6 @@ from tools.kis.config import KISConfig
 from tools.kis.endpoints import ORDER_BUY, Mode
 from tools.kis.orders import OrderKind
 from tools.kis.orders import Side as KISSide
-from trader.clock import SystemClock, kst_today
 
 simulator = pytest.importorskip("tools.kis.simulator", reason="the KIS simulator is not merged")
 

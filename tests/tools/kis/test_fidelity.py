@@ -18,6 +18,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from core.clock import KST, FixedClock, SystemClock
 from tools.broker import OrderStatus
 from tools.kis.broker import KISBroker
 from tools.kis.client import KISClient
@@ -30,7 +31,6 @@ from tools.kis.orders import OrderKind
 from tools.kis.orders import Side as KISSide
 from tools.kis.ratelimit import RateLimiter
 from tools.kis.simulator import SimulatorConfig, create_app
-from trader.clock import KST, FixedClock, SystemClock
 
 pytestmark = pytest.mark.anyio
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from core.clock import KST
+from core.errors import ConfigurationError, RejectedError, TemporaryError
 from tools.kis import responses
 from tools.kis.errors import (
     KISConfigurationError,
@@ -28,8 +30,6 @@ from tools.kis.models import (
     RevokeResponse,
     TokenResponse,
 )
-from trader.clock import KST
-from trader.errors import ConfigurationError, RejectedError, TemporaryError
 
 pytestmark = pytest.mark.shared
 

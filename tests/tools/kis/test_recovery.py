@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from core.clock import SystemClock, kst_today
 from tools.kis.client import KISClient
 from tools.kis.config import KISConfig
 from tools.kis.endpoints import Mode
 from tools.kis.errors import KISQueryAgainError
 from tools.kis.orders import OrderKind, Side
 from tools.kis.simulator import SimulatorConfig, SimulatorServer
-from trader.clock import SystemClock, kst_today
 
 pytestmark = pytest.mark.anyio
 

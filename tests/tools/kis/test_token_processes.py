@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from core.clock import SystemClock
 from tools.kis.simulator import SimulatorConfig, SimulatorServer
-from trader.clock import SystemClock
 
 SCRIPT = """
 import asyncio, hashlib, os, sys

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from core.clock import KST, FixedClock
 from tests.tools.paper.fake_market import FakeMarket
 from tools.krx.costs import CostModel
 from tools.krx.rules import Market
 from tools.paper import PaperBroker, PaperStore
-from trader.clock import KST, FixedClock
 
 START_CASH = 10_000_000
 SAMSUNG = "005930"

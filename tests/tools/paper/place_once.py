@@ -10,11 +10,11 @@ import asyncio
 import sys
 from datetime import datetime
 
+from core.clock import KST, FixedClock
 from tests.tools.paper.fake_market import FakeMarket
 from tests.tools.paper.orders import buy
 from tools.krx.costs import CostModel
 from tools.paper import PaperBroker, PaperStore
-from trader.clock import KST, FixedClock
 
 
 async def main(path: str, client_order_id: str) -> str:

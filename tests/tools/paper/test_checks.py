@@ -6,12 +6,12 @@ from datetime import date, datetime
 
 import pytest
 
+from core.clock import KST, FixedClock
 from tests.tools.paper.conftest import KODEX200, SAMSUNG, START_CASH, MakeBroker
 from tests.tools.paper.fake_market import FakeMarket
 from tests.tools.paper.orders import buy, sell
 from tools.broker import OrderAck, OrderRequest, OrderStatus, OrderType, Side
 from tools.paper import PaperBroker
-from trader.clock import KST, FixedClock
 
 pytestmark = pytest.mark.anyio
 

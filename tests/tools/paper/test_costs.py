@@ -11,13 +11,13 @@ from decimal import Decimal
 
 import pytest
 
+from core.clock import KST, FixedClock
 from tests.tools.paper.conftest import KODEX200, SAMSUNG, START_CASH
 from tests.tools.paper.fake_market import FakeMarket
 from tests.tools.paper.orders import buy, sell
 from tools.broker import OrderStatus
 from tools.krx.calendar import settlement_date
 from tools.paper import PaperBroker
-from trader.clock import KST, FixedClock
 
 pytestmark = pytest.mark.anyio
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from core.clock import FixedClock
 from tests.tools.paper.conftest import SAMSUNG, START_CASH, MakeBroker
 from tests.tools.paper.fake_market import FakeMarket
 from tests.tools.paper.orders import buy
 from tools.broker import Broker, OrderAck, OrderStatus
 from tools.krx.costs import CostModel
 from tools.paper import PaperBroker, PaperStore
-from trader.clock import FixedClock
 
 pytestmark = pytest.mark.anyio
 

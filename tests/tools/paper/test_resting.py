@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
+from core.clock import KST, FixedClock
 from tests.tools.paper.conftest import SAMSUNG, START_CASH, MakeBroker
 from tests.tools.paper.fake_market import FakeMarket
 from tests.tools.paper.orders import buy, sell
 from tools.broker import OrderStatus, UnknownOrderError
 from tools.paper import PaperBroker
-from trader.clock import KST, FixedClock
 
 pytestmark = pytest.mark.anyio
 

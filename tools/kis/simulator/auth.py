@@ -19,10 +19,10 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 
+from core.clock import KST
 from tools.kis.simulator.config import TOKEN_LIFETIME_S, TOKEN_REUSE_WINDOW_S, SimulatorConfig
 from tools.kis.simulator.store import Store
 from tools.kis.simulator.wire import EXPIRED_TOKEN, INVALID_TOKEN, Msg
-from trader.clock import KST
 
 
 class OAuthError(Exception):

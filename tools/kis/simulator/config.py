@@ -14,8 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from core.clock import Clock, SystemClock
 from tools.krx.costs import DEFAULT_COMMISSION_RATE
-from trader.clock import Clock, SystemClock
 
 Mode = Literal["real", "virtual"]
 

@@ -18,12 +18,12 @@ from typing import Literal
 
 import pandas as pd
 
+from core.clock import KST
 from tools.kis.simulator.instruments import DEFAULT_UNIVERSE, Instrument, synthetic_universe
 from tools.kis.simulator.replay import DailyBar, ReplaySeries
 from tools.krx.calendar import is_trading_day, krx_calendar
 from tools.krx.rules import Market as Board
 from tools.krx.rules import price_limits, tick_size
-from trader.clock import KST
 
 SESSION_MINUTES = 390
 """09:00 to 15:30 KST, one bar per minute."""

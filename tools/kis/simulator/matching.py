@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from core.clock import KST
 from tools.kis.simulator.config import SimulatorConfig
 from tools.kis.simulator.market import MinuteBar, SimMarket, session_point
 from tools.kis.simulator.store import Execution, Order, Store
 from tools.krx.calendar import settlement_date
 from tools.krx.costs import CostModel, floor_krw
-from trader.clock import KST
 
 MAX_MINUTES_PER_SWEEP = 400
 """Minutes walked per order and request; a longer gap only looks at its most recent part."""

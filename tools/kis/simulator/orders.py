@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.clock import KST
 from tools.kis.simulator import wire
 from tools.kis.simulator.config import SimulatorConfig
 from tools.kis.simulator.market import session_point
@@ -18,7 +19,6 @@ from tools.kis.simulator.matching import Matcher, abs_minute
 from tools.kis.simulator.store import Order
 from tools.kis.simulator.wire import Msg
 from tools.krx.rules import is_on_tick
-from trader.clock import KST
 
 LIMIT_TYPES = frozenset({"00", "02"})
 PRICELESS_TYPES = frozenset({"01", "03", "04"})

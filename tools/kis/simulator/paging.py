@@ -16,15 +16,39 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 from tools.kis.simulator import wire
 from tools.kis.simulator.wire import Msg
 
-if TYPE_CHECKING:  # the gateway imports the state, which holds a CursorPages
-    from tools.kis.simulator.gateway import Call
-
 T = TypeVar("T")
+
+
+class Call(Protocol):
+    """What paging reads of a request.
+
+    The gateway's `Call` satisfies it; naming it here keeps paging free of the gateway, which
+    imports the state that holds a `CursorPages`.
+    """
+
+    @property
+    def tr_id(self) -> str:
+        """The request's TR ID."""
+        ...
+
+    @property
+    def tr_cont(self) -> str:
+        """The request's tr_cont header ("N" asks for the next page)."""
+        ...
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Query parameters, keys upper-cased."""
+        ...
+
+    def raw_param(self, key: str) -> str:
+        """Return a query parameter exactly as sent."""
+        ...
 
 
 def cont_flag(first: bool, more: bool) -> str:

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from starlette.responses import Response
 
+from core.clock import KST
 from tools.kis.simulator import wire
 from tools.kis.simulator.fields import rate, ratio
 from tools.kis.simulator.gateway import Call
@@ -30,7 +31,6 @@ from tools.kis.simulator.paging import cont_flag, ctx_error
 from tools.kis.simulator.state import SimulatorState
 from tools.kis.simulator.store import Execution, Order
 from tools.krx.calendar import next_trading_day, settlement_date
-from trader.clock import KST
 
 T = TypeVar("T")
 ORD_DVSN_NAMES = {

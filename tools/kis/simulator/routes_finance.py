@@ -15,13 +15,13 @@ from decimal import Decimal
 
 from starlette.responses import Response
 
+from core.clock import KST
 from tools.kis.simulator import wire
 from tools.kis.simulator.fields import dec
 from tools.kis.simulator.gateway import Call
 from tools.kis.simulator.instruments import Instrument
 from tools.kis.simulator.routes_quotes import ok
 from tools.kis.simulator.state import SimulatorState
-from trader.clock import KST
 
 YEARS = 5
 QUARTERS = 8

@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from core.clock import KST
 from tools.kis.simulator import wire
 from tools.kis.simulator.fields import rate
 from tools.kis.simulator.gateway import Call
@@ -20,7 +21,6 @@ from tools.kis.simulator.market import previous_trading_day, session_point
 from tools.kis.simulator.routes_quotes import ok
 from tools.kis.simulator.state import SimulatorState
 from tools.krx.calendar import is_trading_day
-from trader.clock import KST
 
 NEWS_ROWS = 40
 NEWS_DAYS = 3

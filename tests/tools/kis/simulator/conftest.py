@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from core.clock import KST, FixedClock
 from tests.tools.kis.simulator.kis_wire import WireCaller
 from tools.kis.simulator import SimulatorConfig, SimulatorServer
-from trader.clock import KST, FixedClock
 
 TRADING_DAY_1030 = datetime(2026, 3, 10, 10, 30, tzinfo=KST)
 """A Tuesday KRX trading day, mid-morning."""

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from core.clock import KST, FixedClock
 from tests.tools.kis.simulator.kis_wire import WireCaller
 from tools.kis.simulator import SimulatorConfig, SimulatorServer, create_app
-from trader.clock import KST, FixedClock
 
 TICKERS = ("005930", "000660", "035720", "105560", "069500")
 

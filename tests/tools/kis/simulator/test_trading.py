@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from core.clock import KST
 from tests.tools.kis.simulator.kis_wire import sample
 from tools.krx.calendar import settlement_date
 from tools.krx.costs import CostModel
-from trader.clock import KST
 
 START = 100_000_000
 COSTS = CostModel()

@@ -5,7 +5,7 @@ field): that keeps checkpoints portable and readable in Studio, lets interrupts 
 pieces as they are, and means a checkpoint never needs our classes to load. Nodes read the
 pieces they need through the typed accessors below and write them back dumped. Clients,
 the clock and settings never enter state: they come through the runtime context
-(`graphs/context.py`).
+(`agents/context.py`).
 """
 
 from __future__ import annotations

@@ -44,16 +44,18 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from sqlalchemy.orm import sessionmaker
 
+from agents.context import SessionContext
 from agents.llm import UsageMeter, model_name_of
 from agents.risk.limits import RiskLimits
 from agents.risk.models import ProposedOrder, RiskReport
+from agents.state import SessionState, read_opinions, read_risk_report
+from core.clock import KST, FixedClock
+from core.errors import ConfigurationError, OperationalError, RejectedError
 from db.models import OrderSide, OrderType, SignalStatus
 from evals.backtest.data import Bars
 from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Side
 from evals.backtest.view import MarketData as BarData
 from evals.backtest.view import PointInTimeView
-from graphs.context import SessionContext
-from graphs.state import SessionState, read_opinions, read_risk_report
 from graphs.trading_session import build_decision_graph
 from tools.broker import (
     AccountSnapshot,
@@ -68,8 +70,6 @@ from tools.indicators import COLUMNS, MIN_BARS, IndicatorSnapshot, compute_indic
 from tools.krx.costs import CostModel
 from tools.krx.rules import Market
 from tools.market_data import Bar, MarketQuote
-from trader.clock import KST, FixedClock
-from trader.errors import ConfigurationError, OperationalError, RejectedError
 from trader.settings import Settings
 
 MARKET_CLOSE = time(15, 30)

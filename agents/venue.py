@@ -6,7 +6,7 @@ fingerprint of its account (`trader.accounts.account_fingerprint`, never the num
 of continuing a session compares the settings' venue with the recorded one and refuses a
 difference with one line naming what differs and how to fix it: the CLI before it opens
 anything, `SessionRunner` before it streams, and the graph's nodes (through
-`graphs.context.session_context`) for Studio and the SDK.
+`agents.context.session_context`) for Studio and the SDK.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.errors import ConfigurationError
 from db.models import Run
 from tools.kis.endpoints import BASE_URLS
-from trader.errors import ConfigurationError
 
 DEMO_SERVER_PREFIX = "in-process:"
 PAPER_SERVER_PREFIX = "paper:"

@@ -25,14 +25,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agents.llm import UsageMeter
 from agents.risk.limits import RiskLimits
-from graphs.venue import VenueIdentity, check_venue
+from agents.venue import VenueIdentity, check_venue
+from core.clock import Clock, SystemClock
 from tools.broker import Broker
 from tools.econ.source import EconSource
 from tools.kis.client import KISClient
 from tools.krx.calendar import is_trading_day
 from tools.krx.costs import CostModel
 from tools.market_data import MarketData
-from trader.clock import Clock, SystemClock
 from trader.settings import Settings
 
 DEMO_VENUE = "demo"
@@ -90,7 +90,7 @@ class SessionContext:
     venue: str
     """Where orders go, for the report and the runs table: kis-real, kis-virtual, paper, demo."""
     venue_server: str | None = None
-    """The server of the venue (`graphs.venue`); None where nothing is recorded (backtests).
+    """The server of the venue (`agents.venue`); None where nothing is recorded (backtests).
     Set, every node checks that its thread was proposed on this server and account."""
     account_fingerprint: str | None = None
     """The account's fingerprint (`trader.accounts.account_fingerprint`), never the number."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from langchain_core.tools import BaseTool, StructuredTool
 
 if TYPE_CHECKING:
-    from graphs.context import SessionContext
+    from agents.context import SessionContext
 
 MAX_HEADLINES = 15
 MAX_MINUTE_BARS = 30
