@@ -39,7 +39,7 @@ from agents.schemas import AnalystOpinion, Horizon
 from agents.state import SessionContextData, SessionState, Valuation, read_context
 from core.errors import TraderError
 from db.models import SignalStatus, Stance
-from tools.econ.snapshot import MacroSnapshot
+from tools.econ.snapshot_models import MacroSnapshot
 from tools.krx.rules import Market
 
 AGENT = "fundamental"

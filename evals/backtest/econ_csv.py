@@ -40,7 +40,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, fie
 from evals.backtest.files import DataFileError, read_utf8
 from tools.econ.dart_models import FsDiv, ReportCode
 from tools.econ.ecos_models import format_period, period_bounds
-from tools.econ.snapshot import MACRO_SERIES, FundamentalsSnapshot, Observed, observed
+from tools.econ.snapshot import observed
+from tools.econ.snapshot_models import MACRO_SERIES, FundamentalsSnapshot, Observed
 from tools.econ.wire_values import parse_decimal, parse_krw_amount
 
 AMOUNT_COLUMNS = (

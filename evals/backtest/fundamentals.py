@@ -27,16 +27,13 @@ from pathlib import Path
 
 from evals.backtest.econ_csv import FilingRow, read_filings, read_macro
 from tools.econ.snapshot import (
-    MACRO_SERIES,
-    FundamentalsSnapshot,
-    MacroSnapshot,
-    Observed,
     annual_report_years,
     assemble_macro,
     is_filed_before,
     is_usable,
     lookback_start,
 )
+from tools.econ.snapshot_models import MACRO_SERIES, FundamentalsSnapshot, MacroSnapshot, Observed
 
 NO_RELEASE_CALENDAR = "no US release calendar in recorded data"
 NO_MACRO = "no macro values recorded"

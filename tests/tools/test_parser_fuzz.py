@@ -30,7 +30,8 @@ from core.clock import KST, FixedClock
 from tools.econ import DartClient, EcosClient, FredClient, RetryPolicy
 from tools.econ.ecos_models import EcosCycle
 from tools.econ.errors import EconError
-from tools.econ.snapshot import BASE_RATE, fundamentals_snapshot, public_series
+from tools.econ.snapshot import fundamentals_snapshot, public_series
+from tools.econ.snapshot_models import BASE_RATE
 from tools.kis.client import KISClient
 from tools.kis.config import KISConfig
 from tools.kis.endpoints import Mode

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from tools.econ.snapshot import FundamentalsSnapshot, MacroSnapshot
+from tools.econ.snapshot_models import FundamentalsSnapshot, MacroSnapshot
 
 
 class EconSource(Protocol):

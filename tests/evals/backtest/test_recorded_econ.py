@@ -17,15 +17,8 @@ from tests.tools.econ.conftest import Clients, make_clients
 from tools.econ.ecos_models import EcosCycle
 from tools.econ.simulator import EconSimulator
 from tools.econ.simulator.companies import NAVER, SAMSUNG, SK_HYNIX
-from tools.econ.snapshot import (
-    BASE_RATE,
-    KR_CPI,
-    KRW_USD,
-    EconSnapshots,
-    MacroSnapshot,
-    fundamentals_snapshot,
-    macro_snapshot,
-)
+from tools.econ.snapshot import EconSnapshots, fundamentals_snapshot, macro_snapshot
+from tools.econ.snapshot_models import BASE_RATE, KR_CPI, KRW_USD, MacroSnapshot
 from tools.econ.source import EconSource
 
 HEADER = ",".join(FILING_COLUMNS)
