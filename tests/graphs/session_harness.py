@@ -28,9 +28,9 @@ from db import migrate
 from db.checkpointer import open_async_checkpointer
 from db.engine import transaction
 from db.models import Base
-from graphs.deps import open_session_context
 from graphs.trading_session import build_graph
 from trader.settings import Settings
+from trader.wiring.context import open_session_context
 
 SESSION_DAY = date(2026, 11, 24)
 """A Tuesday, a KRX trading day."""

@@ -8,13 +8,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from graphs.deps import demo_kis_config, demo_simulator_config
 from tests.graphs.malformed_kis import CHART_PATH, QUOTE_PATH, MalformedFor
 from tests.graphs.session_harness import TICKERS, open_harness
 from tools.kis.broker import KISBroker
 from tools.kis.client import KISClient
 from tools.kis.simulator import create_app
 from tools.market_data import KISMarketData
+from trader.wiring.context import demo_kis_config, demo_simulator_config
 
 pytestmark = pytest.mark.anyio
 BAD = "051910"

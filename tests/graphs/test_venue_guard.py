@@ -13,10 +13,10 @@ from langgraph.types import Command
 
 from core.errors import ConfigurationError
 from db.models import Run, RunStatus
-from graphs.deps import open_session_context
 from graphs.nodes.approval import ApprovalResponse
 from graphs.runner import SessionRunner
 from tests.graphs.session_harness import open_harness
+from trader.wiring.context import open_session_context
 
 pytestmark = pytest.mark.anyio
 
