@@ -46,6 +46,8 @@ class Harness:
     """One session thread on one database, with the objects a test inspects."""
 
     graph: Pregel[Any, Any, Any, Any]
+    settings: Settings
+    """What `ctx` was opened from."""
     ctx: SessionContext
     clock: FixedClock
     url: str
@@ -101,6 +103,7 @@ async def open_harness(db_url: str, data_dir: Path) -> AsyncIterator[Harness]:
         saver = await stack.enter_async_context(open_async_checkpointer(db_url))
         yield Harness(
             graph=build_graph().compile(checkpointer=saver),
+            settings=settings,
             ctx=ctx,
             clock=clock,
             url=db_url,

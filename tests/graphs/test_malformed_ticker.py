@@ -33,7 +33,7 @@ async def test_a_malformed_body_for_one_ticker_fails_only_that_ticker(
     sqlite_url: str, tmp_path: Path, path: str, rows: bool, why: str
 ) -> None:
     async with open_harness(sqlite_url, tmp_path / "data") as h:
-        settings = h.ctx.settings
+        settings = h.settings
         sim = demo_simulator_config(settings, h.clock)
         transport = MalformedFor(
             httpx.ASGITransport(app=create_app(sim)), ticker=BAD, path=path, rows=rows
