@@ -2,8 +2,9 @@
 
 The session graph declares it as its context schema, and LangGraph passes it to every node as
 `runtime.context` (`graph.invoke(..., context=ctx)`). It is not checkpointed, so every resume
-must pass it again. The shell builds it from the settings (`trader.wiring.open_session_context`)
-for the CLI and for the graph it serves to Studio; nothing below the shell reads settings.
+must pass it again. The shell builds it from the settings
+(`trader.wiring.context.open_session_context`) for the CLI and for the graph it serves to
+Studio (`trader.studio`); nothing below the shell reads settings.
 Nodes call `session_context(runtime)`, which checks the thread's venue before they act.
 """
 

@@ -7,6 +7,8 @@ Below the shell nothing reads `Settings`: the KIS client takes a `KISConfig`, th
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from pydantic import SecretStr
 
@@ -18,6 +20,7 @@ from tools.econ.fred import FredClient
 from tools.kis.config import KISConfig
 from tools.kis.endpoints import Mode
 from tools.kis.errors import KISConfigurationError
+from tools.kis.simulator import SimulatorConfig
 from trader.settings import Settings, TradingMode
 
 KIS_MODES = {TradingMode.KIS_REAL: Mode.REAL, TradingMode.KIS_VIRTUAL: Mode.VIRTUAL}
@@ -58,6 +61,34 @@ def kis_config(settings: Settings, *, mode: TradingMode | None = None) -> KISCon
         token_min_interval_s=settings.kis_token_min_interval_s,
         token_cache_dir=settings.data_dir,
     )
+
+
+def simulator_config(settings: Settings, **overrides: Any) -> SimulatorConfig:
+    """The KIS simulator's config from the settings, as the client would see them.
+
+    The key pair, account, starting cash, rate limit, token interval and commission come from
+    the settings; unset KIS values fall back to the demo defaults. The mode follows
+    `TRADING_MODE` (kis-virtual -> virtual, otherwise real) unless overridden.
+    """
+    values: dict[str, Any] = {}
+    if settings.kis_app_key is not None and settings.kis_app_key.get_secret_value().strip():
+        values["app_key"] = settings.kis_app_key.get_secret_value().strip()
+    if settings.kis_app_secret is not None and settings.kis_app_secret.get_secret_value().strip():
+        values["app_secret"] = settings.kis_app_secret.get_secret_value().strip()
+    if settings.kis_account_no is not None:
+        cano, product = settings.kis_account
+        values["account_no"] = cano
+        values["account_product_code"] = product
+    else:
+        values["account_product_code"] = settings.kis_account_product_code
+    values["starting_cash_krw"] = settings.starting_cash_krw
+    values["rate_limit_per_s"] = settings.kis_rate_limit_per_s
+    values["token_min_interval_s"] = settings.kis_token_min_interval_s
+    values["commission_rate"] = settings.commission_rate
+    is_virtual = settings.trading_mode is TradingMode.KIS_VIRTUAL
+    values["mode"] = "virtual" if is_virtual else "real"
+    values.update(overrides)
+    return SimulatorConfig(**values)
 
 
 def has_kis_keys(settings: Settings) -> bool:
