@@ -1,10 +1,11 @@
 """The runtime context of a session: every dependency a node needs, none of it in state.
 
-LangGraph passes this object to nodes as `runtime.context` (`graph.invoke(..., context=ctx)`).
-It is not checkpointed, so every resume must pass it again; the CLI and the Studio factory both
-build it with `graphs.deps.open_session_context`. Nodes call `session_context(runtime)`, which
-also covers Studio (no context passed): it builds the default context from settings once per
-process.
+The session graph declares it as its context schema, and LangGraph passes it to every node as
+`runtime.context` (`graph.invoke(..., context=ctx)`). It is not checkpointed, so every resume
+must pass it again. The shell builds it from the settings
+(`trader.wiring.context.open_session_context`) for the CLI and for the graph it serves to
+Studio (`trader.studio`); nothing below the shell reads settings.
+Nodes call `session_context(runtime)`, which checks the thread's venue before they act.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
@@ -27,13 +27,13 @@ from agents.llm import UsageMeter
 from agents.risk.limits import RiskLimits
 from agents.venue import VenueIdentity, check_venue
 from core.clock import Clock, SystemClock
+from core.errors import ConfigurationError
 from tools.broker import Broker
 from tools.econ.source import EconSource
 from tools.kis.client import KISClient
 from tools.krx.calendar import is_trading_day
 from tools.krx.costs import CostModel
 from tools.market_data import MarketData
-from trader.settings import Settings
 
 DEMO_VENUE = "demo"
 """The venue of the built-in market: the in-process KIS simulator, always open."""
@@ -80,7 +80,6 @@ def new_holder() -> str:
 class SessionContext:
     """Per-run dependencies of the trading-session graph."""
 
-    settings: Settings
     market: MarketData
     """Quotes and daily bars (KIS, the simulator, or the backtester's point-in-time view)."""
     broker: Broker
@@ -94,6 +93,12 @@ class SessionContext:
     Set, every node checks that its thread was proposed on this server and account."""
     account_fingerprint: str | None = None
     """The account's fingerprint (`trader.accounts.account_fingerprint`), never the number."""
+    portfolio: str
+    """The portfolio a session trades when its input names none (`PORTFOLIO`)."""
+    watchlist: tuple[str, ...] = ()
+    """The tickers a session analyses when its input names none (`WATCHLIST`)."""
+    starting_cash_krw: int
+    """The cash a portfolio starts with when its book is first recorded (`STARTING_CASH_KRW`)."""
     clock: Clock = field(default_factory=SystemClock)
     llm: BaseChatModel | None = None
     """None: the deterministic rules reasoners."""
@@ -143,31 +148,25 @@ class SessionContext:
         return VenueIdentity(self.venue, self.venue_server, self.account_fingerprint)
 
 
-_default: SessionContext | None = None
-_default_lock = asyncio.Lock()
-
-
-async def session_context(runtime: Runtime[Any]) -> SessionContext:
-    """Return the run's context; without one (Studio, the SDK), the default from settings.
+async def session_context(runtime: Runtime[SessionContext]) -> SessionContext:
+    """Return the run's context, once the thread is known to belong to its venue.
 
     Raises:
+        ConfigurationError: the run brought no context (the graph was invoked without one).
         VenueMismatchError: the thread was proposed on another venue, server or account than
             the context's (checked once per thread and context, before the node does anything).
     """
     ctx = runtime.context
     if not isinstance(ctx, SessionContext):
-        global _default
-        async with _default_lock:
-            if _default is None:
-                from graphs.deps import default_context
-
-                _default = await default_context()
-            ctx = _default
+        raise ConfigurationError(
+            "the trading session ran without its SessionContext: pass `context=` to every "
+            "invoke and resume (the graph served to Studio brings its own, `trader.studio`)"
+        )
     await _check_thread_venue(ctx, runtime)
     return ctx
 
 
-async def _check_thread_venue(ctx: SessionContext, runtime: Runtime[Any]) -> None:
+async def _check_thread_venue(ctx: SessionContext, runtime: Runtime[SessionContext]) -> None:
     """Refuse to work on a thread recorded with another venue (Studio and SDK resumes too)."""
     if not ctx.persist or ctx.venue_server is None:
         return

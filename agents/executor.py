@@ -470,7 +470,7 @@ def mandate_for(state: SessionState) -> Mandate:
     )
 
 
-async def executor(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+async def executor(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Send the approved orders (on the session's day, before the expiry) and follow fills."""
     ctx = await session_context(runtime)
     if not ctx.persist:

@@ -197,7 +197,7 @@ def macro_numbers(macro: MacroSnapshot | None) -> dict[str, Decimal | None]:
     }
 
 
-async def fundamental(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+async def fundamental(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Judge every ticker's fundamentals (concurrently, bounded)."""
     ctx = await session_context(runtime)
     data = read_context(state)

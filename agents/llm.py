@@ -1,6 +1,6 @@
-"""The chat model behind the analysts, built from settings, and the meter of its use.
+"""The chat model behind the analysts, built from its config, and the meter of its use.
 
-`LLM_PROVIDER` picks one of three:
+`LLMConfig.provider` (`LLM_PROVIDER` in the settings) picks one of three:
 
 - `none` (default): no model; the analysts use their deterministic rules reasoner.
 - `openai`: OpenAI's API with `OPENAI_API_KEY` and `LLM_MODEL`.
@@ -17,13 +17,18 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from core.errors import ConfigurationError
-from trader.settings import LLMProvider, Settings
+
+if TYPE_CHECKING:
+    # Annotations only: the settings import `LLMProvider`, and loading the settings must not
+    # pay for LangChain.
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import AIMessage
 
 LLM_TIMEOUT_S = 60.0
 LLM_MAX_RETRIES = 2
@@ -39,30 +44,50 @@ PRICES_PER_MTOK: dict[str, tuple[Decimal, Decimal]] = {
 }
 
 
-def build_chat_model(settings: Settings) -> BaseChatModel | None:
+class LLMProvider(StrEnum):
+    """Which chat model the analysts use; `none` means the deterministic rules reasoner."""
+
+    NONE = "none"
+    OPENAI = "openai"
+    OPENAI_COMPATIBLE = "openai-compatible"
+
+
+class LLMConfig(BaseModel):
+    """Which chat model to build and where it answers (the shell fills it from `LLM_*`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: LLMProvider = LLMProvider.NONE
+    model: str = "gpt-4o-mini"
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    """Base URL of an OpenAI-compatible server (Ollama, vLLM, ...); None: OpenAI's own."""
+
+
+def build_chat_model(config: LLMConfig) -> BaseChatModel | None:
     """Return the configured chat model, or None for the rules reasoner."""
-    if settings.llm_provider is LLMProvider.NONE:
+    if config.provider is LLMProvider.NONE:
         return None
     from langchain_openai import ChatOpenAI  # imported lazily: rules mode never pays for it
 
-    if settings.llm_provider is LLMProvider.OPENAI:
-        if settings.openai_api_key is None:
+    if config.provider is LLMProvider.OPENAI:
+        if config.api_key is None:
             raise ConfigurationError("LLM_PROVIDER=openai needs OPENAI_API_KEY")
         return ChatOpenAI(
-            model=settings.llm_model,
-            api_key=settings.openai_api_key,
-            base_url=settings.openai_base_url,
+            model=config.model,
+            api_key=config.api_key,
+            base_url=config.base_url,
             timeout=LLM_TIMEOUT_S,
             max_retries=LLM_MAX_RETRIES,
             temperature=0,
         )
-    if not settings.openai_base_url:
+    if not config.base_url:
         raise ConfigurationError("LLM_PROVIDER=openai-compatible needs OPENAI_BASE_URL")
     return ChatOpenAI(
-        model=settings.llm_model,
+        model=config.model,
         # Local servers ignore the key, but the client requires one.
-        api_key=settings.openai_api_key or SecretStr("not-needed"),
-        base_url=settings.openai_base_url,
+        api_key=config.api_key or SecretStr("not-needed"),
+        base_url=config.base_url,
         timeout=LLM_TIMEOUT_S,
         max_retries=LLM_MAX_RETRIES,
         temperature=0,

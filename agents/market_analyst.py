@@ -178,7 +178,7 @@ async def analyse_ticker(
     )
 
 
-async def market_analyst(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+async def market_analyst(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Judge every ticker of the session (concurrently, bounded)."""
     ctx = await session_context(runtime)
     data = read_context(state)

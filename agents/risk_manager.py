@@ -60,7 +60,7 @@ def approval_expiry(ctx: SessionContext, data: SessionContextData) -> datetime:
     return expiry
 
 
-async def risk_manager(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+async def risk_manager(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Size, price and cap the session's orders; every clamp and denial is recorded."""
     ctx = await session_context(runtime)
     data = read_context(state)

@@ -1,7 +1,7 @@
 """How fast a trading session analyses its watchlist, against the rate limit and with an LLM.
 
-Wiring: the demo venue of `graphs.deps.open_session_context` (the KIS simulator in-process as
-market and broker, the econ twin, SQLite), in a fresh temporary data folder, with the
+Wiring: the demo venue of `trader.wiring.context.open_session_context` (the KIS simulator
+in-process as market and broker, the econ twin, SQLite), in a fresh temporary data folder, with the
 simulator's market widened by synthetic tickers (`SY0001`...; not KRX listings) where the
 watchlist needs more than its 11 real ones. The simulator's price histories are generated before
 the clock starts (a real server has them stored). Timed: the graph from its start to the approval
@@ -44,7 +44,6 @@ from agents.llm import UsageMeter
 from core.clock import SystemClock, kst_today
 from db import migrate
 from db.checkpointer import open_async_checkpointer
-from graphs.deps import demo_kis_config, demo_simulator_config, open_session_context
 from graphs.trading_session import build_graph
 from tools.kis.broker import KISBroker
 from tools.kis.client import KISClient
@@ -55,6 +54,7 @@ from tools.kis.simulator.market import SimMarket, session_point
 from tools.krx.calendar import krx_calendar
 from tools.market_data import KISMarketData
 from trader.settings import Settings
+from trader.wiring.context import demo_kis_config, demo_simulator_config, open_session_context
 
 KIS_LIMIT_PER_S = 18.0
 UNLIMITED_PER_S = 10_000.0

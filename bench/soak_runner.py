@@ -49,16 +49,16 @@ from agents.state import SessionInput
 from core.clock import KST
 from core.errors import ExecutorBusyError
 from db.checkpointer import open_async_checkpointer
-from graphs.deps import open_session_context
 from graphs.nodes.approval import ApprovalResponse
 from graphs.runner import SessionRunner, SessionStoppedError, ThreadView
 from graphs.trading_session import build_graph
 from tools.kis.broker import KISBroker
 from tools.kis.client import KISClient
-from tools.kis.config import KISConfig
 from tools.krx.calendar import krx_calendar
 from tools.market_data import KISMarketData
 from trader.settings import Settings
+from trader.wiring.configs import kis_config
+from trader.wiring.context import open_session_context
 
 APP_KEY = "PSsoak" + "k" * 30
 """The soak's 36-character app key (the simulator accepts only this pair)."""
@@ -123,7 +123,7 @@ async def run_session(args: argparse.Namespace) -> dict[str, Any]:
     log.warning("runner started")
     settings = settings_for(args)
     clock = SoakClock(date.fromisoformat(args.day), args.epoch)
-    config = KISConfig.from_settings(settings).model_copy(
+    config = kis_config(settings).model_copy(
         update={
             "timeout_s": args.kis_timeout,
             "reconcile_delay_s": 0.3,

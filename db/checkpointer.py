@@ -6,9 +6,9 @@
 
 `setup()` (the saver's own table migrations) runs once per database per process.
 
-The graph exported for Studio is compiled without a checkpointer; `studio_checkpointer` is the
-async context manager that `langgraph.json` names, so `langgraph dev` keeps its checkpoints in
-our database.
+The graph served to Studio is compiled without a checkpointer; `langgraph.json` names the
+shell's `trader.studio.checkpointer`, which opens `open_async_checkpointer` on our database, so
+`langgraph dev` keeps its checkpoints there.
 """
 
 from __future__ import annotations
@@ -104,13 +104,3 @@ async def open_async_checkpointer(url: str) -> AsyncIterator[BaseCheckpointSaver
             await async_saver.setup()
             _setup_done.add(url)
         yield async_saver
-
-
-@asynccontextmanager
-async def studio_checkpointer() -> AsyncIterator[BaseCheckpointSaver[Any]]:
-    """The checkpointer `langgraph dev` uses (named in `langgraph.json`): our database."""
-    from trader.settings import load_settings
-
-    settings = load_settings()
-    async with open_async_checkpointer(settings.resolved_database_url) as saver:
-        yield saver

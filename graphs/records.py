@@ -58,9 +58,7 @@ def _ensure_run(
     if not ctx.persist:
         return 0
     with transaction(ctx.sessions) as session:
-        book = PortfolioRepository(session).ensure(
-            portfolio, ctx.venue, ctx.settings.starting_cash_krw
-        )
+        book = PortfolioRepository(session).ensure(portfolio, ctx.venue, ctx.starting_cash_krw)
         run = RunRepository(session).ensure(
             {
                 "thread_id": thread_id,
@@ -97,9 +95,7 @@ def _claim_session(
     if not ctx.persist:
         return None
     with transaction(ctx.sessions) as session:
-        book = PortfolioRepository(session).ensure(
-            portfolio, ctx.venue, ctx.settings.starting_cash_krw
-        )
+        book = PortfolioRepository(session).ensure(portfolio, ctx.venue, ctx.starting_cash_krw)
         holder = SessionClaimRepository(session).claim(
             book.id, session_date, phase, thread_id, ctx.clock.now()
         )

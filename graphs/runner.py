@@ -6,10 +6,11 @@ through `db.checkpointer`, so any process can pick it up. Starting a thread that
 starts a second session: the caller gets the thread's state back (awaiting approval, finished,
 or stopped part-way, which `proceed` continues).
 
-Every run passes a fresh runtime context (`graphs.deps.open_session_context`) because the
-context is not checkpointed; a resumed thread must use the venue, server and account it started
-on, which the runs table records (`agents.venue`): `resume_as_demo` and every run of
-`SessionRunner` refuse another.
+Every run passes the runner's runtime context (the shell opens it from settings:
+`trader.wiring.runner.open_runner`) because the context is not checkpointed; a resumed thread
+must use the venue, server and account it started on, which the runs table records
+(`agents.venue`): `trader.wiring.runner.resume_as_demo` and every run of `SessionRunner` refuse
+another.
 """
 
 from __future__ import annotations
@@ -27,27 +28,24 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
-from agents.context import DEMO_VENUE, SessionContext
+from agents.context import SessionContext
 from agents.executor_lease import ExecutorLease
 from agents.state import ApprovalRequest, SessionInput, SessionState
-from agents.venue import VenueMismatchError, check_venue, mismatch, recorded_venue
-from core.clock import Clock
+from agents.venue import check_venue
 from core.errors import BusyError, ConfigurationError, OperationalError, TraderError
 from db.checkpointer import open_async_checkpointer
 from db.engine import create_db_engine, session_factory
 from db.models import Order, Run, RunStatus
 from graphs import records
-from graphs.deps import open_session_context, venue_for
 from graphs.nodes.approval import ApprovalResponse
 from graphs.nodes.report import SessionReport
 from graphs.trading_session import build_graph
 from tools.krx.calendar import check_in_calendar
-from trader.settings import Settings
 
 ProgressFn = Callable[[str, dict[str, Any]], None]
 """Called with (node name, the node's state update) as each node finishes."""
 
-SessionGraph = CompiledStateGraph[SessionState, None, SessionInput, SessionState]
+SessionGraph = CompiledStateGraph[SessionState, SessionContext, SessionInput, SessionState]
 
 
 def _ignore(node: str, update: dict[str, Any]) -> None:
@@ -117,9 +115,9 @@ async def read_thread(graph: SessionGraph, thread_id: str) -> ThreadView:
 
 
 @asynccontextmanager
-async def open_graph(settings: Settings) -> AsyncIterator[SessionGraph]:
-    """Yield the session graph compiled with a checkpointer on the configured database."""
-    async with open_async_checkpointer(settings.resolved_database_url) as saver:
+async def open_graph(database_url: str) -> AsyncIterator[SessionGraph]:
+    """Yield the session graph compiled with a checkpointer on the database at `database_url`."""
+    async with open_async_checkpointer(database_url) as saver:
         yield build_graph().compile(checkpointer=saver, name="trading_session")
 
 
@@ -127,7 +125,7 @@ class SessionRunner:
     """Runs one venue's sessions: a compiled, checkpointed graph and its runtime context."""
 
     def __init__(self, graph: SessionGraph, ctx: SessionContext) -> None:
-        """Use `open_runner` rather than building one by hand."""
+        """Use `trader.wiring.runner.open_runner` rather than building one by hand."""
         self.graph = graph
         self.ctx = ctx
 
@@ -203,11 +201,9 @@ class SessionRunner:
     ) -> ThreadView:
         # Before anything runs: a refusal here leaves the run's status as it is.
         await self.check_venue(thread_id)
-        # The graph's context schema is untyped (nodes read it through `session_context`).
-        graph: Any = self.graph
         try:
             async with self._thread_lease(thread_id) as lease:
-                async for _mode, chunk in graph.astream(
+                async for _mode, chunk in self.graph.astream(
                     payload,
                     _config(thread_id),
                     context=self.ctx,
@@ -277,21 +273,6 @@ def not_waiting_message(view: ThreadView) -> str:
     return f"session {view.thread_id} is not waiting for approval (next: {nodes})"
 
 
-@asynccontextmanager
-async def open_runner(
-    settings: Settings, *, demo: bool = False, clock: Clock | None = None
-) -> AsyncIterator[SessionRunner]:
-    """Open the runtime context of a venue and the checkpointed graph; close both on exit.
-
-    The database must be migrated first (`db.migrate.upgrade`).
-    """
-    async with (
-        open_session_context(settings, demo=demo, clock=clock) as ctx,
-        open_graph(settings) as graph,
-    ):
-        yield SessionRunner(graph, ctx)
-
-
 # --- the runs table ----------------------------------------------------------------------------
 
 
@@ -309,9 +290,9 @@ class RunRow:
     started_at: datetime
 
 
-def thread_venue(settings: Settings, thread_id: str) -> str | None:
+def thread_venue(database_url: str, thread_id: str) -> str | None:
     """Return the venue a thread's run was recorded with (None: no run row, or an old one)."""
-    engine = create_db_engine(settings.resolved_database_url)
+    engine = create_db_engine(database_url)
     try:
         with session_factory(engine)() as session:
             return session.scalar(sa.select(Run.venue).where(Run.thread_id == thread_id))
@@ -319,30 +300,9 @@ def thread_venue(settings: Settings, thread_id: str) -> str | None:
         engine.dispose()
 
 
-def resume_as_demo(settings: Settings, thread_id: str, *, demo_requested: bool = False) -> bool:
-    """Decide whether a thread continues on the demo market, from the venue it started on.
-
-    Raises:
-        VenueMismatchError: the thread started on another venue, server or account than the
-            settings select (continuing it would send its orders somewhere else).
-    """
-    engine = create_db_engine(settings.resolved_database_url)
-    try:
-        recorded = recorded_venue(session_factory(engine), thread_id)
-    finally:
-        engine.dispose()
-    if recorded is None:
-        return demo_requested
-    demo = recorded.name == DEMO_VENUE
-    problem = mismatch(thread_id, recorded, venue_for(settings, demo=demo).identity)
-    if problem:
-        raise VenueMismatchError(problem)
-    return demo
-
-
-def recent_runs(settings: Settings, limit: int = 20) -> list[RunRow]:
+def recent_runs(database_url: str, limit: int = 20) -> list[RunRow]:
     """Return the most recent runs, newest first, with their order counts."""
-    engine = create_db_engine(settings.resolved_database_url)
+    engine = create_db_engine(database_url)
     orders = (
         sa.select(Order.run_id, sa.func.count(Order.id).label("n"))
         .group_by(Order.run_id)

@@ -6,10 +6,11 @@
      none approved; a session triggered again on its thread goes on from where it is; a thread
      started for a session another thread holds ends at load_context)
 
-`graph` is compiled without a checkpointer: LangGraph Studio / `langgraph dev` bring their own
-(`langgraph.json` points them at our database). Code that runs sessions itself compiles
-`build_graph()` with a checkpointer from `db.checkpointer` and passes the runtime context
-(`agents.context.SessionContext`) on every invoke and resume.
+The graph declares `agents.context.SessionContext` as its context schema. Code that runs
+sessions itself (`graphs.runner`) compiles `build_graph()` with a checkpointer from
+`db.checkpointer` and passes the context on every invoke and resume. A server's runs (Studio,
+the SDK) can only bring JSON, so the graph the shell serves (`trader.studio`) is built with a
+`default_context`: a provider its nodes take the context from when a run brings none.
 
 `build_decision_graph()` is the same graph cut after the risk manager: load_context, the two
 analysts, signals and risk_manager, wired by the same function with the same node functions.
@@ -19,11 +20,13 @@ proposed orders itself at the next open, in place of approval and the executor.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Literal
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, Literal, Protocol
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 
+from agents.context import SessionContext
 from agents.executor import executor
 from agents.fundamental import fundamental
 from agents.market_analyst import market_analyst
@@ -79,21 +82,64 @@ def after_review(state: SessionState) -> Literal["executor", "report"]:
     return "executor" if state.get("approved_orders") else "report"
 
 
-Builder = StateGraph[SessionState, None, SessionInput, SessionState]
+Builder = StateGraph[SessionState, SessionContext, SessionInput, SessionState]
 
 
-def _decision_part(builder: Builder, *, after_load: dict[Hashable, str]) -> None:
+class Node(Protocol):
+    """A node of the session graph: the state and the typed runtime in, a state update out."""
+
+    def __call__(
+        self, state: SessionState, *, runtime: Runtime[SessionContext]
+    ) -> Awaitable[dict[str, Any]]:
+        """Run the node on `state`; `runtime.context` is the run's `SessionContext`."""
+        ...
+
+
+ContextProvider = Callable[[], Awaitable[SessionContext]]
+"""Returns the context for a run that brings none (see `build_graph`)."""
+
+
+def _with_default(node: Node, default_context: ContextProvider | None) -> Node:
+    """Return `node`, or, given a provider, `node` running on its context when a run has none."""
+    if default_context is None:
+        return node
+    provide = default_context
+
+    async def on_default(
+        state: SessionState, *, runtime: Runtime[SessionContext]
+    ) -> dict[str, Any]:
+        if not isinstance(runtime.context, SessionContext):
+            runtime = runtime.override(context=await provide())
+        return await node(state, runtime=runtime)
+
+    return on_default
+
+
+def _new_builder() -> Builder:
+    return StateGraph(SessionState, context_schema=SessionContext, input_schema=SessionInput)
+
+
+def _decision_part(
+    builder: Builder,
+    *,
+    after_load: dict[Hashable, str],
+    default_context: ContextProvider | None = None,
+) -> None:
     """Add load_context -> (market_analyst || fundamental) -> signals -> risk_manager.
 
     `after_load` maps `after_context`'s answers onto nodes of the graph being built (the live
     graph's report, approval and executor; END in a backtest, which never resumes a thread).
     Both graphs call this, so what the backtester replays is wired exactly as what trades.
     """
-    builder.add_node("load_context", load_context)
-    builder.add_node("market_analyst", market_analyst)
-    builder.add_node("fundamental", fundamental)
-    builder.add_node("signals", signals)
-    builder.add_node("risk_manager", risk_manager)
+    nodes: dict[str, Node] = {
+        "load_context": load_context,
+        "market_analyst": market_analyst,
+        "fundamental": fundamental,
+        "signals": signals,
+        "risk_manager": risk_manager,
+    }
+    for name, node in nodes.items():
+        builder.add_node(name, _with_default(node, default_context))
     builder.add_edge(START, "load_context")
     builder.add_conditional_edges(
         "load_context",
@@ -104,17 +150,28 @@ def _decision_part(builder: Builder, *, after_load: dict[Hashable, str]) -> None
     builder.add_edge("signals", "risk_manager")
 
 
-def build_graph() -> Builder:
-    """Return the session graph's builder (compile it with your checkpointer)."""
-    builder = StateGraph(SessionState, input_schema=SessionInput)
+def build_graph(*, default_context: ContextProvider | None = None) -> Builder:
+    """Return the session graph's builder (compile it with your checkpointer).
+
+    Args:
+        default_context: where a node takes its context from when a run brings none (a run
+            of the graph a server serves, whose callers can only send JSON). None: every run
+            passes its `SessionContext`, and a node run without one stops.
+    """
+    builder = _new_builder()
     _decision_part(
         builder,
         after_load={"report": "report", "approval": "approval", "executor": "executor", END: END},
+        default_context=default_context,
     )
-    builder.add_node("approval", approval)
-    builder.add_node("review", review)
-    builder.add_node("executor", executor)
-    builder.add_node("report", report)
+    nodes: dict[str, Node] = {
+        "approval": approval,
+        "review": review,
+        "executor": executor,
+        "report": report,
+    }
+    for name, node in nodes.items():
+        builder.add_node(name, _with_default(node, default_context))
     builder.add_conditional_edges("risk_manager", after_risk, ["approval", "report"])
     builder.add_edge("approval", "review")
     builder.add_conditional_edges("review", after_review, ["executor", "report"])
@@ -128,10 +185,7 @@ def build_decision_graph() -> Builder:
 
     The run ends with `risk_report` in state; nothing is approved, placed or reported.
     """
-    builder = StateGraph(SessionState, input_schema=SessionInput)
+    builder = _new_builder()
     _decision_part(builder, after_load={"report": END, "approval": END, "executor": END, END: END})
     builder.add_edge("risk_manager", END)
     return builder
-
-
-graph = build_graph().compile(name="trading_session")

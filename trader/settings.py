@@ -20,6 +20,8 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from agents.llm import LLMProvider
+from agents.risk.limits import RiskLimits
 from core.errors import ConfigurationError
 from tools.krx.tickers import FORM, bad_tickers, normalise_ticker
 
@@ -38,12 +40,8 @@ class TradingMode(StrEnum):
     KIS_REAL = "kis-real"
 
 
-class LLMProvider(StrEnum):
-    """Which chat model the analysts use; `none` means the deterministic rules reasoner."""
-
-    NONE = "none"
-    OPENAI = "openai"
-    OPENAI_COMPATIBLE = "openai-compatible"
+_LIMITS = RiskLimits()
+"""The risk gate's defaults, declared once in `RiskLimits`; the `RISK_*` fields start from them."""
 
 
 def default_data_dir() -> Path:
@@ -158,28 +156,32 @@ class Settings(BaseSettings):
     commission_rate: Decimal = Field(default=Decimal("0.00015"), ge=0, lt=Decimal("0.01"))
     """Broker commission per side, as a fraction of the traded value."""
 
-    # --- risk gate (agents/risk/limits.py; percentages are percent, money int KRW) ---------
-    risk_max_order_krw: int = Field(default=5_000_000, gt=0)
+    # --- risk gate (agents/risk/limits.py: defaults and meaning there; `risk_limits` below) --
+    risk_max_order_krw: int = Field(default=_LIMITS.max_order_krw, gt=0)
     """Largest value of one discretionary order; protective exits are exempt."""
-    risk_max_ticker_exposure_pct: Decimal = Field(default=Decimal(10), gt=0, le=100)
+    risk_max_ticker_exposure_pct: Decimal = Field(
+        default=_LIMITS.max_ticker_exposure_pct, gt=0, le=100
+    )
     """Held value plus pending buys of one ticker, percent of equity."""
-    risk_max_gross_exposure_pct: Decimal = Field(default=Decimal(80), gt=0, le=100)
+    risk_max_gross_exposure_pct: Decimal = Field(
+        default=_LIMITS.max_gross_exposure_pct, gt=0, le=100
+    )
     """All positions plus pending buys, percent of equity."""
-    risk_min_cash_buffer_krw: int = Field(default=1_000_000, ge=0)
+    risk_min_cash_buffer_krw: int = Field(default=_LIMITS.min_cash_buffer_krw, ge=0)
     """Cash that buys may never spend."""
-    risk_daily_loss_halt_pct: Decimal = Field(default=Decimal(3), gt=0, le=100)
+    risk_daily_loss_halt_pct: Decimal = Field(default=_LIMITS.daily_loss_halt_pct, gt=0, le=100)
     """New buys stop when equity falls this far below the start-of-day equity."""
-    risk_drawdown_halt_pct: Decimal = Field(default=Decimal(15), gt=0, le=100)
+    risk_drawdown_halt_pct: Decimal = Field(default=_LIMITS.drawdown_halt_pct, gt=0, le=100)
     """New buys stop when equity falls this far below its peak."""
-    risk_stop_loss_pct: Decimal = Field(default=Decimal(7), gt=0, lt=100)
+    risk_stop_loss_pct: Decimal = Field(default=_LIMITS.stop_loss_pct, gt=0, lt=100)
     """Sell a position this far below its average cost."""
-    risk_take_profit_pct: Decimal = Field(default=Decimal(20), gt=0)
+    risk_take_profit_pct: Decimal = Field(default=_LIMITS.take_profit_pct, gt=0)
     """Sell a position this far above its average cost."""
-    risk_max_orders_per_session: int = Field(default=20, gt=0)
+    risk_max_orders_per_session: int = Field(default=_LIMITS.max_orders_per_session, gt=0)
     """Orders one session may propose (exits are never cut, but use up slots)."""
-    risk_volatility_target_pct: Decimal = Field(default=Decimal(2), gt=0)
+    risk_volatility_target_pct: Decimal = Field(default=_LIMITS.volatility_target_pct, gt=0)
     """Daily volatility at which a full-conviction buy gets its whole budget."""
-    risk_min_top_up_pct: Decimal = Field(default=Decimal(20), ge=0, lt=100)
+    risk_min_top_up_pct: Decimal = Field(default=_LIMITS.min_top_up_pct, ge=0, lt=100)
     """A held position is topped up only when it lacks this share of its target, percent."""
 
     # --- LangGraph Studio / `langgraph dev` (trader/studio_auth.py) --------------------------
@@ -298,6 +300,17 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'trader.db'}"
+
+    @property
+    def risk_limits(self) -> RiskLimits:
+        """The `RISK_*` values as the one model the risk gate enforces.
+
+        Each `risk_<name>` field is `RiskLimits.<name>`; the model checks them together
+        (a ticker's share within the gross exposure).
+        """
+        return RiskLimits(
+            **{name: getattr(self, f"risk_{name}") for name in RiskLimits.model_fields}
+        )
 
     @property
     def kis_account(self) -> tuple[str, str]:

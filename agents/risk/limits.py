@@ -1,19 +1,17 @@
 """The numbers the risk gate enforces, in one frozen model.
 
 Percentages are `Decimal` percent (``Decimal("10")`` is 10 %), money is int KRW. The defaults
-suit a 100,000,000 KRW paper account; each is overridable from the environment through the
-`RISK_*` settings (`RiskLimits.from_settings`).
+suit a 100,000,000 KRW paper account and are declared here only: the `RISK_*` settings default
+to them, and the shell hands the settings' values down as one `RiskLimits`
+(`trader.settings.Settings.risk_limits`).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-if TYPE_CHECKING:
-    from trader.settings import Settings
 
 Percent = Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]
 
@@ -53,20 +51,3 @@ class RiskLimits(BaseModel):
         if self.max_ticker_exposure_pct > self.max_gross_exposure_pct:
             raise ValueError("max_ticker_exposure_pct cannot exceed max_gross_exposure_pct")
         return self
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RiskLimits:
-        """Build the limits from the application settings (`RISK_*` variables)."""
-        return cls(
-            max_order_krw=settings.risk_max_order_krw,
-            max_ticker_exposure_pct=settings.risk_max_ticker_exposure_pct,
-            max_gross_exposure_pct=settings.risk_max_gross_exposure_pct,
-            min_cash_buffer_krw=settings.risk_min_cash_buffer_krw,
-            daily_loss_halt_pct=settings.risk_daily_loss_halt_pct,
-            drawdown_halt_pct=settings.risk_drawdown_halt_pct,
-            stop_loss_pct=settings.risk_stop_loss_pct,
-            take_profit_pct=settings.risk_take_profit_pct,
-            max_orders_per_session=settings.risk_max_orders_per_session,
-            volatility_target_pct=settings.risk_volatility_target_pct,
-            min_top_up_pct=settings.risk_min_top_up_pct,
-        )

@@ -332,15 +332,17 @@ class AgentsStrategy:
         self.portfolio = portfolio
         self.llm = llm
         self.context = SessionContext(
-            settings=settings,
             market=self.market,
             broker=self.broker,
             sessions=sessionmaker(),
             venue="backtest",
+            portfolio=settings.portfolio,
+            watchlist=settings.watchlist,
+            starting_cash_krw=settings.starting_cash_krw,
             clock=self.clock,
             llm=llm,
             econ=econ,
-            limits=limits or RiskLimits.from_settings(settings),
+            limits=limits or settings.risk_limits,
             cost_model=cost_model or CostModel(commission_rate=settings.commission_rate),
             # Every replayed day is run 0 (nothing persisted), so the budget spans the replay.
             usage=UsageMeter(

@@ -34,7 +34,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.context import session_context
+from agents.context import SessionContext, session_context
 from agents.risk.gate import recheck_edit
 from agents.risk.limits import RiskLimits
 from agents.risk.models import MarketSnapshot, ProposedOrder, RiskCode
@@ -96,7 +96,7 @@ class ReviewLine(BaseModel):
     note: str = ""
 
 
-async def approval(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+async def approval(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Pause for the approver; resume with an `ApprovalResponse`.
 
     The context is asked for first, so that an answer given on another venue, server or
@@ -218,7 +218,7 @@ def preview_review(
     )
 
 
-async def review(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+async def review(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Apply the approver's answer: approvals, rejections, edits rechecked, expiry."""
     ctx = await session_context(runtime)
     data = read_context(state)

@@ -136,18 +136,17 @@ def _held_elsewhere(
     }
 
 
-async def load_context(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+async def load_context(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Resolve the session, reconcile the account, quote the watchlist and held tickers."""
     again = _retrigger(state)
     if again is not None:
         return again
     ctx = await session_context(runtime)
-    settings = ctx.settings
-    portfolio = state.get("portfolio") or settings.portfolio
+    portfolio = state.get("portfolio") or ctx.portfolio
     raw_day = state.get("session_date")
     day = date.fromisoformat(raw_day) if raw_day else kst_today(ctx.clock)
     phase = state.get("phase") or "regular"
-    tickers = _normalise(state.get("tickers") or settings.watchlist)
+    tickers = _normalise(state.get("tickers") or ctx.watchlist)
     info = runtime.execution_info
     thread_id = (info.thread_id if info else None) or thread_id_for(portfolio, day, phase)
     today = kst_today(ctx.clock)

@@ -8,7 +8,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
-from agents.context import session_context
+from agents.context import SessionContext, session_context
 from agents.executor import OrderOutcome
 from agents.llm import LLMUsage
 from agents.state import (
@@ -109,7 +109,7 @@ def _holdings(account: AccountSnapshot) -> list[HoldingLine]:
     ]
 
 
-async def report(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+async def report(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Summarise the session, reconcile positions, and close the run."""
     ctx = await session_context(runtime)
     data = read_context(state)

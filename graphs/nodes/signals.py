@@ -7,7 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agents import fundamental, market_analyst
-from agents.context import session_context
+from agents.context import SessionContext, session_context
 from agents.schemas import combine_all
 from agents.state import (
     SessionState,
@@ -19,7 +19,7 @@ from agents.state import (
 from graphs import records
 
 
-async def signals(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
+async def signals(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Combine opinions (agents/schemas.py rule) and persist opinions and signals."""
     ctx = await session_context(runtime)
     data = read_context(state)

@@ -24,7 +24,6 @@ from graphs import records
 from tests.agents.fake_broker import FakeBroker, FakeSleep
 from tests.tools.paper.fake_market import FakeMarket
 from tools.broker import OrderRequest, Side
-from trader.settings import Settings
 
 DAY = date(2025, 6, 10)
 START = datetime(2025, 6, 10, 10, 0, tzinfo=KST)
@@ -104,7 +103,8 @@ def make_rig(url: str, tmp_path: Path, *, tags: bool) -> Iterator[Rig]:
     broker = FakeBroker(clock, tags_client_ids=tags)
     sleep = FakeSleep(clock)
     ctx = SessionContext(
-        settings=Settings(database_url=url, data_dir=tmp_path),
+        portfolio="default",
+        starting_cash_krw=100_000_000,
         market=FakeMarket(),
         broker=broker,
         sessions=session_factory(engine),

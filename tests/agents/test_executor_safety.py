@@ -39,7 +39,6 @@ from tools.kis.config import KISConfig
 from tools.kis.endpoints import Mode
 from tools.kis.simulator import SimulatorConfig, SimulatorServer
 from tools.krx.rules import round_to_tick
-from trader.settings import Settings
 
 pytestmark = pytest.mark.anyio
 
@@ -331,7 +330,8 @@ def test_two_executors_resuming_one_session_at_once_send_each_order_once(
 
         def context(broker: Any, sessions: Any) -> SessionContext:
             return SessionContext(
-                settings=Settings(database_url=db_url, data_dir=tmp_path),
+                portfolio="default",
+                starting_cash_krw=100_000_000,
                 market=FakeMarket(),
                 broker=broker,
                 sessions=sessions,
@@ -414,7 +414,8 @@ async def test_a_kis_order_left_in_doubt_is_settled_from_that_days_list_over_htt
                     order("000660", 1, price["000660"]),
                 )
                 ctx = SessionContext(
-                    settings=Settings(database_url=sqlite_url, data_dir=tmp_path),
+                    portfolio="default",
+                    starting_cash_krw=100_000_000,
                     market=FakeMarket(),
                     broker=KISBroker(kis),
                     sessions=session_factory(engine),
@@ -480,7 +481,8 @@ async def test_a_kis_order_whose_answer_is_lost_behind_a_lagging_list_is_sent_on
             config = _kis_config(sim, tmp_path / "kis").model_copy(update={"timeout_s": 3.0})
             async with KISClient(config, clock=clock) as kis:
                 ctx = SessionContext(
-                    settings=Settings(database_url=sqlite_url, data_dir=tmp_path),
+                    portfolio="default",
+                    starting_cash_krw=100_000_000,
                     market=FakeMarket(),
                     broker=KISBroker(kis),
                     sessions=session_factory(engine),

@@ -13,6 +13,8 @@ from agents.llm import (
     LLM_MAX_RETRIES,
     LLM_TIMEOUT_S,
     BudgetExhausted,
+    LLMConfig,
+    LLMProvider,
     LLMUsage,
     UsageMeter,
     build_chat_model,
@@ -20,7 +22,8 @@ from agents.llm import (
     usage_of,
 )
 from core.errors import ConfigurationError
-from trader.settings import LLMProvider, Settings, load_settings
+from trader.settings import load_settings
+from trader.wiring.configs import llm_config
 
 pytestmark = pytest.mark.anyio
 
@@ -42,14 +45,14 @@ def _answer(tokens_in: int, tokens_out: int) -> AIMessage:
 
 
 def test_no_provider_means_the_rules_reasoner() -> None:
-    assert build_chat_model(Settings()) is None
+    assert build_chat_model(LLMConfig()) is None
 
 
 def test_openai_builds_chat_openai_with_key_and_model() -> None:
-    settings = Settings(
+    settings = load_settings(
         llm_provider="openai", openai_api_key=SecretStr("sk-test-123"), llm_model="gpt-4.1-mini"
     )
-    model = build_chat_model(settings)
+    model = build_chat_model(llm_config(settings))
     assert isinstance(model, ChatOpenAI)
     assert model.model_name == "gpt-4.1-mini"
     assert model.openai_api_base is None  # OpenAI's own endpoint
@@ -62,12 +65,12 @@ def test_openai_builds_chat_openai_with_key_and_model() -> None:
 
 
 def test_openai_compatible_points_at_the_configured_server() -> None:
-    settings = Settings(
+    settings = load_settings(
         llm_provider="openai-compatible",
         openai_base_url="http://127.0.0.1:11434/v1",
         llm_model="qwen2.5:7b",
     )
-    model = build_chat_model(settings)
+    model = build_chat_model(llm_config(settings))
     assert isinstance(model, ChatOpenAI)
     assert model.openai_api_base == "http://127.0.0.1:11434/v1"
     assert model.model_name == "qwen2.5:7b"
@@ -77,12 +80,12 @@ def test_openai_compatible_points_at_the_configured_server() -> None:
 
 
 def test_openai_compatible_keeps_a_configured_key() -> None:
-    settings = Settings(
+    settings = load_settings(
         llm_provider="openai-compatible",
         openai_base_url="https://llm.internal/v1",
         openai_api_key=SecretStr("sk-internal"),
     )
-    model = build_chat_model(settings)
+    model = build_chat_model(llm_config(settings))
     assert isinstance(model, ChatOpenAI)
     assert model.openai_api_key is not None
     assert model.openai_api_key.get_secret_value() == "sk-internal"
@@ -92,13 +95,11 @@ def test_missing_key_is_a_configuration_error() -> None:
     # Settings refuse the combination up front...
     with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
         load_settings(llm_provider="openai")
-    # ...and the factory refuses it too when handed settings built some other way.
-    unchecked = Settings().model_copy(update={"llm_provider": LLMProvider.OPENAI})
+    # ...and the factory refuses it too when handed a config built some other way.
     with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
-        build_chat_model(unchecked)
-    no_url = Settings().model_copy(update={"llm_provider": LLMProvider.OPENAI_COMPATIBLE})
+        build_chat_model(LLMConfig(provider=LLMProvider.OPENAI))
     with pytest.raises(ConfigurationError, match="OPENAI_BASE_URL"):
-        build_chat_model(no_url)
+        build_chat_model(LLMConfig(provider=LLMProvider.OPENAI_COMPATIBLE))
 
 
 def test_known_model_is_priced_per_million_tokens() -> None:

@@ -49,11 +49,11 @@ from core.clock import KST
 from core.errors import ExecutorBusyError
 from db import migrate
 from db.checkpointer import open_async_checkpointer
-from graphs.deps import open_session_context
 from graphs.trading_session import build_graph
 from tools.broker import AccountSnapshot, Broker, Execution, OrderAck, OrderRequest
 from tools.kis.broker import KISBroker
 from trader.settings import Settings
+from trader.wiring.context import open_session_context
 
 SESSION_START = datetime(2025, 6, 10, 10, 0, tzinfo=KST)
 """A Tuesday morning: a trading day, the market open."""

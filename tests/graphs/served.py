@@ -56,7 +56,7 @@ def served_config(folder: Path) -> Path:
     config = json.loads((REPO_ROOT / "langgraph.json").read_text())
     config["graphs"] = {name: _local_target(ref) for name, ref in config["graphs"].items()}
     # Only today's session trades: the served graph's clock starts on the session morning.
-    assert config["graphs"][GRAPH_ID].endswith("graphs/trading_session.py:graph")
+    assert config["graphs"][GRAPH_ID].endswith("trader/studio.py:graph")
     config["graphs"][GRAPH_ID] = _local_target("./tests/graphs/served_graph.py:graph")
     config["checkpointer"]["path"] = _local_target(config["checkpointer"]["path"])
     if "auth" in config:

@@ -1,12 +1,12 @@
 """The served trading session with its clock on the harness's session morning (for `langgraph dev`).
 
 Only today's session trades, so the served test needs "today" to be a day the seeded demo
-market rates a buy on. `langgraph dev` builds the default context itself (no context is passed,
-as in Studio); this module, loaded by the test's copy of `langgraph.json` in place of
-`graphs/trading_session.py:graph`, gives that context a clock that starts at the harness's
-session morning and runs at wall-clock speed, with a short executor lease. The graph is the
-product's, unchanged. The module is loaded by file path in the server process, so it imports
-only installed packages.
+market rates a buy on. `langgraph dev` runs the graph without a context (as for Studio), so
+the served graph's nodes take the default context `trader.studio` opens from the settings; this
+module, loaded by the test's copy of `langgraph.json` in place of `trader/studio.py:graph`,
+serves the same graph (`trader.studio.serve`) with a default context whose clock starts at the
+harness's session morning and runs at wall-clock speed, with a short executor lease. The module
+is loaded by file path in the server process, so it imports only installed packages.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from agents.context import SessionContext
-from core.clock import KST, Clock
-from graphs import deps
-from graphs.trading_session import graph
+from core.clock import KST
 from trader.settings import Settings
+from trader.studio import ServedContext, serve
+from trader.wiring.context import open_session_context, serves_demo
 
 SESSION_MORNING = datetime(2026, 11, 24, 10, 0, tzinfo=KST)
 """`tests.graphs.session_harness.OPENED_AT` (not imported: tests is not an installed package)."""
@@ -42,19 +42,14 @@ minute a killed executor's lease holds by default."""
 FILL_TIMEOUT = timedelta(seconds=8)
 """Short, so that an order in doubt is handed to a person within seconds."""
 
-_open = deps.open_session_context
-
 
 @asynccontextmanager
-async def _on_session_morning(
-    settings: Settings, *, demo: bool = False, clock: Clock | None = None
-) -> AsyncIterator[SessionContext]:
-    async with _open(settings, demo=demo, clock=clock or _FromSessionMorning()) as ctx:
+async def _on_session_morning(settings: Settings) -> AsyncIterator[SessionContext]:
+    demo = serves_demo(settings)
+    async with open_session_context(settings, demo=demo, clock=_FromSessionMorning()) as ctx:
         ctx.executor_lease_ttl = EXECUTOR_LEASE_TTL
         ctx.fill_timeout = FILL_TIMEOUT
         yield ctx
 
 
-deps.open_session_context = _on_session_morning  # type: ignore[assignment]
-
-__all__ = ["graph"]
+graph = serve(ServedContext(_on_session_morning))

@@ -28,9 +28,9 @@ from db import migrate
 from db.checkpointer import open_async_checkpointer
 from db.engine import transaction
 from db.models import Base
-from graphs.deps import open_session_context
 from graphs.trading_session import build_graph
 from trader.settings import Settings
+from trader.wiring.context import open_session_context
 
 SESSION_DAY = date(2026, 11, 24)
 """A Tuesday, a KRX trading day."""
@@ -46,6 +46,8 @@ class Harness:
     """One session thread on one database, with the objects a test inspects."""
 
     graph: Pregel[Any, Any, Any, Any]
+    settings: Settings
+    """What `ctx` was opened from."""
     ctx: SessionContext
     clock: FixedClock
     url: str
@@ -101,6 +103,7 @@ async def open_harness(db_url: str, data_dir: Path) -> AsyncIterator[Harness]:
         saver = await stack.enter_async_context(open_async_checkpointer(db_url))
         yield Harness(
             graph=build_graph().compile(checkpointer=saver),
+            settings=settings,
             ctx=ctx,
             clock=clock,
             url=db_url,

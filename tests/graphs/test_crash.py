@@ -26,10 +26,10 @@ import sqlalchemy as sa
 
 from db.engine import create_db_engine, session_factory
 from db.models import Approval, Fill, Order, OrderStatus
-from graphs.deps import DEMO_STORE
 from tests.graphs.crash_runner import CRASH_POINTS
 from tools.kis.simulator.store import Order as SimOrder
 from tools.kis.simulator.store import Store
+from trader.wiring.venue import DEMO_STORE
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0

@@ -20,9 +20,9 @@ from db.engine import transaction
 from db.models import Order, OrderStatus, Run, RunStatus
 from db.repositories import RunRepository
 from graphs.nodes.approval import ApprovalResponse
-from graphs.runner import open_runner
 from tests.graphs.session_harness import OPENED_AT, SESSION_DAY, TICKERS, open_harness
 from trader.settings import Settings
+from trader.wiring.runner import open_runner
 
 pytestmark = pytest.mark.anyio
 

@@ -21,4 +21,7 @@ def test_langgraph_json_names_loadable_targets() -> None:
     graph = _load(config["graphs"]["trading_session"])
     assert isinstance(graph, Pregel)
     assert graph.checkpointer is None, "the Studio graph must not bring its own checkpointer"
+    # Studio sends JSON as the run's context: the served graph brings its own SessionContext.
+    assert graph.context_schema is None
+    assert {"load_context", "approval", "executor", "report"} <= set(graph.nodes)
     assert callable(_load(config["checkpointer"]["path"]))

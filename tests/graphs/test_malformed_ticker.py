@@ -8,13 +8,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from graphs.deps import demo_kis_config, demo_simulator_config
 from tests.graphs.malformed_kis import CHART_PATH, QUOTE_PATH, MalformedFor
 from tests.graphs.session_harness import TICKERS, open_harness
 from tools.kis.broker import KISBroker
 from tools.kis.client import KISClient
 from tools.kis.simulator import create_app
 from tools.market_data import KISMarketData
+from trader.wiring.context import demo_kis_config, demo_simulator_config
 
 pytestmark = pytest.mark.anyio
 BAD = "051910"
@@ -33,7 +33,7 @@ async def test_a_malformed_body_for_one_ticker_fails_only_that_ticker(
     sqlite_url: str, tmp_path: Path, path: str, rows: bool, why: str
 ) -> None:
     async with open_harness(sqlite_url, tmp_path / "data") as h:
-        settings = h.ctx.settings
+        settings = h.settings
         sim = demo_simulator_config(settings, h.clock)
         transport = MalformedFor(
             httpx.ASGITransport(app=create_app(sim)), ticker=BAD, path=path, rows=rows

@@ -29,7 +29,6 @@ from core.errors import TraderError
 from db import migrate
 from db.checkpointer import open_async_checkpointer
 from db.engine import create_db_engine
-from graphs.deps import kis_client_for, open_session_context
 from graphs.trading_session import build_graph
 from tests.graphs.leak_capture import ResponseRecorder, TraceSink
 from tests.graphs.session_harness import OPENED_AT, TICKERS
@@ -41,6 +40,7 @@ from tools.kis.simulator.state import build_state
 from tools.loopback import BackgroundServer
 from trader.observability import export_langsmith
 from trader.settings import Settings, TradingMode, load_settings
+from trader.wiring.context import kis_client_for, open_session_context
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

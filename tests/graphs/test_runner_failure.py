@@ -12,10 +12,11 @@ from agents.state import thread_id_for
 from core.clock import FixedClock
 from db import migrate
 from db.models import Run, RunStatus
-from graphs.runner import SessionStoppedError, open_runner
+from graphs.runner import SessionStoppedError
 from tests.graphs.failing_broker import FlakyAccountBroker
 from tests.graphs.session_harness import OPENED_AT, SESSION_DAY, TICKERS
 from trader.settings import Settings
+from trader.wiring.runner import open_runner
 
 pytestmark = pytest.mark.anyio
 

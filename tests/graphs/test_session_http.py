@@ -17,11 +17,11 @@ from core.clock import FixedClock
 from db import migrate
 from db.checkpointer import open_async_checkpointer
 from db.models import Order, OrderStatus
-from graphs.deps import open_session_context
 from graphs.trading_session import build_graph
 from tests.graphs.session_harness import OPENED_AT, SESSION_DAY, TICKERS
 from tools.kis.simulator import SimulatorConfig, SimulatorServer
 from trader.settings import load_settings
+from trader.wiring.context import open_session_context
 
 pytestmark = pytest.mark.anyio
 

@@ -24,10 +24,10 @@ from agents.llm import UsageMeter
 from db import migrate
 from db.checkpointer import open_async_checkpointer
 from db.models import Run
-from graphs.deps import open_session_context
 from graphs.trading_session import build_graph
 from tools.kis.simulator.instruments import DEFAULT_UNIVERSE
 from trader.settings import DEFAULT_WATCHLIST, Settings
+from trader.wiring.context import open_session_context
 
 pytestmark = pytest.mark.anyio
 

@@ -25,11 +25,11 @@ from db import migrate
 from db.checkpointer import open_async_checkpointer
 from db.models import Order
 from db.models import OrderStatus as RowStatus
-from graphs.deps import open_session_context
 from graphs.trading_session import build_graph
 from tools.broker import OrderRequest, OrderStatus, OrderType, Side
 from tools.kis.simulator import SimulatorConfig, SimulatorServer
 from trader.settings import load_settings
+from trader.wiring.context import open_session_context
 
 pytestmark = pytest.mark.anyio
 

@@ -32,11 +32,11 @@ import pytest
 
 from db import migrate
 from db.models import Approval, ApprovalDecision, Order, OrderStatus, Run
-from graphs.deps import DEMO_STORE
 from tests.graphs.served import GRAPH_ID, TOKEN, DevServer, dev_server, rows
 from tests.graphs.session_harness import SESSION_DAY, TICKERS
 from tools.kis.simulator.store import Order as SimOrder
 from tools.kis.simulator.store import Store
+from trader.wiring.venue import DEMO_STORE
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres, pytest.mark.slow]
 

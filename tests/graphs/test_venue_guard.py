@@ -13,10 +13,10 @@ from langgraph.types import Command
 
 from core.errors import ConfigurationError
 from db.models import Run, RunStatus
-from graphs.deps import open_session_context
 from graphs.nodes.approval import ApprovalResponse
 from graphs.runner import SessionRunner
 from tests.graphs.session_harness import open_harness
+from trader.wiring.context import open_session_context
 
 pytestmark = pytest.mark.anyio
 
@@ -30,7 +30,7 @@ async def test_a_thread_resumed_on_another_server_is_refused(db_url: str, tmp_pa
         assert run.venue_server == f"in-process:{(tmp_path / 'a' / 'demo-kis-sim.db').resolve()}"
         assert run.account_fingerprint and len(run.account_fingerprint) == 16
 
-        elsewhere = h.ctx.settings.model_copy(update={"data_dir": tmp_path / "b"})
+        elsewhere = h.settings.model_copy(update={"data_dir": tmp_path / "b"})
         async with open_session_context(elsewhere, demo=True, clock=h.clock) as other:
             # The runner checks before it streams anything: the run is not marked failed.
             runner = SessionRunner(h.graph, other)  # type: ignore[arg-type]

@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from core.clock import KST, FixedClock
-from graphs.deps import demo_kis_config
 from tools.kis.client import DAILY_CHART_PAGE_ROWS, KISClient
 from tools.kis.errors import KISError
 from tools.kis.simulator import SimulatorConfig, create_app
@@ -24,6 +23,7 @@ from tools.kis.simulator.instruments import SYNTHETIC_PREFIX, synthetic_universe
 from tools.krx.calendar import is_trading_day
 from tools.market_data import KISMarketData, history_start
 from trader.settings import Settings
+from trader.wiring.context import demo_kis_config
 
 pytestmark = pytest.mark.anyio
 

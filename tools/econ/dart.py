@@ -85,7 +85,6 @@ class DartClient(ServiceClient):
 
     SERVICE = SERVICE
     DEFAULT_BASE_URL = DART_BASE_URL
-    SETTINGS_PREFIX = "dart"
 
     async def company(self, corp_code: str) -> DartCompany | None:
         """Return the overview of one company, or None when OpenDART has no such company."""

@@ -85,7 +85,6 @@ class EcosClient(ServiceClient):
 
     SERVICE = SERVICE
     DEFAULT_BASE_URL = ECOS_BASE_URL
-    SETTINGS_PREFIX = "ecos"
     DEFAULT_TIMEOUT_S = 20.0
     """ECOS itself gives up after 60 s."""
 

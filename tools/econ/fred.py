@@ -79,7 +79,6 @@ class FredClient(ServiceClient):
 
     SERVICE = SERVICE
     DEFAULT_BASE_URL = FRED_BASE_URL
-    SETTINGS_PREFIX = "fred"
 
     async def series_observations(
         self,

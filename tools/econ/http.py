@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
 from pydantic import SecretStr
@@ -26,15 +26,11 @@ from tenacity import (
 
 from core.errors import TemporaryError
 from tools.econ.errors import (
-    EconConfigurationError,
     EconRateLimitError,
     EconResponseError,
     EconUnavailableError,
 )
 from tools.econ.redaction import protect_secret, redact
-
-if TYPE_CHECKING:
-    from trader.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -158,16 +154,15 @@ class ServiceHttp:
 
 
 class ServiceClient:
-    """What the ECOS, FRED and OpenDART clients share: the HTTP layer, settings, closing.
+    """What the ECOS, FRED and OpenDART clients share: the HTTP layer and closing.
 
-    Subclasses name their service, default host and settings prefix (``ecos`` reads
-    `ECOS_API_KEY` / `ECOS_BASE_URL`). Use a client as an async context manager, or call
+    Subclasses name their service and default host; the shell hands each its key and host
+    (`trader.wiring.configs.econ_clients`). Use a client as an async context manager, or call
     `aclose()`.
     """
 
     SERVICE: ClassVar[str]
     DEFAULT_BASE_URL: ClassVar[str]
-    SETTINGS_PREFIX: ClassVar[str]
     DEFAULT_TIMEOUT_S: ClassVar[float] = 30.0
 
     def __init__(
@@ -196,19 +191,6 @@ class ServiceClient:
             timeout_s=timeout_s or self.DEFAULT_TIMEOUT_S,
             retry=retry or RetryPolicy(),
         )
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> Self:
-        """Build from `<PREFIX>_API_KEY` and `<PREFIX>_BASE_URL`."""
-        key: SecretStr | None = getattr(settings, f"{cls.SETTINGS_PREFIX}_api_key")
-        if key is None or not key.get_secret_value():
-            raise EconConfigurationError(
-                cls.SERVICE, "no-key", f"{cls.SETTINGS_PREFIX.upper()}_API_KEY is not set"
-            )
-        base_url: str | None = getattr(settings, f"{cls.SETTINGS_PREFIX}_base_url")
-        return cls(key, transport=transport, base_url=base_url)
 
     async def __aenter__(self) -> Self:
         return self

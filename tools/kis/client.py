@@ -50,8 +50,9 @@ DAILY_CHART_PAGE_ROWS = 100
 class KISClient(TradingCalls):
     """The async KIS Open API client for one account.
 
-    Build it with `KISClient(KISConfig.from_settings(settings))`; inject `transport` to talk to a
-    simulator in-process or a `httpx.MockTransport`, and `clock`/`sleep` for deterministic tests.
+    Build it with `KISClient(config)` (the shell makes the config: `trader.wiring.configs`);
+    inject `transport` to talk to a simulator in-process or a `httpx.MockTransport`, and
+    `clock`/`sleep` for deterministic tests.
     Use it as an async context manager, or call `aclose()`. Trading calls come from
     `TradingCalls`, the request plumbing from `ClientCore`.
     """

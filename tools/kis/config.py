@@ -1,4 +1,8 @@
-"""Everything the KIS client needs to know about one account, built from the settings."""
+"""Everything the KIS client needs to know about one account.
+
+The shell builds it from the settings (`trader.wiring.configs.kis_config`); the client never
+reads settings itself.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,6 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from tools.kis.endpoints import BASE_URLS, DEFAULT_RATE_LIMIT_PER_S, Mode
-from tools.kis.errors import KISConfigurationError
-from trader.settings import Settings, TradingMode
 
 
 class KISConfig(BaseModel):
@@ -80,35 +82,3 @@ class KISConfig(BaseModel):
             for s in (self.app_key, self.app_secret, self.account_no)
             if s.get_secret_value()
         ]
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> KISConfig:
-        """Build the config for `TRADING_MODE` kis-real or kis-virtual.
-
-        Raises:
-            KISConfigurationError: in paper mode, or when a key or the account is missing.
-        """
-        modes = {TradingMode.KIS_REAL: Mode.REAL, TradingMode.KIS_VIRTUAL: Mode.VIRTUAL}
-        mode = modes.get(settings.trading_mode)
-        if mode is None:
-            raise KISConfigurationError(
-                f"TRADING_MODE={settings.trading_mode.value} does not use KIS "
-                "(use kis-real or kis-virtual)"
-            )
-        if settings.kis_app_key is None or settings.kis_app_secret is None:
-            raise KISConfigurationError("KIS_APP_KEY and KIS_APP_SECRET must be set")
-        cano, product = settings.kis_account
-        if not (len(cano) == 8 and cano.isdigit()):
-            raise KISConfigurationError("KIS_ACCOUNT_NO must be 8 digits (optionally -NN)")
-        return cls(
-            mode=mode,
-            app_key=settings.kis_app_key,
-            app_secret=settings.kis_app_secret,
-            account_no=SecretStr(cano),
-            account_product_code=product,
-            base_url=settings.kis_base_url or "",
-            custtype=settings.kis_custtype,
-            rate_limit_per_s=settings.kis_rate_limit_per_s,
-            token_min_interval_s=settings.kis_token_min_interval_s,
-            token_cache_dir=settings.data_dir,
-        )

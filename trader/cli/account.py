@@ -11,10 +11,10 @@ import typer
 
 from core.errors import ConfigurationError
 from db.account_marker import claim_database, marker_path
-from graphs.deps import venue_for
 from trader.cli import clock as cli_clock
 from trader.cli.console import cli_errors, console
 from trader.settings import TradingMode, load_settings
+from trader.wiring.venue import venue_for
 
 app = typer.Typer(help="The real account's marker.", no_args_is_help=True)
 

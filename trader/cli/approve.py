@@ -23,19 +23,19 @@ import typer
 from rich.markup import escape
 from rich.prompt import Prompt
 
-from agents.risk.limits import RiskLimits
 from agents.risk.models import ProposedOrder
 from core.errors import ConfigurationError
 from db import migrate
 from graphs.nodes.approval import Action, ApprovalResponse, OrderDecision, preview_review
-from graphs.runner import ThreadView, not_waiting_message, open_graph, open_runner, read_thread
-from graphs.runner import resume_as_demo as _resume_as_demo
+from graphs.runner import ThreadView, not_waiting_message, open_graph, read_thread
 from tools.krx.costs import CostModel
 from trader.cli import clock as cli_clock
 from trader.cli import render
 from trader.cli.console import cli_errors, console
 from trader.cli.real_account import guard_real_database, refuse_auto_approval
 from trader.settings import Settings, load_settings
+from trader.wiring.runner import open_runner
+from trader.wiring.runner import resume_as_demo as _resume_as_demo
 
 EXIT_INTERRUPTED = 130
 
@@ -249,7 +249,7 @@ def confirm_edits(
     lines = preview_review(
         view.values,
         response,
-        limits=RiskLimits.from_settings(settings),
+        limits=settings.risk_limits,
         cost_model=CostModel(commission_rate=settings.commission_rate),
     )
     changes: list[str] = []
@@ -428,7 +428,7 @@ def settle(
 
 
 async def _waiting_view(settings: Settings, thread_id: str) -> ThreadView:
-    async with open_graph(settings) as graph:
+    async with open_graph(settings.resolved_database_url) as graph:
         return await read_thread(graph, thread_id)
 
 

@@ -161,8 +161,8 @@ def _print_summary(result: BacktestResult) -> None:
 
 async def _kis_bars(tickers: list[str], start: date, end: date) -> list[Bars]:
     """Load the universe through the KIS daily chart on one event loop."""
-    from graphs.deps import kis_client_for
     from trader.settings import load_settings
+    from trader.wiring.context import kis_client_for
 
     client = kis_client_for(load_settings(), demo=False)
     try:
@@ -390,9 +390,10 @@ def _chat_model(cache_path: Path | None, stack: ExitStack) -> BaseChatModel:
     from agents.llm import build_chat_model
     from agents.llm_cache import CACHE_FILE, LLMAnswerCache, cached
     from trader.settings import load_settings
+    from trader.wiring.configs import llm_config
 
     settings = load_settings()
-    model = build_chat_model(settings)
+    model = build_chat_model(llm_config(settings))
     if model is None:
         raise ConfigurationError("--llm needs LLM_PROVIDER (openai or openai-compatible)")
     cache = LLMAnswerCache(cache_path or settings.data_dir / CACHE_FILE)

@@ -30,7 +30,7 @@ from trader.settings import Settings, load_settings
 
 async def next_free_phase(settings: Settings, day: date) -> str:
     """The first of `demo-2`, `demo-3`, ... that has no thread yet today."""
-    async with open_graph(settings) as graph:
+    async with open_graph(settings.resolved_database_url) as graph:
         n = 2
         while (
             await read_thread(graph, thread_id_for(settings.portfolio, day, f"{DEMO_PHASE}-{n}"))

@@ -18,11 +18,11 @@ from tools.kis.simulator.config import (
     DEMO_ACCOUNT_NO,
     DEMO_APP_KEY,
     DEMO_APP_SECRET,
-    SimulatorConfig,
 )
 from tools.kis.simulator.server import SimulatorServer
 from trader.cli.console import cli_errors, console
 from trader.settings import load_settings
+from trader.wiring.configs import simulator_config
 
 DEMO_PRODUCT_CODE = "01"
 
@@ -77,7 +77,7 @@ def run(
         if mode not in ("real", "virtual"):
             raise typer.BadParameter("must be 'real' or 'virtual'", param_hint="--mode")
         settings = load_settings()
-        cfg = SimulatorConfig.from_settings(
+        cfg = simulator_config(
             settings,
             mode=mode,
             store_path=store,

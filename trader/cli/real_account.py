@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from core.errors import ConfigurationError
 from db.account_marker import guard_database
-from graphs.deps import venue_for
 from trader.cli import clock as cli_clock
 from trader.settings import Settings, TradingMode
+from trader.wiring.venue import venue_for
 
 
 def is_real_account(settings: Settings, *, demo: bool) -> bool:
@@ -38,7 +38,7 @@ def guard_real_database(settings: Settings, *, demo: bool) -> None:
     """Refuse a real account's session on another database than its marker names.
 
     Called before the database is opened (or created): it only reads the marker. The first
-    real-account session writes it when its context opens (`graphs.deps`). Raises
+    real-account session writes it when its context opens (`trader.wiring`). Raises
     `OtherDatabaseError`.
     """
     if is_real_account(settings, demo=demo):

@@ -18,14 +18,7 @@ from agents.state import SessionInput, thread_id_for
 from core.clock import kst_today
 from core.errors import ConfigurationError
 from db import migrate
-from graphs.runner import (
-    ThreadView,
-    open_graph,
-    open_runner,
-    read_thread,
-    recent_runs,
-    resume_as_demo,
-)
+from graphs.runner import ThreadView, open_graph, read_thread, recent_runs
 from tools.krx.calendar import OutsideCalendarError, check_in_calendar
 from tools.krx.tickers import FORM, bad_tickers, normalise_ticker
 from trader.cli import clock as cli_clock
@@ -34,6 +27,7 @@ from trader.cli.approve import EXIT_INTERRUPTED, settle
 from trader.cli.console import cli_errors, console
 from trader.cli.real_account import guard_real_database, refuse_auto_approval
 from trader.settings import Settings, load_settings
+from trader.wiring.runner import open_runner, resume_as_demo
 
 app = typer.Typer(help="Run trading sessions and see where they stand.", no_args_is_help=True)
 
@@ -193,7 +187,7 @@ def status(
         settings = load_settings()
         migrate.upgrade(settings.resolved_database_url)
         if thread_id is None:
-            rows = recent_runs(settings, limit)
+            rows = recent_runs(settings.resolved_database_url, limit)
             if not rows:
                 console.print("No sessions yet. Start one with: trader demo", highlight=False)
                 return
@@ -206,7 +200,7 @@ def status(
 
 
 async def _read(settings: Settings, thread_id: str) -> ThreadView:
-    async with open_graph(settings) as graph:
+    async with open_graph(settings.resolved_database_url) as graph:
         return await read_thread(graph, thread_id)
 
 

@@ -329,11 +329,19 @@ def test_report_is_deterministic_and_ids_are_stable() -> None:
 
 
 def test_limits_come_from_settings() -> None:
-    assert RiskLimits.from_settings(load_settings()) == RiskLimits()
-    tight = RiskLimits.from_settings(
-        load_settings(risk_max_order_krw=1_000_000, risk_stop_loss_pct=Decimal("3.5"))
-    )
+    assert load_settings().risk_limits == RiskLimits()
+    tight = load_settings(
+        risk_max_order_krw=1_000_000, risk_stop_loss_pct=Decimal("3.5")
+    ).risk_limits
     assert (tight.max_order_krw, tight.stop_loss_pct) == (1_000_000, Decimal("3.5"))
+    assert tight.max_gross_exposure_pct == RiskLimits().max_gross_exposure_pct
+
+
+def test_every_limit_has_its_setting() -> None:
+    # Settings' RISK_* fields mirror RiskLimits one for one, with its defaults.
+    settings = load_settings()
+    for name, field in RiskLimits.model_fields.items():
+        assert getattr(settings, f"risk_{name}") == field.default
 
 
 def test_decisions_read_as_lines_and_the_report_survives_json() -> None:

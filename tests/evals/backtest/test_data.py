@@ -110,8 +110,8 @@ def test_kis_source_sorts_dedupes_and_windows_the_chart() -> None:
 @pytest.mark.anyio
 async def test_kis_source_reads_the_chart_through_the_kis_client(tmp_path: Path) -> None:
     # The real client against the in-process KIS simulator: more than one 100-row page.
-    from graphs.deps import kis_client_for
     from trader.settings import load_settings
+    from trader.wiring.context import kis_client_for
 
     client = kis_client_for(load_settings(data_dir=tmp_path), demo=True)
     try:

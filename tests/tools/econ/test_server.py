@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from tools.econ import DartClient, EconConfigurationError, EcosClient, FredClient
+from tools.econ import EconConfigurationError
 from tools.econ.ecos_models import EcosCycle
 from tools.econ.simulator import (
     DART_SIM_KEY,
@@ -18,6 +18,7 @@ from tools.econ.simulator import (
     EconSimulatorServer,
 )
 from trader.settings import Settings
+from trader.wiring.configs import dart_client, ecos_client, fred_client
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +47,9 @@ async def test_three_clients_over_loopback(
     caplog.set_level(logging.DEBUG)
     settings = _settings(server)
     async with (
-        EcosClient.from_settings(settings) as ecos,
-        FredClient.from_settings(settings) as fred,
-        DartClient.from_settings(settings) as dart,
+        ecos_client(settings) as ecos,
+        fred_client(settings) as fred,
+        dart_client(settings) as dart,
     ):
         rates = await ecos.statistic_search(
             "722Y001", EcosCycle.MONTHLY, date(2025, 1, 1), date(2025, 6, 1), ["0101000"]
@@ -68,7 +69,7 @@ async def test_three_clients_over_loopback(
 @pytest.mark.anyio
 async def test_the_server_rejects_a_wrong_key(server: EconSimulatorServer) -> None:
     settings = _settings(server, ecos_api_key="WRONGKEY000000000000")
-    async with EcosClient.from_settings(settings) as ecos:
+    async with ecos_client(settings) as ecos:
         with pytest.raises(EconConfigurationError) as info:
             await ecos.key_statistics()
     assert info.value.code == "INFO-100"
@@ -76,4 +77,4 @@ async def test_the_server_rejects_a_wrong_key(server: EconSimulatorServer) -> No
 
 def test_missing_key_is_a_configuration_error() -> None:
     with pytest.raises(EconConfigurationError, match="DART_API_KEY"):
-        DartClient.from_settings(Settings())
+        dart_client(Settings())

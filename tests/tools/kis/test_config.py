@@ -1,4 +1,4 @@
-"""KISConfig.from_settings picks the server, TR IDs and limits from TRADING_MODE."""
+"""The KIS config the shell builds from the settings: server, TR IDs and limits by TRADING_MODE."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigurationError
-from tools.kis.config import KISConfig
 from tools.kis.endpoints import ALL_ENDPOINTS, ORDER_BUY, Mode
 from tools.kis.errors import KISConfigurationError
 from trader.settings import load_settings
+from trader.wiring.configs import kis_config
 
 KEYS = {"kis_app_key": "PS" + "k" * 34, "kis_app_secret": "s" * 180}
 
@@ -23,7 +23,7 @@ def test_real_account(tmp_path: Path) -> None:
         data_dir=tmp_path,
         **KEYS,
     )
-    config = KISConfig.from_settings(settings)
+    config = kis_config(settings)
     assert config.mode is Mode.REAL
     assert config.resolved_base_url == "https://openapi.koreainvestment.com:9443"
     assert config.resolved_rate_limit == 18
@@ -41,7 +41,7 @@ def test_virtual_account_with_a_simulator_url(tmp_path: Path) -> None:
         kis_token_min_interval_s=0,
         **KEYS,
     )
-    config = KISConfig.from_settings(settings)
+    config = kis_config(settings)
     assert config.mode is Mode.VIRTUAL
     assert config.resolved_base_url == "http://127.0.0.1:8800"
     assert config.resolved_rate_limit == 5
@@ -52,7 +52,7 @@ def test_virtual_account_with_a_simulator_url(tmp_path: Path) -> None:
 
 def test_paper_mode_does_not_use_kis() -> None:
     with pytest.raises(ConfigurationError, match="kis-real or kis-virtual"):
-        KISConfig.from_settings(load_settings())
+        kis_config(load_settings())
 
 
 def test_bad_account_number() -> None:
@@ -60,7 +60,7 @@ def test_bad_account_number() -> None:
         trading_mode="kis-real", kis_account_no="1234", kis_real_account_confirm="1234", **KEYS
     )
     with pytest.raises(KISConfigurationError, match="8 digits"):
-        KISConfig.from_settings(settings)
+        kis_config(settings)
 
 
 def test_trading_tr_ids_differ_by_first_letter() -> None:

@@ -1,8 +1,9 @@
 """Configuration of the KIS simulator: which server it imitates, whose account it opens, its limits.
 
-The simulator is started with the same settings as the live client (`from_settings`), so the
-client can point `KIS_BASE_URL` at it and use its usual app key, secret and account number.
-When those are unset the documented demo values below are used.
+The shell starts the simulator with the same settings as the live client
+(`trader.wiring.configs.simulator_config`), so the client can point `KIS_BASE_URL` at it and use
+its usual app key, secret and account number. When those are unset the documented demo values
+below are used.
 """
 
 from __future__ import annotations
@@ -116,33 +117,3 @@ class SimulatorConfig:
     def with_changes(self, **changes: Any) -> SimulatorConfig:
         """Return a copy with some fields replaced."""
         return replace(self, **changes)
-
-    @classmethod
-    def from_settings(cls, settings: Any, **overrides: Any) -> SimulatorConfig:
-        """Build the config from the application `Settings`, as the client would see them.
-
-        The key pair, account, starting cash, rate limit, token interval and commission come from
-        the settings; unset KIS values fall back to the demo defaults. The mode follows
-        `TRADING_MODE` (kis-virtual -> virtual, otherwise real) unless overridden.
-        """
-        values: dict[str, Any] = {}
-        if settings.kis_app_key is not None and settings.kis_app_key.get_secret_value().strip():
-            values["app_key"] = settings.kis_app_key.get_secret_value().strip()
-        if (
-            settings.kis_app_secret is not None
-            and settings.kis_app_secret.get_secret_value().strip()
-        ):
-            values["app_secret"] = settings.kis_app_secret.get_secret_value().strip()
-        if settings.kis_account_no is not None:
-            cano, product = settings.kis_account
-            values["account_no"] = cano
-            values["account_product_code"] = product
-        else:
-            values["account_product_code"] = settings.kis_account_product_code
-        values["starting_cash_krw"] = int(settings.starting_cash_krw)
-        values["rate_limit_per_s"] = settings.kis_rate_limit_per_s
-        values["token_min_interval_s"] = float(settings.kis_token_min_interval_s)
-        values["commission_rate"] = Decimal(settings.commission_rate)
-        values["mode"] = "virtual" if str(settings.trading_mode) == "kis-virtual" else "real"
-        values.update(overrides)
-        return cls(**values)

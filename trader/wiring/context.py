@@ -1,6 +1,7 @@
 """Build a session's runtime context from settings: which market, broker, LLM and data sources.
 
-Three venues, chosen by settings and the `demo` flag, never by branches inside the clients:
+The composition root: the one place that turns `Settings` into the `SessionContext` the graph's
+nodes take (the venues are `trader.wiring.venue`):
 
 - `demo`: the built-in market. The KIS simulator runs in-process (an ASGI transport, no port)
   with its seeded market and its own store file, and it is also the broker, so the demo
@@ -15,18 +16,14 @@ Three venues, chosen by settings and the `demo` flag, never by branches inside t
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
 
 import httpx
 from pydantic import SecretStr
 
-from agents.context import DEMO_VENUE, SessionContext
+from agents.context import SessionContext
 from agents.llm import UsageMeter, build_chat_model, model_name_of
-from agents.risk.limits import RiskLimits
-from agents.venue import DEMO_SERVER_PREFIX, PAPER_SERVER_PREFIX, VenueIdentity, fit_server
 from core.clock import Clock, SystemClock, kst_today
 from db.account_marker import guard_database
 from db.engine import create_db_engine, session_factory
@@ -40,74 +37,24 @@ from tools.econ.snapshot import EconSnapshots
 from tools.kis.broker import KISBroker
 from tools.kis.client import KISClient
 from tools.kis.config import KISConfig
-from tools.kis.endpoints import BASE_URLS, Mode
+from tools.kis.endpoints import Mode
 from tools.kis.simulator import SimulatorConfig, create_app
 from tools.krx.costs import CostModel
 from tools.market_data import KISMarketData
 from tools.paper import PaperBroker, PaperStore
-from trader.accounts import account_fingerprint, kis_account_name
-from trader.settings import Settings, TradingMode, load_settings
+from trader.settings import Settings, TradingMode
+from trader.wiring.configs import (
+    dart_client,
+    ecos_client,
+    fred_client,
+    has_kis_keys,
+    kis_config,
+    llm_config,
+)
+from trader.wiring.venue import DEMO_STORE, PAPER_STORE, Venue, venue_for
 
-log = logging.getLogger(__name__)
-
-DEMO_STORE = "demo-kis-sim.db"
-"""The demo market's simulator store, in the data folder."""
-PAPER_STORE = "paper-broker.db"
-"""The paper broker's books (one account per portfolio), in the data folder."""
 DEMO_HOST = "http://kis-demo.invalid"
 """Origin of the in-process simulator (never resolved: the ASGI transport answers)."""
-
-
-@dataclass(frozen=True)
-class Venue:
-    """Where a session's orders go: the venue, its server and the account's fingerprint."""
-
-    name: str
-    demo: bool
-    server: str
-    """The KIS base URL; `in-process:<store>` for the demo market, `paper:<store>` for paper."""
-    account: str
-    """`trader.accounts.account_fingerprint` of the account (never the number)."""
-
-    @property
-    def identity(self) -> VenueIdentity:
-        """What the runs table records and every resume compares."""
-        return VenueIdentity(self.name, self.server, self.account)
-
-
-def venue_for(settings: Settings, *, demo: bool) -> Venue:
-    """Return the venue the settings (and the demo flag) select, without opening anything."""
-    if demo:
-        sim = SimulatorConfig()
-        return Venue(
-            DEMO_VENUE,
-            True,
-            fit_server(f"{DEMO_SERVER_PREFIX}{(settings.data_dir / DEMO_STORE).resolve()}"),
-            account_fingerprint(kis_account_name(sim.account_no, sim.account_product_code)),
-        )
-    mode = settings.trading_mode
-    if mode is TradingMode.PAPER:
-        return Venue(
-            mode.value,
-            False,
-            fit_server(f"{PAPER_SERVER_PREFIX}{(settings.data_dir / PAPER_STORE).resolve()}"),
-            account_fingerprint(f"paper:{settings.portfolio}"),
-        )
-    kis_mode = Mode.REAL if mode is TradingMode.KIS_REAL else Mode.VIRTUAL
-    cano, product = settings.kis_account
-    return Venue(
-        mode.value,
-        False,
-        fit_server((settings.kis_base_url or BASE_URLS[kis_mode]).rstrip("/")),
-        account_fingerprint(kis_account_name(cano, product)),
-    )
-
-
-def _has_kis_keys(settings: Settings) -> bool:
-    return all(
-        s is not None and s.get_secret_value().strip()
-        for s in (settings.kis_app_key, settings.kis_app_secret, settings.kis_account_no)
-    )
 
 
 def demo_simulator_config(settings: Settings, clock: Clock) -> SimulatorConfig:
@@ -148,13 +95,9 @@ def _demo_kis_client(settings: Settings, clock: Clock) -> KISClient:
 
 
 def _live_kis_client(settings: Settings, clock: Clock) -> KISClient:
-    if settings.trading_mode is TradingMode.PAPER:
-        # Paper with keys: read the real server's quotes; orders never go there.
-        config = KISConfig.from_settings(
-            settings.model_copy(update={"trading_mode": TradingMode.KIS_REAL})
-        )
-    else:
-        config = KISConfig.from_settings(settings)
+    # Paper with keys reads the real server's quotes; its orders never go there.
+    paper = settings.trading_mode is TradingMode.PAPER
+    config = kis_config(settings, mode=TradingMode.KIS_REAL if paper else None)
     return KISClient(config, clock=clock)
 
 
@@ -164,7 +107,7 @@ def kis_client_for(settings: Settings, *, demo: bool, clock: Clock | None = None
     Paper trading without KIS keys reads the demo market too. The caller closes the client.
     """
     clock = clock or SystemClock()
-    if demo or (settings.trading_mode is TradingMode.PAPER and not _has_kis_keys(settings)):
+    if demo or (settings.trading_mode is TradingMode.PAPER and not has_kis_keys(settings)):
         return _demo_kis_client(settings, clock)
     return _live_kis_client(settings, clock)
 
@@ -172,12 +115,11 @@ def kis_client_for(settings: Settings, *, demo: bool, clock: Clock | None = None
 def _econ(settings: Settings, clock: Clock, stack: AsyncExitStack) -> EconSnapshots:
     """Real ECOS/FRED/OpenDART when all three keys are set, else the in-process twin."""
     keys = (settings.ecos_api_key, settings.fred_api_key, settings.dart_api_key)
+    ecos: EcosClient
+    fred: FredClient
+    dart: DartClient
     if all(k is not None for k in keys):
-        ecos, fred, dart = (
-            EcosClient.from_settings(settings),
-            FredClient.from_settings(settings),
-            DartClient.from_settings(settings),
-        )
+        ecos, fred, dart = ecos_client(settings), fred_client(settings), dart_client(settings)
     else:
         twin = EconSimulator(SimulatorState(SimulatorKeys(), today=kst_today(clock)))
         urls = EconSimulator.base_urls()
@@ -210,6 +152,7 @@ def _assemble(
     kis = kis_client_for(settings, demo=venue.demo, clock=clock)
     stack.push_async_callback(kis.aclose)
     market = KISMarketData(kis, news=kis.config.mode is Mode.REAL)
+    cost_model = CostModel(commission_rate=settings.commission_rate)
     broker: Broker
     if settings.trading_mode is TradingMode.PAPER and not venue.demo:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -219,7 +162,7 @@ def _assemble(
             market,
             store=store,
             clock=clock,
-            cost_model=CostModel(commission_rate=settings.commission_rate),
+            cost_model=cost_model,
             starting_cash_krw=settings.starting_cash_krw,
             account=settings.portfolio,
         )
@@ -227,21 +170,23 @@ def _assemble(
         broker = KISBroker(kis)
     engine = create_db_engine(settings.resolved_database_url)
     stack.push_async_callback(asyncio.to_thread, engine.dispose)
-    llm = build_chat_model(settings)
+    llm = build_chat_model(llm_config(settings))
     return SessionContext(
-        settings=settings,
         market=market,
         broker=broker,
         sessions=session_factory(engine),
         venue=venue.name,
         venue_server=venue.server,
         account_fingerprint=venue.account,
+        portfolio=settings.portfolio,
+        watchlist=settings.watchlist,
+        starting_cash_krw=settings.starting_cash_krw,
         clock=clock,
         llm=llm,
         kis=kis,
         econ=_econ(settings, clock, stack),
-        limits=RiskLimits.from_settings(settings),
-        cost_model=CostModel(commission_rate=settings.commission_rate),
+        limits=settings.risk_limits,
+        cost_model=cost_model,
         usage=UsageMeter(
             model_name=model_name_of(llm) if llm else "",
             token_budget=settings.llm_token_budget,
@@ -266,18 +211,9 @@ async def open_session_context(
         yield await asyncio.to_thread(_assemble, settings, venue, clock, stack)
 
 
-_held: AsyncExitStack | None = None
+def serves_demo(settings: Settings) -> bool:
+    """Whether a context built without being told (Studio's) trades on the demo market.
 
-
-async def default_context() -> SessionContext:
-    """The context for runs that bring none (Studio, the LangGraph SDK): from settings.
-
-    Opened once per server process and kept for its lifetime.
+    Paper trading without KIS keys has no quotes of its own: it uses the built-in market.
     """
-    global _held
-    settings = await asyncio.to_thread(load_settings)  # reads .env: not on the event loop
-    stack = AsyncExitStack()
-    demo = settings.trading_mode is TradingMode.PAPER and not _has_kis_keys(settings)
-    ctx = await stack.enter_async_context(open_session_context(settings, demo=demo))
-    _held = stack
-    return ctx
+    return settings.trading_mode is TradingMode.PAPER and not has_kis_keys(settings)
