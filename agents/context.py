@@ -24,8 +24,10 @@ from langgraph.runtime import Runtime
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents.llm import UsageMeter
+from agents.recorder import NullRecorder, Recorder
 from agents.risk.limits import RiskLimits
 from agents.venue import VenueIdentity, check_venue
+from agents.venue_hours import KrxHours, VenueHours
 from core.clock import Clock, SystemClock
 from core.errors import ConfigurationError
 from tools.broker import Broker
@@ -133,7 +135,13 @@ class SessionContext:
     """Run per-ticker work concurrently (live I/O). Backtests, whose data never waits, turn it
     off: a task per ticker per replayed day is pure overhead there."""
     persist: bool = True
-    """False in backtests: nothing is written to the database."""
+    """False in backtests: the executor, which needs our database, refuses to run. Every
+    other write goes through `recorder`."""
+    recorder: Recorder = field(default_factory=NullRecorder)
+    """Where the session's records go: our database live (`graphs.recorder.DatabaseRecorder`,
+    set by `trader.wiring`); by default nowhere (backtests, unit tests)."""
+    venue_hours: VenueHours = field(default_factory=KrxHours)
+    """When the venue trades: KRX hours, or always open for the built-in demo market."""
     is_trading_day: Callable[[date], bool] = is_trading_day
     """Whether KRX trades on a day: the XKRX calendar live; in backtests, whether the data
     has bars that day (old histories include Saturday sessions the calendar lacks)."""
@@ -168,7 +176,7 @@ async def session_context(runtime: Runtime[SessionContext]) -> SessionContext:
 
 async def _check_thread_venue(ctx: SessionContext, runtime: Runtime[SessionContext]) -> None:
     """Refuse to work on a thread recorded with another venue (Studio and SDK resumes too)."""
-    if not ctx.persist or ctx.venue_server is None:
+    if ctx.venue_server is None:
         return
     info = runtime.execution_info
     thread_id = info.thread_id if info else None

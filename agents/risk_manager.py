@@ -8,14 +8,14 @@ because the approval node re-runs from its first line when resumed).
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from agents import market_analyst
-from agents.context import DEMO_VENUE, SessionContext, session_context
+from agents.context import SessionContext, session_context
 from agents.risk.gate import propose_orders
 from agents.risk.models import MarketSnapshot
 from agents.schemas import AnalystOpinion
@@ -29,11 +29,7 @@ from agents.state import (
     read_opinions,
     read_signals,
 )
-from core.clock import KST
 from db.models import RunStatus
-from graphs import records
-
-MARKET_CLOSE = time(15, 30)
 
 
 def with_volatility(
@@ -51,13 +47,10 @@ def with_volatility(
 
 
 def approval_expiry(ctx: SessionContext, data: SessionContextData) -> datetime:
-    """Now plus the approval time-to-live, but never past the day's close (demo excepted)."""
-    now = ctx.clock.now()
-    expiry = now + ctx.approval_ttl
-    if ctx.venue != DEMO_VENUE:
-        close = datetime.combine(data.session_date, MARKET_CLOSE, tzinfo=KST)
-        expiry = min(expiry, close)
-    return expiry
+    """Now plus the approval time-to-live, never past the venue's deadline (the day's close)."""
+    expiry = ctx.clock.now() + ctx.approval_ttl
+    deadline = ctx.venue_hours.approval_deadline(data.session_date)
+    return expiry if deadline is None else min(expiry, deadline)
 
 
 async def risk_manager(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
@@ -78,7 +71,7 @@ async def risk_manager(state: SessionState, runtime: Runtime[SessionContext]) ->
         # Another day than today: the report shows what the gate would do; nothing is proposed.
         update["status"] = ANALYSIS_ONLY
         return update
-    await records.record_proposals(ctx, data.run_id, report.orders)
+    await ctx.recorder.record_proposals(data.run_id, report.orders)
     if not report.orders:
         update["status"] = "no_orders"
         return update
@@ -90,5 +83,5 @@ async def risk_manager(state: SessionState, runtime: Runtime[SessionContext]) ->
     )
     update["approval_request"] = dump(request)
     update["status"] = "awaiting_approval"
-    await records.set_run_status(ctx, data.thread_id, RunStatus.AWAITING_APPROVAL)
+    await ctx.recorder.set_run_status(data.thread_id, RunStatus.AWAITING_APPROVAL)
     return update

@@ -1,71 +1,43 @@
 """Repositories: the only code that writes rows, with idempotent writes keyed on natural keys.
 
 Writing the same market bar, signal or order twice leaves one row. Upserts use the dialect's
-`INSERT ... ON CONFLICT`, which SQLite and PostgreSQL both support, so the guarantee holds under
-concurrency too (two writers racing on one key cannot both insert).
+`INSERT ... ON CONFLICT` (`db.upsert`), which SQLite and PostgreSQL both support, so the
+guarantee holds under concurrency too (two writers racing on one key cannot both insert).
+
+This module holds the market data, signals, orders, fills, approvals and economic events; the
+runs and session claims live in `db.runs`, portfolios and positions in `db.portfolios`. All of
+them are importable from here, the one place callers look for a writer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from db.models import (
-    Approval,
-    Base,
-    EconEvent,
-    Fill,
-    MarketBar,
-    Order,
-    OrderStatus,
-    Portfolio,
-    Run,
-    SessionClaim,
-    Signal,
-)
+from db.models import Approval, EconEvent, Fill, MarketBar, Order, OrderStatus, Signal
+from db.portfolios import Holding, PortfolioRepository, PositionRepository
+from db.runs import RunOutcome, RunRepository, SessionClaimRepository
+from db.upsert import rowcount, upsert
 
-
-def upsert(
-    session: Session,
-    model: type[Base],
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    key: Sequence[str],
-    update: Iterable[str] = (),
-) -> None:
-    """Insert rows; on a conflict on `key`, update the `update` columns (or do nothing).
-
-    Args:
-        session: an open session (the caller owns the transaction).
-        model: the mapped class.
-        rows: column-name -> value mappings; all rows must have the same keys.
-        key: the columns of the unique constraint that identifies a row.
-        update: the columns to overwrite when the row exists; empty means keep the first write.
-    """
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    table = model.__table__
-    insert_fn: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert_fn(table).values(list(rows))
-    columns = list(update)
-    if columns:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(key), set_={c: stmt.excluded[c] for c in columns}
-        )
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
-    session.execute(stmt)
-
-
-def _rowcount(result: Any) -> int:
-    """The number of rows an UPDATE matched (a `CursorResult` has it; the type says Result)."""
-    return int(getattr(result, "rowcount", 0))
+__all__ = [
+    "ApprovalRepository",
+    "EconEventRepository",
+    "FillRepository",
+    "Holding",
+    "MarketDataRepository",
+    "OrderRepository",
+    "PortfolioRepository",
+    "PositionRepository",
+    "RunOutcome",
+    "RunRepository",
+    "SessionClaimRepository",
+    "SignalRepository",
+    "upsert",
+]
 
 
 class MarketDataRepository:
@@ -183,7 +155,7 @@ class OrderRepository:
             )
             .values(status=status, **fields)
         )
-        return _rowcount(self.session.execute(stmt)) == 1
+        return rowcount(self.session.execute(stmt)) == 1
 
     def claim_for_submission(self, client_order_id: str, now: datetime) -> bool:
         """Move an `approved` order to `submitting` (and stamp `submitted_at`); False otherwise.
@@ -211,141 +183,6 @@ class FillRepository:
     def add(self, fills: Sequence[Mapping[str, Any]]) -> None:
         """Insert fills, ignoring ones already stored."""
         upsert(self.session, Fill, fills, key=("fill_key",))
-
-
-class RunRepository:
-    """Runs keyed by thread id."""
-
-    def __init__(self, session: Session) -> None:
-        """Work inside the caller's session."""
-        self.session = session
-
-    def ensure(self, run: Mapping[str, Any]) -> Run:
-        """Create the run for a thread id unless it exists; return the stored row."""
-        upsert(self.session, Run, [run], key=("thread_id",))
-        stmt = sa.select(Run).where(Run.thread_id == run["thread_id"])
-        return self.session.scalars(stmt).one()
-
-    def get(self, thread_id: str) -> Run | None:
-        """Return the run of a thread, if any."""
-        return self.session.scalars(sa.select(Run).where(Run.thread_id == thread_id)).one_or_none()
-
-    # --- the executor lease: one executor per run, by compare-and-set -------------------------
-
-    def take_executor_lease(
-        self, run_id: int, holder: str, *, now: datetime, until: datetime
-    ) -> bool:
-        """Take the run's executor lease for `holder` until `until`; False if another holds it.
-
-        Free means nobody holds it, or the holder's lease lapsed before `now` (it died), or
-        `holder` holds it already. One conditional UPDATE decides, so of two processes asking
-        at once exactly one gets it, on PostgreSQL and SQLite alike.
-        """
-        stmt = (
-            sa.update(Run)
-            .where(
-                Run.id == run_id,
-                sa.or_(
-                    Run.executor_holder.is_(None),
-                    Run.executor_holder == holder,
-                    Run.executor_lease_until.is_(None),
-                    Run.executor_lease_until < now,
-                ),
-            )
-            .values(executor_holder=holder, executor_lease_until=until)
-        )
-        return _rowcount(self.session.execute(stmt)) == 1
-
-    def renew_executor_lease(self, run_id: int, holder: str, *, until: datetime) -> bool:
-        """Extend `holder`'s lease to `until`; False when it is no longer `holder`'s."""
-        stmt = (
-            sa.update(Run)
-            .where(Run.id == run_id, Run.executor_holder == holder)
-            .values(executor_lease_until=until)
-        )
-        return _rowcount(self.session.execute(stmt)) == 1
-
-    def release_executor_lease(self, run_id: int, holder: str) -> None:
-        """Free the lease if `holder` still holds it (a lease taken over is left alone)."""
-        stmt = (
-            sa.update(Run)
-            .where(Run.id == run_id, Run.executor_holder == holder)
-            .values(executor_holder=None, executor_lease_until=None)
-        )
-        self.session.execute(stmt)
-
-    def executor_lease(self, run_id: int) -> tuple[str | None, datetime | None]:
-        """Return (holder, lease end) of the run's executor lease; (None, None) when free."""
-        row = self.session.execute(
-            sa.select(Run.executor_holder, Run.executor_lease_until).where(Run.id == run_id)
-        ).one_or_none()
-        if row is None:
-            return None, None
-        return row[0], row[1]
-
-
-class SessionClaimRepository:
-    """Which thread holds each (portfolio, session date, phase); the first claim stands."""
-
-    def __init__(self, session: Session) -> None:
-        """Work inside the caller's session."""
-        self.session = session
-
-    def claim(
-        self, portfolio_id: int, session_date: date, phase: str, thread_id: str, at: datetime
-    ) -> str:
-        """Claim a session for `thread_id` unless a thread holds it; return the holder's id.
-
-        The insert does nothing on a conflict, so of two threads racing for one session exactly
-        one gets it (PostgreSQL makes the second wait for the first's commit; SQLite has one
-        writer at a time).
-        """
-        upsert(
-            self.session,
-            SessionClaim,
-            [
-                {
-                    "portfolio_id": portfolio_id,
-                    "session_date": session_date,
-                    "phase": phase,
-                    "thread_id": thread_id,
-                    "claimed_at": at,
-                }
-            ],
-            key=("portfolio_id", "session_date", "phase"),
-        )
-        stmt = sa.select(SessionClaim.thread_id).where(
-            SessionClaim.portfolio_id == portfolio_id,
-            SessionClaim.session_date == session_date,
-            SessionClaim.phase == phase,
-        )
-        return self.session.scalars(stmt).one()
-
-
-class PortfolioRepository:
-    """Portfolios by name."""
-
-    def __init__(self, session: Session) -> None:
-        """Work inside the caller's session."""
-        self.session = session
-
-    def ensure(self, name: str, trading_mode: str, starting_cash_krw: int) -> Portfolio:
-        """Create the named portfolio with its starting cash unless it exists."""
-        upsert(
-            self.session,
-            Portfolio,
-            [
-                {
-                    "name": name,
-                    "trading_mode": trading_mode,
-                    "cash_krw": starting_cash_krw,
-                    "starting_cash_krw": starting_cash_krw,
-                    "peak_equity_krw": starting_cash_krw,
-                }
-            ],
-            key=("name",),
-        )
-        return self.session.scalars(sa.select(Portfolio).where(Portfolio.name == name)).one()
 
 
 class ApprovalRepository:

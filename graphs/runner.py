@@ -36,7 +36,6 @@ from core.errors import BusyError, ConfigurationError, OperationalError, TraderE
 from db.checkpointer import open_async_checkpointer
 from db.engine import create_db_engine, session_factory
 from db.models import Order, Run, RunStatus
-from graphs import records
 from graphs.nodes.approval import ApprovalResponse
 from graphs.nodes.report import SessionReport
 from graphs.trading_session import build_graph
@@ -191,7 +190,7 @@ class SessionRunner:
         Raises:
             VenueMismatchError: continuing it would send its orders somewhere else.
         """
-        if self.ctx.persist and self.ctx.venue_server is not None:
+        if self.ctx.venue_server is not None:
             await asyncio.to_thread(
                 check_venue, self.ctx.sessions, thread_id, self.ctx.venue_identity
             )
@@ -225,7 +224,7 @@ class SessionRunner:
         except Exception as exc:
             # The checkpoint before the failing step is kept: the session can continue once
             # the cause is fixed. The runs table says it failed meanwhile.
-            await records.set_run_status(self.ctx, thread_id, RunStatus.FAILED)
+            await self.ctx.recorder.set_run_status(thread_id, RunStatus.FAILED)
             if isinstance(exc, TraderError):
                 raise SessionStoppedError(thread_id, exc) from exc
             raise
@@ -239,16 +238,12 @@ class SessionRunner:
         otherwise each analyse and propose on it, and approve orders the other never sends.
         The executor inside takes the same lease again under the same holder name.
         """
-        run_id = await asyncio.to_thread(self._run_id, thread_id)
-        if run_id is None or not self.ctx.persist:
+        run_id = await self.ctx.recorder.run_id(thread_id)
+        if run_id is None:
             yield None
             return
         async with ExecutorLease(self.ctx, run_id, thread_id, self.ctx.lease_holder) as lease:
             yield lease
-
-    def _run_id(self, thread_id: str) -> int | None:
-        with self.ctx.sessions() as session:
-            return session.scalar(sa.select(Run.id).where(Run.thread_id == thread_id))
 
 
 class SessionStoppedError(OperationalError):

@@ -18,6 +18,7 @@ from tools.krx.costs import CostModel
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+    from agents.risk.limits import RiskLimits
     from tools.econ.source import EconSource
     from tools.krx.rules import Market
 
@@ -101,14 +102,16 @@ def build_strategy(
     markets: Mapping[str, Market] | None = None,
     econ: EconSource | None = None,
     commission_rate: Decimal | None = None,
+    limits: RiskLimits | None = None,
     llm_token_budget: int | None = None,
 ) -> Strategy:
     """Return the strategy called `name` (one of `STRATEGY_NAMES`).
 
     `agents` replays the session graph over `data` (required), with `llm` (None: the rules
-    reasoner), the listing `markets` and the point-in-time `econ` source; its risk gate reserves
-    commission at `commission_rate` (the simulated broker's; None: the settings'), and the LLM
-    may spend `llm_token_budget` tokens over the replay (None: no limit). Close it when done
+    reasoner), the listing `markets` and the point-in-time `econ` source; its risk gate applies
+    `limits` (None: the built-in ones) and reserves commission at `commission_rate` (the
+    simulated broker's; None: the standard rate), and the LLM may spend `llm_token_budget`
+    tokens over the replay (None: no limit). Close it when done
     (`evals.backtest.twin.AgentsStrategy.close`).
     """
     if name == "sma":
@@ -125,6 +128,7 @@ def build_strategy(
             markets=markets,
             econ=econ,
             cost_model=costs,
+            limits=limits,
             llm_token_budget=llm_token_budget,
         )
     raise ConfigurationError(

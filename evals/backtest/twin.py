@@ -5,11 +5,12 @@ with the point-in-time view after t's close and a snapshot of its book. The stra
 decision graph (`build_decision_graph()`: load_context, market_analyst ∥ fundamental, signals,
 risk_manager — the very node functions that trade live) with a `SessionContext` whose
 
-- `market` is `PointInTimeMarket`: quotes at t's close (last = close of t, prev_close = close
-  of t-1), daily bars ending at t, no news, and the indicators of day t read from rows
-  computed once per ticker (indicators are causal; see `tools.market_data.PrecomputedIndicators`);
-- `broker` is `BookBroker`: the engine's book as an account snapshot; it places nothing;
-- `clock` stands at t's close; `persist=False`; no KIS finance client;
+- `market` is `PointInTimeMarket` (`evals.backtest.market_twin`): quotes at t's close, daily
+  bars ending at t, no news, and the indicators of day t from rows computed once per ticker;
+- `broker` is `BookBroker` (`evals.backtest.broker_twin`): the engine's book as an account
+  snapshot; it places nothing;
+- `clock` stands at t's close; the recorder keeps nothing (`NullRecorder`); no KIS finance
+  client; no settings (the risk limits and commission are given, typed);
 - `econ` is the recorded, point-in-time source given (`evals.backtest.fundamentals.RecordedEcon`:
   annual reports from the day after their filing, macro values from their release), or None:
   then the fundamental analyst reports `data_failed` for companies and judges ETFs without
@@ -30,14 +31,11 @@ import asyncio
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time
-from decimal import Decimal
+from datetime import datetime
 from functools import cache
 from types import TracebackType
 from typing import Any, cast
 
-import numpy as np
-import pandas as pd
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
@@ -46,42 +44,25 @@ from sqlalchemy.orm import sessionmaker
 
 from agents.context import SessionContext
 from agents.llm import UsageMeter, model_name_of
+from agents.recorder import NullRecorder
 from agents.risk.limits import RiskLimits
 from agents.risk.models import ProposedOrder, RiskReport
 from agents.state import SessionState, read_opinions, read_risk_report
+from agents.venue_hours import MARKET_CLOSE
 from core.clock import KST, FixedClock
-from core.errors import ConfigurationError, OperationalError, RejectedError
+from core.errors import OperationalError
 from db.models import OrderSide, OrderType, SignalStatus
-from evals.backtest.data import Bars
+from evals.backtest.broker_twin import BookBroker
+from evals.backtest.market_twin import PointInTimeMarket
 from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Side
 from evals.backtest.view import MarketData as BarData
 from evals.backtest.view import PointInTimeView
 from graphs.trading_session import build_decision_graph
-from tools.broker import (
-    AccountSnapshot,
-    CashBalance,
-    Execution,
-    OrderAck,
-    OrderRequest,
-    Position,
-)
 from tools.econ.source import EconSource
-from tools.indicators import COLUMNS, MIN_BARS, IndicatorSnapshot, compute_indicators
 from tools.krx.costs import CostModel
 from tools.krx.rules import Market
-from tools.market_data import Bar, MarketQuote
-from trader.settings import Settings
 
-MARKET_CLOSE = time(15, 30)
 PORTFOLIO = "backtest"
-
-
-class NoPriceError(OperationalError):
-    """A bar has no usable price (missing, zero or not a number); the ticker is not quoted."""
-
-
-class ReadOnlyBrokerError(RejectedError):
-    """The backtest broker places nothing: the engine fills the risk manager's orders."""
 
 
 class ReplayBudgetSpentError(OperationalError):
@@ -96,178 +77,6 @@ class ReplayBudgetSpentError(OperationalError):
 def decision_graph() -> CompiledStateGraph[Any, Any, Any, Any]:
     """The decision part of the session graph, compiled once per process."""
     return build_decision_graph().compile(name="trading_session_decision")
-
-
-def _krw(value: float, what: str) -> int:
-    if not math.isfinite(value) or value < 1:
-        raise NoPriceError(f"{what} is {value!r}, not a price")
-    return round(value)
-
-
-class PointInTimeMarket:
-    """`MarketData` (and `PrecomputedIndicators`) over the backtest's view of one day.
-
-    `at(view)` moves it to a day; nothing after that day is reachable through it: bars and
-    quotes come from the view's slices, and indicator rows are read at the view's bar count.
-    """
-
-    def __init__(self, data: BarData, markets: Mapping[str, Market] | None = None) -> None:
-        """Serve `data`; `markets` gives each ticker's listing market (default KOSPI)."""
-        self._data = data
-        self._markets = dict(markets or {})
-        self._view: PointInTimeView | None = None
-        self._frames: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
-        self._days: set[date] = set(data.days)
-
-    @property
-    def view(self) -> PointInTimeView:
-        """The day being replayed."""
-        if self._view is None:
-            raise ConfigurationError("the point-in-time market has not been moved to a day")
-        return self._view
-
-    def at(self, view: PointInTimeView) -> None:
-        """Move to the day of `view` (which must come from the same data)."""
-        if view.t >= len(self._data) or self._data.days[view.t] != view.date:
-            raise ConfigurationError("the view does not belong to this backtest's data")
-        self._view = view
-
-    def is_trading_day(self, day: date) -> bool:
-        """A day is a trading day when the replayed data has bars on it (up to today)."""
-        return day <= self.view.date and day in self._days
-
-    async def quote(self, ticker: str) -> MarketQuote:
-        """Today's close as the last price, yesterday's close as the limit base."""
-        view = self.view
-        if ticker not in self._data.bars:
-            raise NoPriceError(f"{ticker} is not in the backtest's data")
-        history = view.history(ticker)
-        n = len(history)
-        if n == 0:
-            raise NoPriceError(f"{ticker} has no bar yet")
-        closes = history.close
-        last = _krw(float(closes[n - 1]), f"{ticker} close")
-        prev = _krw(float(closes[n - 2]), f"{ticker} previous close") if n > 1 else last
-        halted = not view.traded_today(ticker) or int(history.volume[n - 1]) <= 0
-        return MarketQuote(
-            ticker=ticker,
-            last_price_krw=last,
-            prev_close_krw=prev,
-            market=self._markets.get(ticker, Market.KOSPI),
-            halted=halted,
-        )
-
-    async def daily_bars(self, ticker: str, end: date, count: int) -> list[Bar]:
-        """Up to `count` bars ending at `end`, never past today."""
-        history = self.view.history(ticker)
-        n = int(np.searchsorted(history.dates, np.datetime64(end, "D"), side="right"))
-        lo = max(n - count, 0)
-        return [
-            Bar(
-                day=history.dates[i].item(),
-                open=round(float(history.open[i])),
-                high=round(float(history.high[i])),
-                low=round(float(history.low[i])),
-                close=round(float(history.close[i])),
-                volume=int(history.volume[i]),
-            )
-            for i in range(lo, n)
-        ]
-
-    async def news_titles(self, ticker: str, day: date) -> list[str]:
-        """No headlines in backtests (no point-in-time news archive)."""
-        return []
-
-    def indicator_snapshot(self, ticker: str, day: date) -> tuple[int, IndicatorSnapshot | None]:
-        """Day `day`'s indicators (never past today), from the rows computed once per ticker."""
-        history = self.view.history(ticker)
-        n = len(history)
-        if n and history.dates[n - 1].item() > day:
-            n = int(np.searchsorted(history.dates, np.datetime64(day, "D"), side="right"))
-        if n < MIN_BARS:
-            return n, None
-        row = self._frame(ticker)[n - 1].tolist()
-        values = dict(zip(COLUMNS, row, strict=True))
-        close = values.pop("close")
-        return n, IndicatorSnapshot(
-            close=close, **{k: None if math.isnan(v) else v for k, v in values.items()}
-        )
-
-    def _frame(self, ticker: str) -> np.ndarray[Any, np.dtype[np.float64]]:
-        frame = self._frames.get(ticker)
-        if frame is None:
-            frame = indicator_rows(self._data.bars[ticker])
-            self._frames[ticker] = frame
-        return frame
-
-
-def indicator_rows(bars: Bars) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """Every indicator of `COLUMNS` for each bar of a history (row i uses bars 0..i only)."""
-    ohlcv = pd.DataFrame(
-        {
-            "open": bars.open,
-            "high": bars.high,
-            "low": bars.low,
-            "close": bars.close,
-            "volume": bars.volume.astype(np.float64),
-        }
-    )
-    return compute_indicators(ohlcv)[list(COLUMNS)].to_numpy(dtype=np.float64)
-
-
-class BookBroker:
-    """The engine's book as a `Broker` that can only be read."""
-
-    def __init__(self) -> None:
-        """Start empty; `show` gives it the day's book."""
-        self._snapshot: AccountSnapshot | None = None
-
-    def show(self, portfolio: PortfolioSnapshot, view: PointInTimeView, at: datetime) -> None:
-        """Hold the account as the engine's book stands after the view's close."""
-        positions = []
-        for ticker, qty in sorted(portfolio.positions.items()):
-            if qty <= 0:
-                continue
-            last = view.last_close(ticker)
-            price = round(last) if last is not None and math.isfinite(last) else 0
-            cost = portfolio.cost_basis.get(ticker, Decimal(0))
-            positions.append(
-                Position(
-                    ticker=ticker,
-                    name=ticker,
-                    qty=qty,
-                    sellable_qty=qty,
-                    avg_price=cost / qty,
-                    last_price=price,
-                    market_value=price * qty,
-                    unrealized_pnl=int(price * qty - cost),
-                )
-            )
-        cash = int(portfolio.cash)
-        equity = int(portfolio.equity) if math.isfinite(portfolio.equity) else cash
-        self._snapshot = AccountSnapshot(
-            as_of=at,
-            cash=CashBalance(deposit=cash, settled_d2=cash, total_eval=equity),
-            positions=positions,
-        )
-
-    async def account_snapshot(self) -> AccountSnapshot:
-        """Cash and positions after the replayed day's close."""
-        if self._snapshot is None:
-            raise ConfigurationError("the backtest broker has no book yet")
-        return self._snapshot
-
-    async def place(self, order: OrderRequest) -> OrderAck:
-        """Refuse: in a backtest the engine fills the proposed orders at the next open."""
-        raise ReadOnlyBrokerError("the backtest broker places no order; the engine fills them")
-
-    async def cancel(self, client_order_id: str) -> OrderAck:
-        """Refuse, as `place`."""
-        raise ReadOnlyBrokerError("the backtest broker cancels no order")
-
-    async def executions(self, day: date) -> list[Execution]:
-        """Nothing was placed through this broker."""
-        return []
 
 
 def intent_of(order: ProposedOrder) -> OrderIntent:
@@ -290,7 +99,6 @@ class AgentsStrategy:
         self,
         data: BarData,
         *,
-        settings: Settings | None = None,
         limits: RiskLimits | None = None,
         cost_model: CostModel | None = None,
         llm: BaseChatModel | None = None,
@@ -305,9 +113,10 @@ class AgentsStrategy:
 
         Args:
             data: the backtest's bars; indicators are precomputed from them lazily.
-            settings: application settings (default: built from the environment).
-            limits: the risk limits (default: the settings' `RISK_*`, as a live session uses).
-            cost_model: commission the risk gate's cash check uses (default: the settings').
+            limits: the risk limits (default: the built-in ones; the CLI gives the settings'
+                `RISK_*`, as a live session uses).
+            cost_model: commission the risk gate's cash check uses (default: the standard
+                rate; the CLI gives the simulated broker's).
             llm: a chat model for LLM mode (wrap it with `agents.llm_cache.cached`); None is
                 the rules reasoner.
             markets: listing market per ticker (ticks and ETF rules); default KOSPI.
@@ -320,10 +129,6 @@ class AgentsStrategy:
             llm_token_budget: LLM tokens the whole replay may spend (cached answers are
                 free); once spent, `decide` raises `ReplayBudgetSpentError`. None: no limit.
         """
-        if settings is None:
-            from trader.settings import load_settings
-
-            settings = load_settings()
         self.data = data
         self.markets = dict(markets or {})
         self.market = PointInTimeMarket(data, self.markets)
@@ -336,20 +141,20 @@ class AgentsStrategy:
             broker=self.broker,
             sessions=sessionmaker(),
             venue="backtest",
-            portfolio=settings.portfolio,
-            watchlist=settings.watchlist,
-            starting_cash_krw=settings.starting_cash_krw,
+            portfolio=portfolio,
+            starting_cash_krw=0,  # read only by the database recorder; a backtest records nothing
             clock=self.clock,
             llm=llm,
             econ=econ,
-            limits=limits or settings.risk_limits,
-            cost_model=cost_model or CostModel(commission_rate=settings.commission_rate),
+            limits=limits or RiskLimits(),
+            cost_model=cost_model or CostModel(),
             # Every replayed day is run 0 (nothing persisted), so the budget spans the replay.
             usage=UsageMeter(
                 model_name=model_name_of(llm) if llm else "", token_budget=llm_token_budget
             ),
             analyst_concurrency=concurrency,
             persist=False,
+            recorder=NullRecorder(),
             overlap_io=False,
             is_trading_day=self.market.is_trading_day,
         )

@@ -35,6 +35,7 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.context import SessionContext, session_context
+from agents.recorder import RecordedDecision
 from agents.risk.gate import recheck_edit
 from agents.risk.limits import RiskLimits
 from agents.risk.models import MarketSnapshot, ProposedOrder, RiskCode
@@ -49,7 +50,6 @@ from agents.state import (
 )
 from core.clock import kst_today
 from db.models import ApprovalDecision, RunStatus
-from graphs import records
 from tools.krx.costs import CostModel
 
 
@@ -109,7 +109,7 @@ async def approval(state: SessionState, runtime: Runtime[SessionContext]) -> dic
     ctx = await session_context(runtime)
     request = ApprovalRequest.model_validate(state["approval_request"])
     ids = [o.client_order_id for o in request.orders]
-    recorded = await records.recorded_decisions(ctx, ids)
+    recorded = await ctx.recorder.recorded_decisions(ids)
     if ids and set(recorded) >= set(ids):
         return {"approval": _as_response(recorded).model_dump(mode="json")}
     answer: Any = interrupt(state["approval_request"], response_schema=ApprovalResponse)
@@ -247,8 +247,7 @@ async def review(state: SessionState, runtime: Runtime[SessionContext]) -> dict[
         cost_model=ctx.cost_model,
         expired=expired,
     )
-    recorded = await records.record_review(
-        ctx,
+    recorded = await ctx.recorder.record_review(
         data.run_id,
         [
             (o, line.decision, line.approved, line.note)
@@ -263,7 +262,7 @@ async def review(state: SessionState, runtime: Runtime[SessionContext]) -> dict[
         for order, line in zip(request.orders, lines, strict=True)
     ]
     approved = [line.approved for line in lines if line.approved is not None]
-    await records.set_run_status(ctx, data.thread_id, RunStatus.RUNNING)
+    await ctx.recorder.set_run_status(data.thread_id, RunStatus.RUNNING)
     update: dict[str, Any] = {
         "approved_orders": [dump(o) for o in approved],
         "review": [dump(line) for line in lines],
@@ -284,7 +283,7 @@ async def review(state: SessionState, runtime: Runtime[SessionContext]) -> dict[
     return update
 
 
-def _as_response(recorded: dict[str, records.RecordedDecision]) -> ApprovalResponse:
+def _as_response(recorded: dict[str, RecordedDecision]) -> ApprovalResponse:
     """The recorded decisions as the resume value that gave them."""
     decisions = []
     for cid, rec in recorded.items():
@@ -310,7 +309,7 @@ def _as_response(recorded: dict[str, records.RecordedDecision]) -> ApprovalRespo
 
 
 def _as_recorded(
-    order: ProposedOrder, line: ReviewLine, recorded: records.RecordedDecision | None
+    order: ProposedOrder, line: ReviewLine, recorded: RecordedDecision | None
 ) -> ReviewLine:
     """The review line of the decision the database holds for `order` (it may predate this one)."""
     if recorded is None:  # nothing recorded (no persistence): this answer is the decision

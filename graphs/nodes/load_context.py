@@ -17,7 +17,8 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agents.context import DEMO_VENUE, SessionContext, session_context
+from agents.context import SessionContext, session_context
+from agents.recorder import SessionHolder
 from agents.risk.account import portfolio_from_account
 from agents.risk.models import MarketSnapshot
 from agents.state import (
@@ -32,14 +33,10 @@ from agents.state import (
 )
 from core.clock import kst_today
 from core.errors import TraderError
-from graphs import records
 from tools.krx.tickers import FORM, is_krx_code
 from tools.market_data import MarketQuote
 
 log = logging.getLogger(__name__)
-
-"""The built-in market is always open: a demo session for today trades on any day (its prices
-loop over the last trading day's session), so the demo and Studio work on weekends too."""
 
 
 def _normalise(tickers: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -49,6 +46,13 @@ def _normalise(tickers: list[str] | tuple[str, ...]) -> tuple[str, ...]:
         if ticker:
             seen.setdefault(ticker, None)
     return tuple(seen)
+
+
+def _portfolio_and_tickers(state: SessionState, ctx: SessionContext) -> tuple[str, tuple[str, ...]]:
+    """The session's portfolio and watchlist: the input's, else the context's defaults."""
+    portfolio = state.get("portfolio") or ctx.portfolio
+    tickers = state.get("tickers") or ctx.watchlist
+    return portfolio, _normalise(tickers)
 
 
 async def _quote(ctx: SessionContext, ticker: str) -> MarketQuote | str:
@@ -107,7 +111,7 @@ def _retrigger(state: SessionState) -> dict[str, Any] | None:
 
 
 def _held_elsewhere(
-    holder: records.SessionHolder,
+    holder: SessionHolder,
     portfolio: str,
     day: date,
     phase: str,
@@ -142,29 +146,28 @@ async def load_context(state: SessionState, runtime: Runtime[SessionContext]) ->
     if again is not None:
         return again
     ctx = await session_context(runtime)
-    portfolio = state.get("portfolio") or ctx.portfolio
+    portfolio, tickers = _portfolio_and_tickers(state, ctx)
     raw_day = state.get("session_date")
     day = date.fromisoformat(raw_day) if raw_day else kst_today(ctx.clock)
     phase = state.get("phase") or "regular"
-    tickers = _normalise(state.get("tickers") or ctx.watchlist)
     info = runtime.execution_info
     thread_id = (info.thread_id if info else None) or thread_id_for(portfolio, day, phase)
     today = kst_today(ctx.clock)
     # Asked before the run is recorded: a date outside the calendar stops here, unrecorded.
-    # The demo market is always open, so a demo session for today trades on any day.
-    trading = ctx.is_trading_day(day) or (ctx.venue == DEMO_VENUE and day == today)
+    # The venue's hours decide (the demo market trades today whatever the calendar says).
+    trading = ctx.venue_hours.trades_on(day, today=today, is_trading_day=ctx.is_trading_day)
     # Only today's session trades; another date is analysed and reported, never executed.
     executable = day == today
     # One thread per session: a second thread (a Studio run, say) of today's session stops
     # here. Another date is analysed only and never trades, so it claims nothing.
     if executable:
-        holder = await records.claim_session(
-            ctx, thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
+        holder = await ctx.recorder.claim_session(
+            thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
         )
         if holder is not None:
             return _held_elsewhere(holder, portfolio, day, phase, tickers)
-    run_id = await records.ensure_run(
-        ctx, thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
+    run_id = await ctx.recorder.ensure_run(
+        thread_id=thread_id, portfolio=portfolio, session_date=day, phase=phase
     )
     account = await ctx.broker.account_snapshot()
     held = tuple(p.ticker for p in account.positions if p.qty > 0)
@@ -183,8 +186,8 @@ async def load_context(state: SessionState, runtime: Runtime[SessionContext]) ->
         answers = [await _quote(ctx, t) for t in wanted]
     quotes = {t: a for t, a in zip(wanted, answers, strict=False) if isinstance(a, MarketQuote)}
     unknown = {t: a for t, a in zip(wanted, answers, strict=False) if isinstance(a, str)}
-    peak = await records.reconcile_book(
-        ctx, portfolio, account.cash.deposit, account.cash.total_eval
+    peak = await ctx.recorder.reconcile_book(
+        portfolio, account.cash.deposit, account.cash.total_eval
     )
     if ctx.peak_equity_krw is not None:
         peak = max(peak, ctx.peak_equity_krw)

@@ -21,7 +21,6 @@ from agents.state import (
 )
 from core.clock import kst_today
 from db.models import OrderStatus, RunStatus
-from graphs import records
 from graphs.nodes.approval import ReviewLine
 from tools.broker import AccountSnapshot
 
@@ -114,8 +113,8 @@ async def report(state: SessionState, runtime: Runtime[SessionContext]) -> dict[
     ctx = await session_context(runtime)
     data = read_context(state)
     account = await ctx.broker.account_snapshot()
-    await records.reconcile_book(ctx, data.portfolio, account.cash.deposit, account.cash.total_eval)
-    await records.mirror_positions(ctx, data.portfolio, account)
+    await ctx.recorder.reconcile_book(data.portfolio, account.cash.deposit, account.cash.total_eval)
+    await ctx.recorder.mirror_positions(data.portfolio, account)
     usage = LLMUsage.model_validate(state.get("llm_usage") or {})
     status = state.get("status", "done")
     if status in {"running", "executing", "awaiting_approval"}:
@@ -148,5 +147,5 @@ async def report(state: SessionState, runtime: Runtime[SessionContext]) -> dict[
         note=_note(status, data.session_date, kst_today(ctx.clock)),
     )
     payload = dump(summary)
-    await records.finish_run(ctx, data.thread_id, RunStatus.COMPLETED, usage, payload)
+    await ctx.recorder.finish_run(data.thread_id, RunStatus.COMPLETED, usage, payload)
     return {"report": payload, "status": status}

@@ -16,7 +16,6 @@ from agents.state import (
     read_context,
     read_opinions,
 )
-from graphs import records
 
 
 async def signals(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
@@ -25,8 +24,7 @@ async def signals(state: SessionState, runtime: Runtime[SessionContext]) -> dict
     data = read_context(state)
     opinions = read_opinions(state)
     combined = combine_all(opinions, data.tickers)
-    await records.record_signals(
-        ctx,
+    await ctx.recorder.record_signals(
         data.run_id,
         opinions,
         combined,

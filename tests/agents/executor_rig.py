@@ -20,7 +20,7 @@ from db import migrate
 from db.engine import create_db_engine, session_factory, transaction
 from db.models import Fill, Order, OrderSide, OrderStatus, OrderType
 from db.repositories import OrderRepository
-from graphs import records
+from graphs.records import SessionRecords
 from tests.agents.fake_broker import FakeBroker, FakeSleep
 from tests.tools.paper.fake_market import FakeMarket
 from tools.broker import OrderRequest, Side
@@ -42,7 +42,7 @@ class Rig:
 
     def approve(self, *orders: ProposedOrder) -> list[ProposedOrder]:
         """Write the orders as the review node leaves them: `approved`."""
-        records._record_proposals(self.ctx, self.run_id, orders)
+        records_of(self.ctx).record_proposals(self.run_id, orders)
         with transaction(self.ctx.sessions) as session:
             for order in orders:
                 OrderRepository(session).set_status(order.client_order_id, OrderStatus.APPROVED)
@@ -96,6 +96,16 @@ class Rig:
             return [(k, q) for k, q in session.execute(stmt).all()]
 
 
+def records_of(ctx: SessionContext) -> SessionRecords:
+    """The database writes of the session graph, on the context's database and venue."""
+    return SessionRecords(
+        ctx.sessions,
+        ctx.venue_identity,
+        starting_cash_krw=ctx.starting_cash_krw,
+        clock=ctx.clock,
+    )
+
+
 def make_rig(url: str, tmp_path: Path, *, tags: bool) -> Iterator[Rig]:
     migrate.upgrade(url)
     engine = create_db_engine(url)
@@ -114,8 +124,8 @@ def make_rig(url: str, tmp_path: Path, *, tags: bool) -> Iterator[Rig]:
         fill_poll_interval_s=2.0,
         sleep=sleep,
     )
-    run_id = records._ensure_run(
-        ctx, thread_id=THREAD, portfolio="default", session_date=DAY, phase="regular"
+    run_id = records_of(ctx).ensure_run(
+        thread_id=THREAD, portfolio="default", session_date=DAY, phase="regular"
     )
     try:
         yield Rig(ctx, broker, sleep, clock, run_id)

@@ -28,8 +28,7 @@ from db import migrate
 from db.engine import create_db_engine, session_factory, transaction
 from db.models import OrderStatus
 from db.repositories import OrderRepository, RunRepository
-from graphs import records
-from tests.agents.executor_rig import THREAD, Rig, as_request, make_rig, order
+from tests.agents.executor_rig import THREAD, Rig, as_request, make_rig, order, records_of
 from tests.agents.fake_broker import FakeSleep
 from tests.tools.paper.fake_market import FakeMarket
 from tools.broker import AccountSnapshot, Execution, OrderAck, OrderRequest
@@ -344,10 +343,10 @@ def test_two_executors_resuming_one_session_at_once_send_each_order_once(
         try:
             ctx = context(None, session_factory(engine))
             today = kst_today(clock)
-            run_id = records._ensure_run(
-                ctx, thread_id=THREAD, portfolio="default", session_date=today, phase="regular"
+            run_id = records_of(ctx).ensure_run(
+                thread_id=THREAD, portfolio="default", session_date=today, phase="regular"
             )
-            records._record_proposals(ctx, run_id, orders)
+            records_of(ctx).record_proposals(run_id, orders)
             with transaction(ctx.sessions) as session:
                 for o in orders:
                     OrderRepository(session).set_status(o.client_order_id, OrderStatus.APPROVED)
@@ -423,10 +422,10 @@ async def test_a_kis_order_left_in_doubt_is_settled_from_that_days_list_over_htt
                     clock=clock,
                     sleep=FakeSleep(clock),
                 )
-                run_id = records._ensure_run(
-                    ctx, thread_id=THREAD, portfolio="default", session_date=day, phase="regular"
+                run_id = records_of(ctx).ensure_run(
+                    thread_id=THREAD, portfolio="default", session_date=day, phase="regular"
                 )
-                records._record_proposals(ctx, run_id, [sent, unsent])
+                records_of(ctx).record_proposals(run_id, [sent, unsent])
                 with transaction(ctx.sessions) as session:
                     for o in (sent, unsent):
                         OrderRepository(session).set_status(o.client_order_id, OrderStatus.APPROVED)
@@ -494,11 +493,11 @@ async def test_a_kis_order_whose_answer_is_lost_behind_a_lagging_list_is_sent_on
                     on_needs_review=reviews.append,
                 )
                 day = kst_today(clock)
-                run_id = records._ensure_run(
-                    ctx, thread_id=THREAD, portfolio="default", session_date=day, phase="regular"
+                run_id = records_of(ctx).ensure_run(
+                    thread_id=THREAD, portfolio="default", session_date=day, phase="regular"
                 )
                 wanted = order("005930", 2, price)
-                records._record_proposals(ctx, run_id, [wanted])
+                records_of(ctx).record_proposals(run_id, [wanted])
                 with transaction(ctx.sessions) as session:
                     OrderRepository(session).set_status(
                         wanted.client_order_id, OrderStatus.APPROVED

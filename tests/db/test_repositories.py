@@ -16,6 +16,8 @@ from db.models import (
     OrderSide,
     OrderStatus,
     OrderType,
+    Portfolio,
+    Position,
     RunStatus,
     Signal,
     SignalStatus,
@@ -23,9 +25,12 @@ from db.models import (
 )
 from db.repositories import (
     FillRepository,
+    Holding,
     MarketDataRepository,
     OrderRepository,
     PortfolioRepository,
+    PositionRepository,
+    RunOutcome,
     RunRepository,
     SessionClaimRepository,
     SignalRepository,
@@ -200,3 +205,54 @@ def test_threads_racing_for_one_session_leave_one_holder(
         repo = SessionClaimRepository(session)
         assert repo.claim(book, day, "regular", "late", datetime.now(UTC)) in holders
         assert repo.claim(book, day, "after-market", "late", datetime.now(UTC)) == "late"
+
+
+def test_a_run_moves_through_its_statuses_and_finishes_with_its_outcome(
+    sessions: sessionmaker[Session],
+) -> None:
+    run_id = _run(sessions)
+    thread = "default:2026-11-26:regular"
+    with transaction(sessions) as session:
+        runs = RunRepository(session)
+        assert runs.id_of(thread) == run_id and runs.id_of("nobody") is None
+        runs.set_status(thread, RunStatus.AWAITING_APPROVAL)
+        runs.set_status("nobody", RunStatus.FAILED)  # no run row: nothing happens
+    with sessions() as session:
+        assert RunRepository(session).status_of(thread) is RunStatus.AWAITING_APPROVAL
+    done = datetime(2026, 11, 26, 15, 40, tzinfo=KST)
+    outcome = RunOutcome(RunStatus.COMPLETED, done, 1_200, 300, Decimal("0.0123"), {"n": 2})
+    with transaction(sessions) as session:
+        RunRepository(session).finish(thread, outcome)
+    with sessions() as session:
+        run = RunRepository(session).get(thread)
+        assert run is not None
+        assert (run.status, run.finished_at, run.tokens_in, run.tokens_out, run.summary) == (
+            RunStatus.COMPLETED,
+            done,
+            1_200,
+            300,
+            {"n": 2},
+        )
+        assert run.cost_usd == Decimal("0.0123")
+
+
+def test_the_book_keeps_the_broker_s_cash_its_peak_and_its_positions(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        book = PortfolioRepository(session).ensure("default", "paper", 1_000_000).id
+    for cash, equity in ((400_000, 1_100_000), (500_000, 900_000)):
+        with transaction(sessions) as session:
+            peak = PortfolioRepository(session).reconcile("default", cash, equity)
+    assert peak == 1_100_000, "a lower equity leaves the high-water mark where it was"
+    for holdings in (
+        [Holding("005930", 5, 350_000), Holding("000660", 0, 0)],
+        [Holding("000660", 2, 240_000)],
+    ):
+        with transaction(sessions) as session:
+            PositionRepository(session).replace(book, holdings)
+    with sessions() as session:
+        row = session.get(Portfolio, book)
+        assert row is not None and row.cash_krw == 500_000
+        held = session.execute(sa.select(Position.ticker, Position.qty)).all()
+    assert [tuple(r) for r in held] == [("000660", 2)], "the last mirror replaces the first"

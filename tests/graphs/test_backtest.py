@@ -18,20 +18,24 @@ import numpy as np
 import pytest
 
 from agents.llm_cache import LLMAnswerCache, cached
+from agents.risk.limits import RiskLimits
 from agents.schemas import AnalystOpinion
 from agents.state import read_opinions
 from db.models import SignalStatus, Stance
 from evals.backtest.broker import BrokerConfig
+from evals.backtest.broker_twin import BookBroker, ReadOnlyBrokerError
 from evals.backtest.data import Bars, CsvBarSource
 from evals.backtest.engine import BacktestConfig, BacktestResult, run_backtest
 from evals.backtest.fundamentals import RecordedEcon
+from evals.backtest.market_twin import PointInTimeMarket
 from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Side
-from evals.backtest.twin import AgentsStrategy, BookBroker, PointInTimeMarket, ReadOnlyBrokerError
+from evals.backtest.twin import AgentsStrategy
 from evals.backtest.view import MarketData, PointInTimeView
 from tests.graphs.fake_chat import OpinionChatModel
 from tools.broker import OrderRequest
 from tools.broker import Side as BrokerSide
 from tools.indicators import latest_snapshot
+from tools.krx.costs import DEFAULT_COMMISSION_RATE
 from tools.krx.rules import Market
 
 HISTORY_FROM, START, END = date(2020, 8, 1), date(2021, 1, 1), date(2021, 12, 31)
@@ -297,14 +301,10 @@ def test_a_run_records_its_markets_and_where_its_economic_data_came_from(
         assert (bare.params()["markets"], bare.params()["econ"]) == ({}, None)
 
 
-def test_the_replay_uses_the_risk_limits_of_the_settings_as_a_live_session_does(
-    universe: list[Bars],
-) -> None:
-    from trader.settings import Settings
-
-    settings = Settings(risk_max_order_krw=1_000_000, risk_max_ticker_exposure_pct=Decimal(5))
+def test_the_replay_uses_the_risk_limits_it_is_given(universe: list[Bars]) -> None:
+    limits = RiskLimits(max_order_krw=1_000_000, max_ticker_exposure_pct=Decimal(5))
     data = MarketData([b.between(end=date(2021, 3, 31)) for b in universe])
-    with AgentsStrategy(data, settings=settings, markets=MARKETS, econ=ECON) as strategy:
+    with AgentsStrategy(data, limits=limits, markets=MARKETS, econ=ECON) as strategy:
         result = run_backtest(data, strategy, _config(date(2021, 3, 31)))
         limits = strategy.params()["limits"]
     assert (limits["max_order_krw"], limits["max_ticker_exposure_pct"]) == (1_000_000, "5")
@@ -316,16 +316,14 @@ def test_the_risk_gate_reserves_the_commission_the_simulated_broker_charges(
     universe: list[Bars],
 ) -> None:
     from evals.backtest.strategies import build_strategy
-    from trader.settings import Settings
 
     data = MarketData(universe)
     chosen = build_strategy("agents", data=data, commission_rate=Decimal("0.001"))
     assert isinstance(chosen, AgentsStrategy)
     with chosen:
         assert chosen.context.cost_model.commission_rate == Decimal("0.001")
-    settings = Settings(commission_rate=Decimal("0.0003"))
-    with AgentsStrategy(data, settings=settings) as default:
-        assert default.context.cost_model.commission_rate == Decimal("0.0003")
+    with AgentsStrategy(data) as default:
+        assert default.context.cost_model.commission_rate == DEFAULT_COMMISSION_RATE
 
 
 def test_a_spent_llm_budget_stops_the_replay_and_cached_days_cost_nothing_again(

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from langgraph.types import Command
 
+from agents.recorder import RecordedDecision
 from agents.state import ApprovalRequest
 from db.models import Approval, ApprovalDecision, Order, OrderStatus, OrderType, Run
-from graphs.records import RecordedDecision
 from tests.graphs.session_harness import SESSION_DAY, Harness, open_harness
 
 pytestmark = pytest.mark.anyio

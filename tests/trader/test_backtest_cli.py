@@ -18,6 +18,7 @@ from db.engine import create_db_engine, session_factory, transaction
 from db.models import BacktestRun, BacktestTrade
 from db.repositories import MarketDataRepository
 from trader.cli.main import app
+from trader.settings import Settings
 
 runner = CliRunner()
 REFERENCE = "market-data/reference/sma10_30_005930_2019-2023_backtesting-0.6.6_trades.csv"
@@ -233,7 +234,7 @@ def test_an_llm_replay_says_what_it_may_cost_and_stops_at_its_token_cap(
     from agents.llm_cache import LLMAnswerCache, cached
     from tests.graphs.fake_chat import OpinionChatModel
 
-    def fake_model(cache_path: Path | None, stack: ExitStack) -> BaseChatModel:
+    def fake_model(settings: Settings, cache_path: Path | None, stack: ExitStack) -> BaseChatModel:
         cache = LLMAnswerCache(tmp_path / "cache.sqlite")
         stack.callback(cache.close)
         return cached(OpinionChatModel(), cache)  # 150 tokens an answer
@@ -304,3 +305,24 @@ def test_loader_warnings_reach_the_user_one_line_each_summarised_when_many(
     assert 1 <= len(limit_lines) <= 5
     assert all("222222.csv line" in line for line in limit_lines)
     assert re.search(r"and 1\d more price_limit warnings", out)
+
+
+def test_the_command_hands_the_agents_the_risk_limits_of_the_settings(
+    shared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings are read once, by the command; the replay gets their limits as a live run does."""
+    from trader.cli.backtest import environment
+    from trader.cli.backtest_options import BacktestOptions, LLMOptions, Outputs
+
+    monkeypatch.setenv("RISK_MAX_ORDER_KRW", "1000000")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    options = BacktestOptions.parse(
+        tickers="005930", start="2021-01-04", end="2021-01-29", strategy="agents", fast=10,
+        slow=30, commission="0.00015", no_tax=False, parity=False, slippage_bps=None,
+        slippage_ticks=None, data=shared_dir / "market-data", kis=False, llm=LLMOptions(),
+        fundamentals=None, macro=None, etf="", kosdaq="", cash=10_000_000, save=False,
+        db_url=None, outputs=Outputs(),
+    )  # fmt: skip
+    env = environment(options)
+    assert env.limits.max_order_krw == 1_000_000
+    assert env.database_url == f"sqlite:///{tmp_path / 'trader.db'}"

@@ -24,9 +24,11 @@ from pydantic import SecretStr
 
 from agents.context import SessionContext
 from agents.llm import UsageMeter, build_chat_model, model_name_of
+from agents.venue_hours import AlwaysOpen, KrxHours
 from core.clock import Clock, SystemClock, kst_today
 from db.account_marker import guard_database
 from db.engine import create_db_engine, session_factory
+from graphs.recorder import DatabaseRecorder
 from tools.broker import Broker
 from tools.econ.dart import DartClient
 from tools.econ.ecos import EcosClient
@@ -171,10 +173,11 @@ def _assemble(
     engine = create_db_engine(settings.resolved_database_url)
     stack.push_async_callback(asyncio.to_thread, engine.dispose)
     llm = build_chat_model(llm_config(settings))
+    sessions = session_factory(engine)
     return SessionContext(
         market=market,
         broker=broker,
-        sessions=session_factory(engine),
+        sessions=sessions,
         venue=venue.name,
         venue_server=venue.server,
         account_fingerprint=venue.account,
@@ -192,6 +195,13 @@ def _assemble(
             token_budget=settings.llm_token_budget,
         ),
         analyst_concurrency=settings.llm_max_concurrency,
+        recorder=DatabaseRecorder(
+            sessions,
+            venue.identity,
+            starting_cash_krw=settings.starting_cash_krw,
+            clock=clock,
+        ),
+        venue_hours=AlwaysOpen() if venue.demo else KrxHours(),
     )
 
 

@@ -1,0 +1,211 @@
+"""The work of `trader backtest`: load the bars, build the strategy, replay, report, save.
+
+The command reads the settings once and hands this module what it needs of them as a
+`RunEnvironment` (the database URL, the risk limits, how to open the KIS client and the chat
+model); nothing here reads the settings again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from agents.risk.limits import RiskLimits
+from core.errors import ConfigurationError
+from evals.backtest.data import (
+    Bars,
+    CsvBarSource,
+    DailyBarSource,
+    DatabaseBarSource,
+    KisBarSource,
+    load_universe,
+)
+from evals.backtest.engine import (
+    BacktestConfig,
+    BacktestResult,
+    day_range,
+    heap_frozen,
+    run_backtest,
+)
+from evals.backtest.fundamentals import RecordedEcon
+from evals.backtest.orders import Strategy
+from evals.backtest.store import BacktestStore
+from evals.backtest.strategies import build_strategy
+from evals.backtest.view import MarketData
+from tools.krx.rules import Market
+from trader.cli.backtest_options import BacktestOptions
+from trader.cli.backtest_output import (
+    print_failed_opinions,
+    print_final_equity,
+    print_summary,
+    print_warnings,
+    write_outputs,
+)
+from trader.cli.console import console
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from tools.kis.client import KISClient
+
+AGENTS_WARMUP_DAYS = 200
+"""Calendar days of history loaded before --start for the agents (their indicators need about
+60 trading days); the replay itself still starts at --start."""
+
+
+@dataclass(frozen=True)
+class RunEnvironment:
+    """What a backtest takes from the settings, read once by the command."""
+
+    database_url: str
+    """Where bars are read from (without --data or --kis) and the run is saved (--save)."""
+    limits: RiskLimits
+    """The risk limits the agents' gate applies (the settings' `RISK_*`, as live)."""
+    open_kis: Callable[[], KISClient]
+    """Opens the KIS client --kis reads the daily chart through (the caller closes it)."""
+    chat_model: Callable[[ExitStack], BaseChatModel]
+    """Builds the --llm chat model, its cache closed by the stack given."""
+
+
+def run(options: BacktestOptions, env: RunEnvironment) -> None:
+    """Replay the strategy over the bars and report; decisions on day t fill at t+1's open."""
+    econ = load_econ(options)
+    bars, source_name = load_bars(options, env)
+    print_warnings(bars)
+    market = MarketData(bars)
+    with ExitStack() as stack:
+        chosen = open_strategy(options, env, market, econ, stack)
+        result = replay(market, chosen, options.config)
+    print_summary(result)
+    print_failed_opinions(chosen)
+    write_outputs(result, options.outputs)
+    if options.save:
+        save(result, env.database_url, source_name)
+    print_final_equity(result, options.broker.cost_mode)
+
+
+def load_econ(options: BacktestOptions) -> RecordedEcon | None:
+    """Load the recorded economic data (before any bars, so a bad file fails fast)."""
+    fundamentals, macro = options.fundamentals, options.macro
+    if fundamentals is None and macro is None:
+        return None
+    econ = RecordedEcon.from_files(fundamentals, macro)
+    if fundamentals is not None:
+        companies = [t for t in options.tickers if options.markets.get(t) is not Market.ETF]
+        missing = [t for t in companies if t not in econ.tickers]
+        if missing:
+            console.print(
+                f"no annual filing in {fundamentals} for {', '.join(missing)}: the fundamental "
+                "analyst reports data_failed for them",
+                style="yellow",
+            )
+    return econ
+
+
+def load_bars(options: BacktestOptions, env: RunEnvironment) -> tuple[list[Bars], str]:
+    """The universe's bars (with the agents' warm-up before --start) and where they came from."""
+    first, last = options.start, options.end
+    history_from = (
+        first - timedelta(days=AGENTS_WARMUP_DAYS) if options.strategy == "agents" else first
+    )
+    names = list(options.tickers)
+    if options.kis:
+        return asyncio.run(_kis_bars(env, names, history_from, last)), "kis:daily-chart"
+    source: DailyBarSource
+    if options.data is not None:
+        source, source_name = CsvBarSource(options.data), f"csv:{options.data}"
+    else:
+        from db.engine import create_db_engine, session_factory
+
+        source = DatabaseBarSource(session_factory(create_db_engine(env.database_url)))
+        source_name = "db:market_data"
+    return load_universe(source, names, history_from, last), source_name
+
+
+async def _kis_bars(env: RunEnvironment, tickers: list[str], start: date, end: date) -> list[Bars]:
+    """Load the universe through the KIS daily chart on one event loop."""
+    client = env.open_kis()
+    try:
+        return await KisBarSource(client).fetch_all(tickers, start, end)
+    finally:
+        await client.aclose()
+
+
+def open_strategy(
+    options: BacktestOptions,
+    env: RunEnvironment,
+    market: MarketData,
+    econ: RecordedEcon | None,
+    stack: ExitStack,
+) -> Strategy:
+    """Build the strategy (and its chat model with --llm); the stack closes what they hold."""
+    model = env.chat_model(stack) if options.llm.enabled else None
+    if model is not None:
+        days = len(day_range(market, options.start, options.end))
+        n = len(options.tickers)
+        console.print(
+            f"LLM mode: up to {2 * days * n:,} conversations ({n} "
+            f"tickers x {days} days x 2 analysts); cached answers cost nothing"
+            + ("" if options.llm.max_tokens else "; --llm-max-tokens caps the spend"),
+            highlight=False,
+        )
+    chosen = build_strategy(
+        options.strategy,
+        fast=options.fast,
+        slow=options.slow,
+        data=market,
+        llm=model,
+        markets=options.markets,
+        econ=econ,
+        commission_rate=options.broker.commission_rate,
+        limits=env.limits,
+        llm_token_budget=options.llm.max_tokens,
+    )
+    close = getattr(chosen, "close", None)
+    if close is not None:
+        stack.callback(close)
+    return chosen
+
+
+def replay(market: MarketData, strategy: Strategy, config: BacktestConfig) -> BacktestResult:
+    """Run the engine with a progress bar that disappears when done."""
+    with Progress(
+        TextColumn("replaying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("days", total=len(market))
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        with heap_frozen():
+            return run_backtest(market, strategy, config, progress=advance)
+
+
+def save(result: BacktestResult, url: str, source_name: str) -> None:
+    """Store the run in the database (`trader db upgrade` first)."""
+    import sqlalchemy as sa
+
+    from db.engine import create_db_engine, session_factory, transaction
+
+    engine = create_db_engine(url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            run_id = BacktestStore(session).save(result, source_name)
+    except sa.exc.OperationalError as exc:
+        raise ConfigurationError(
+            "cannot store the backtest; is the schema current? run `trader db upgrade`"
+        ) from exc
+    finally:
+        engine.dispose()
+    console.print(f"stored as backtest run {run_id}")
