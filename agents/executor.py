@@ -71,10 +71,9 @@ from agents.state import (
 )
 from core.clock import kst_today
 from core.errors import ConfigurationError, TemporaryError, TraderError
-from db.models import Order, OrderSide, OrderStatus, OrderType
-from tools.broker import Execution, OrderAck, OrderRequest, RemembersOrders, Side
-from tools.broker import OrderStatus as AckStatus
-from tools.broker import OrderType as BrokerOrderType
+from core.orders import OrderStatus, OrderType, PlacementStatus, Side
+from db.models import Order
+from tools.broker import Execution, OrderAck, OrderRequest, RemembersOrders
 from tools.krx.rules import Market
 
 log = logging.getLogger(__name__)
@@ -104,7 +103,7 @@ class OrderOutcome(BaseModel):
 
     client_order_id: str
     ticker: str
-    side: OrderSide
+    side: Side
     qty: int
     order_type: OrderType
     limit_price_krw: int | None
@@ -119,9 +118,9 @@ def _request(order: ProposedOrder) -> OrderRequest:
     return OrderRequest(
         client_order_id=order.client_order_id,
         ticker=order.ticker,
-        side=Side(order.side.value),
+        side=order.side,
         qty=order.qty,
-        order_type=BrokerOrderType(order.order_type.value),
+        order_type=order.order_type,
         limit_price=order.limit_price_krw,
     )
 
@@ -264,7 +263,7 @@ class Executor:
             log.warning("placing %s failed: %s", cid, exc)
             notes[cid] = f"{IN_DOUBT}: placing failed ({exc})"
             return row
-        if ack.status is AckStatus.ACCEPTED and ack.broker_order_id:
+        if ack.status is PlacementStatus.ACCEPTED and ack.broker_order_id:
             if ack.recovered:
                 notes[cid] = "answer lost; found at the broker"
             return await asyncio.to_thread(
@@ -274,7 +273,7 @@ class Executor:
                 broker_order_no=ack.broker_order_id,
                 broker_branch_no=ack.broker_branch_no,
             )
-        if ack.status is AckStatus.REJECTED:
+        if ack.status is PlacementStatus.REJECTED:
             return await asyncio.to_thread(
                 self.books.set,
                 cid,
@@ -311,7 +310,7 @@ class Executor:
 
     async def _cancel_the_rest(self, rows: dict[str, Order], notes: dict[str, str]) -> None:
         """Cancel the unfilled rest of every working order (the follow window is over)."""
-        cancels: dict[str, AckStatus | None] = {}
+        cancels: dict[str, PlacementStatus | None] = {}
         for row in [r for r in rows.values() if r.status in SENT_STATUSES]:
             cid = row.client_order_id
             try:
@@ -325,7 +324,11 @@ class Executor:
             notes[cid] = f"unfilled after {self.ctx.fill_timeout}; cancel {ack.status.value}"
         seen = await self._poll(rows, notes) if cancels else True
         for cid, row in list(rows.items()):
-            if row.status in SENT_STATUSES and cancels.get(cid) is AckStatus.ACCEPTED and seen:
+            if (
+                row.status in SENT_STATUSES
+                and cancels.get(cid) is PlacementStatus.ACCEPTED
+                and seen
+            ):
                 rows[cid] = await asyncio.to_thread(
                     self.books.set, cid, OrderStatus.CANCELLED, reason=notes.get(cid)
                 )

@@ -13,8 +13,9 @@ from typing import Any
 
 from agents.context import SessionContext
 from core.errors import ConfigurationError
+from core.orders import OrderStatus, Side
 from db.engine import transaction
-from db.models import Order, OrderSide, OrderStatus
+from db.models import Order
 from db.repositories import FillRepository, OrderRepository
 from tools.broker import Execution
 from tools.krx.calendar import settlement_date
@@ -92,7 +93,7 @@ class Books:
                 step_value = value - row.filled_value_krw
                 price = max(round(step_value / increment), 1)
                 tax = 0
-                if row.side is OrderSide.SELL:
+                if row.side is Side.SELL:
                     tax = self.ctx.cost_model.tax(step_value, settlement_date(day), market)
                 FillRepository(session).add(
                     [
@@ -136,7 +137,7 @@ def find_at_broker(
         and e.broker_order_id not in mapped
         and e.original_broker_order_id is None
         and e.ticker == row.ticker
-        and e.side.value == row.side.value
+        and e.side is row.side
         and e.ordered_qty == row.qty
         and (row.limit_price_krw is None or e.limit_price == row.limit_price_krw)
         and e.ordered_at >= since

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core.orders import OrderStatus
 from db.models import (
     Approval,
     Base,
@@ -22,7 +23,6 @@ from db.models import (
     Fill,
     MarketBar,
     Order,
-    OrderStatus,
     Portfolio,
     Run,
     SessionClaim,

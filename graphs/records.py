@@ -25,16 +25,9 @@ from agents.context import SessionContext
 from agents.llm import LLMUsage
 from agents.risk.models import ProposedOrder
 from agents.schemas import AnalystOpinion, Signal
+from core.orders import OrderStatus, OrderType
 from db.engine import transaction
-from db.models import (
-    ApprovalDecision,
-    OrderStatus,
-    OrderType,
-    Portfolio,
-    Position,
-    Run,
-    RunStatus,
-)
+from db.models import ApprovalDecision, Portfolio, Position, Run, RunStatus
 from db.repositories import (
     ApprovalRepository,
     OrderRepository,

@@ -51,9 +51,10 @@ from agents.risk.models import ProposedOrder, RiskReport
 from agents.state import SessionState, read_opinions, read_risk_report
 from core.clock import KST, FixedClock
 from core.errors import ConfigurationError, OperationalError, RejectedError
-from db.models import OrderSide, OrderType, SignalStatus
+from core.orders import OrderType
+from db.models import SignalStatus
 from evals.backtest.data import Bars
-from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Side
+from evals.backtest.orders import OrderIntent, PortfolioSnapshot
 from evals.backtest.view import MarketData as BarData
 from evals.backtest.view import PointInTimeView
 from graphs.trading_session import build_decision_graph
@@ -274,7 +275,7 @@ def intent_of(order: ProposedOrder) -> OrderIntent:
     """The engine's order intent for a proposed order: same side, quantity and limit."""
     return OrderIntent(
         ticker=order.ticker,
-        side=Side.BUY if order.side is OrderSide.BUY else Side.SELL,
+        side=order.side,
         qty=order.qty,
         limit_price=order.limit_price_krw if order.order_type is OrderType.LIMIT else None,
         reason=f"{order.origin.value}: {order.reason}",

@@ -20,7 +20,8 @@ from agents.state import (
     read_signals,
 )
 from core.clock import kst_today
-from db.models import OrderStatus, RunStatus
+from core.orders import OrderStatus
+from db.models import RunStatus
 from graphs import records
 from graphs.nodes.approval import ReviewLine
 from tools.broker import AccountSnapshot

@@ -17,7 +17,8 @@ import pytest
 from langgraph.types import Command
 
 from agents.state import ApprovalRequest
-from db.models import Approval, ApprovalDecision, Order, OrderStatus, OrderType, Run
+from core.orders import OrderStatus, OrderType
+from db.models import Approval, ApprovalDecision, Order, Run
 from graphs.records import RecordedDecision
 from tests.graphs.session_harness import SESSION_DAY, Harness, open_harness
 
