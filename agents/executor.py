@@ -65,6 +65,7 @@ from agents.risk.models import ProposedOrder
 from agents.state import (
     ApprovalRequest,
     SessionState,
+    SessionStatus,
     dump,
     read_approved_orders,
     read_context,
@@ -482,7 +483,7 @@ async def executor(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]
     markets = {t: snapshot.market for t, snapshot in data.market.items()}
     executor = Executor(ctx, mandate_for(state), markets, holder=ctx.lease_holder)
     outcomes = await executor.run(read_approved_orders(state))
-    return {"executions": [dump(o) for o in outcomes], "status": "done"}
+    return {"executions": [dump(o) for o in outcomes], "status": SessionStatus.DONE.value}
 
 
 def average_price(outcome: OrderOutcome) -> Decimal | None:

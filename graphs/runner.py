@@ -29,7 +29,7 @@ from langgraph.types import Command
 
 from agents.context import DEMO_VENUE, SessionContext
 from agents.executor_lease import ExecutorLease
-from agents.state import ApprovalRequest, SessionInput, SessionState
+from agents.state import ApprovalRequest, SessionInput, SessionState, SessionStatus
 from agents.venue import VenueMismatchError, check_venue, mismatch, recorded_venue
 from core.clock import Clock
 from core.errors import BusyError, ConfigurationError, OperationalError, TraderError
@@ -62,8 +62,8 @@ class ThreadView:
     exists: bool
     next_nodes: tuple[str, ...] = ()
     """Nodes that run next; empty when the thread finished (or never started)."""
-    status: str | None = None
-    """The state's `status` (running, awaiting_approval, done, no_orders, closed, ...)."""
+    status: SessionStatus | None = None
+    """The state's `status`; None before `load_context` set one."""
     request: ApprovalRequest | None = None
     """The pending approval request, when the thread waits at the approval interrupt."""
     report: SessionReport | None = None
@@ -109,7 +109,7 @@ async def read_thread(graph: SessionGraph, thread_id: str) -> ThreadView:
         thread_id=thread_id,
         exists=True,
         next_nodes=next_nodes,
-        status=values.get("status"),
+        status=SessionStatus(values["status"]) if values.get("status") else None,
         request=request,
         report=report,
         values=values,

@@ -43,6 +43,7 @@ from agents.state import (
     ApprovalRequest,
     SessionContextData,
     SessionState,
+    SessionStatus,
     dump,
     read_context,
     read_opinions,
@@ -267,7 +268,7 @@ async def review(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
     update: dict[str, Any] = {
         "approved_orders": [dump(o) for o in approved],
         "review": [dump(line) for line in lines],
-        "status": "executing" if approved else "no_orders",
+        "status": (SessionStatus.EXECUTING if approved else SessionStatus.NO_ORDERS).value,
     }
     if unknown:
         update["review"].append(

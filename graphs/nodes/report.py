@@ -12,12 +12,13 @@ from agents.context import session_context
 from agents.executor import OrderOutcome
 from agents.llm import LLMUsage
 from agents.state import (
-    ANALYSIS_ONLY,
     SessionState,
+    SessionStatus,
     dump,
     read_context,
     read_risk_report,
     read_signals,
+    read_status,
 )
 from core.clock import kst_today
 from core.orders import OrderStatus
@@ -72,8 +73,8 @@ class SessionReport(BaseModel):
     """Why the session did not trade when that is not obvious (e.g. an analysis-only date)."""
 
 
-def _note(status: str, session_date: date, today: date) -> str:
-    if status != ANALYSIS_ONLY:
+def _note(status: SessionStatus, session_date: date, today: date) -> str:
+    if status is not SessionStatus.ANALYSIS_ONLY:
         return ""
     return (
         f"analysis only: {session_date.isoformat()} is not today's session "
@@ -118,9 +119,9 @@ async def report(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
     await records.reconcile_book(ctx, data.portfolio, account.cash.deposit, account.cash.total_eval)
     await records.mirror_positions(ctx, data.portfolio, account)
     usage = LLMUsage.model_validate(state.get("llm_usage") or {})
-    status = state.get("status", "done")
-    if status in {"running", "executing", "awaiting_approval"}:
-        status = "done"
+    status = read_status(state) or SessionStatus.DONE
+    if status in {SessionStatus.RUNNING, SessionStatus.EXECUTING, SessionStatus.AWAITING_APPROVAL}:
+        status = SessionStatus.DONE
     executions = [OrderOutcome.model_validate(e) for e in state.get("executions", [])]
     summary = SessionReport(
         thread_id=data.thread_id,
@@ -150,4 +151,4 @@ async def report(state: SessionState, runtime: Runtime[Any]) -> dict[str, Any]:
     )
     payload = dump(summary)
     await records.finish_run(ctx, data.thread_id, RunStatus.COMPLETED, usage, payload)
-    return {"report": payload, "status": status}
+    return {"report": payload, "status": status.value}
