@@ -177,7 +177,7 @@ class SessionState(SessionInput, total=False):
     review: list[Json]
     """`ReviewLine` per proposed order: what happened to it at approval."""
     executions: list[Json]
-    """`OrderOutcome` per approved order (agents/executor.py)."""
+    """`OrderOutcome` per approved order (`agents.executor`)."""
     llm_usage: Annotated[Json, add_usage]
     """`LLMUsage` summed over the run."""
     report: Json

@@ -28,7 +28,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from agents.context import DEMO_VENUE, SessionContext
-from agents.executor_lease import ExecutorLease
+from agents.executor import ExecutorLease
 from agents.state import ApprovalRequest, SessionInput, SessionState, SessionStatus
 from agents.venue import VenueMismatchError, check_venue, mismatch, recorded_venue
 from core.clock import Clock
