@@ -17,9 +17,11 @@ from agents.context import SessionContext
 from agents.executor.books import Books
 from agents.executor.lease import ExecutorLease
 from agents.executor.models import (
+    APPROVED,
     IN_DOUBT,
     OPEN_STATUSES,
     SENT_STATUSES,
+    SUBMITTING,
     Doubt,
     Ledger,
     Mandate,
@@ -97,7 +99,7 @@ class Executor:
         """The session's own day: settle what is in doubt, send the rest, follow fills."""
         rows = ledger.rows
         to_send = [o for o in orders if rows[o.client_order_id].status is OrderStatus.APPROVED]
-        if to_send and any(r.status is OrderStatus.SUBMITTING for r in rows.values()):
+        if to_send and ledger.any_in(SUBMITTING):
             # Match the rows in doubt before new orders join the list (they could look alike).
             await self.reconciler.poll(ledger)
         for order in to_send:
@@ -112,7 +114,7 @@ class Executor:
 
     async def _settle_earlier_day(self, ledger: Ledger) -> None:
         """Resumed after the session's day: send nothing; settle that day's orders from its list."""
-        for row in ledger.in_status(frozenset({OrderStatus.APPROVED})):
+        for row in ledger.in_status(APPROVED):
             cid = row.client_order_id
             ledger.rows[cid] = await self.books.expire(cid, self._why_not_send() or "not sent")
         await self.reconciler.settle_earlier_day(ledger)
@@ -189,7 +191,7 @@ class Executor:
             if not ledger.any_in(OPEN_STATUSES):
                 return
         await self._cancel_the_rest(ledger)
-        for row in ledger.in_status(frozenset({OrderStatus.SUBMITTING})):
+        for row in ledger.in_status(SUBMITTING):
             cid = row.client_order_id
             why = ledger.notes.get(cid, f"{IN_DOUBT}: its row was left submitting")
             ledger.rows[cid] = await self.books.needs_review(

@@ -17,6 +17,8 @@ SENT_STATUSES = frozenset({OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED})
 OPEN_STATUSES = SENT_STATUSES | {OrderStatus.SUBMITTING}
 """Orders the executor still follows: working at the broker, or in doubt."""
 APPROVED = frozenset({OrderStatus.APPROVED})
+SUBMITTING = frozenset({OrderStatus.SUBMITTING})
+"""Orders in doubt: claimed for sending, whether the broker holds them is not known yet."""
 
 IN_DOUBT = "in doubt"
 """How a note about an order whose answer was lost starts (for the person reading it)."""

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from agents.context import SessionContext
 from agents.executor.books import Books
-from agents.executor.models import OPEN_STATUSES, SENT_STATUSES, Ledger, NotFound
+from agents.executor.models import OPEN_STATUSES, SENT_STATUSES, SUBMITTING, Ledger, NotFound
 from core.errors import TemporaryError
 from core.orders import OrderStatus
 from db.models import Order
@@ -27,8 +27,6 @@ log = logging.getLogger(__name__)
 
 RECONCILE_WINDOW = timedelta(seconds=5)
 """A broker order placed this long before our row was written can still be ours (clock skew)."""
-
-_SUBMITTING = frozenset({OrderStatus.SUBMITTING})
 
 
 def find_at_broker(
@@ -88,7 +86,7 @@ class Reconciler:
         """Match rows in doubt against `executions`, then book the fills of the sent ones."""
         rows = ledger.rows
         mapped = {r.broker_order_no for r in rows.values() if r.broker_order_no}
-        for row in ledger.in_status(_SUBMITTING):
+        for row in ledger.in_status(SUBMITTING):
             cid = row.client_order_id
             found = find_at_broker(row, executions, mapped)
             if found is NotFound.AMBIGUOUS:
