@@ -134,9 +134,6 @@ class SessionContext:
     overlap_io: bool = True
     """Run per-ticker work concurrently (live I/O). Backtests, whose data never waits, turn it
     off: a task per ticker per replayed day is pure overhead there."""
-    persist: bool = True
-    """False in backtests: the executor, which needs our database, refuses to run. Every
-    other write goes through `recorder`."""
     recorder: Recorder = field(default_factory=NullRecorder)
     """Where the session's records go: our database live (`graphs.recorder.DatabaseRecorder`,
     set by `trader.wiring`); by default nowhere (backtests, unit tests)."""

@@ -19,7 +19,8 @@ from typing import Any, Protocol
 from agents.llm import LLMUsage
 from agents.risk.models import ProposedOrder
 from agents.schemas import AnalystOpinion, Signal
-from db.models import ApprovalDecision, OrderStatus, OrderType, RunStatus
+from core.orders import OrderStatus, OrderType
+from db.models import ApprovalDecision, RunStatus
 from tools.broker import AccountSnapshot
 
 

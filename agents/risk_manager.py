@@ -20,10 +20,10 @@ from agents.risk.gate import propose_orders
 from agents.risk.models import MarketSnapshot
 from agents.schemas import AnalystOpinion
 from agents.state import (
-    ANALYSIS_ONLY,
     ApprovalRequest,
     SessionContextData,
     SessionState,
+    SessionStatus,
     dump,
     read_context,
     read_opinions,
@@ -69,11 +69,11 @@ async def risk_manager(state: SessionState, runtime: Runtime[SessionContext]) ->
     update: dict[str, Any] = {"risk_report": dump(report)}
     if not data.executable:
         # Another day than today: the report shows what the gate would do; nothing is proposed.
-        update["status"] = ANALYSIS_ONLY
+        update["status"] = SessionStatus.ANALYSIS_ONLY.value
         return update
     await ctx.recorder.record_proposals(data.run_id, report.orders)
     if not report.orders:
-        update["status"] = "no_orders"
+        update["status"] = SessionStatus.NO_ORDERS.value
         return update
     request = ApprovalRequest(
         thread_id=data.thread_id,
@@ -82,6 +82,6 @@ async def risk_manager(state: SessionState, runtime: Runtime[SessionContext]) ->
         expires_at=approval_expiry(ctx, data).isoformat(),
     )
     update["approval_request"] = dump(request)
-    update["status"] = "awaiting_approval"
+    update["status"] = SessionStatus.AWAITING_APPROVAL.value
     await ctx.recorder.set_run_status(data.thread_id, RunStatus.AWAITING_APPROVAL)
     return update

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any, TypedDict, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,8 +39,33 @@ def thread_id_for(portfolio: str, session_date: date, phase: str = "regular") ->
     return f"{portfolio}:{session_date.isoformat()}:{phase}"
 
 
-ANALYSIS_ONLY = "analysis_only"
-"""The status of a session for another date than today: analysed, never approved or sent."""
+class SessionStatus(StrEnum):
+    """Where a session is; routers branch on it.
+
+    State stores the plain value (`SessionStatus.DONE.value`): an enum member in state would be
+    written into the checkpoint by class name, and a checkpoint must load without our classes.
+    Read it back with `read_status`. A step that fails writes no status: the thread keeps its
+    last checkpoint, so the session can continue from it, and the runs table records the
+    failure (`RunStatus.FAILED`).
+    """
+
+    RUNNING = "running"
+    """Loaded on today's trading day; analysing (or failed before it proposed anything)."""
+    CLOSED = "closed"
+    """KRX is closed that day: nothing to analyse."""
+    ANALYSIS_ONLY = "analysis_only"
+    """Another date than today: analysed, never approved or sent."""
+    NO_ORDERS = "no_orders"
+    """The risk gate proposed nothing, or the approver approved nothing."""
+    AWAITING_APPROVAL = "awaiting_approval"
+    """Orders are proposed; the approval interrupt waits for a person."""
+    EXECUTING = "executing"
+    """Orders are approved; the executor sends them and follows their fills."""
+    DONE = "done"
+    """The executor finished (or the report closed the session)."""
+    DUPLICATE = "duplicate"
+    """Another thread holds this session: nothing was proposed on this one."""
+
 
 RESET_OPINIONS: Json = {"reset": True}
 """Put first in an `opinions` update to drop the opinions of an earlier attempt on the thread."""
@@ -151,15 +177,13 @@ class SessionState(SessionInput, total=False):
     review: list[Json]
     """`ReviewLine` per proposed order: what happened to it at approval."""
     executions: list[Json]
-    """`OrderOutcome` per approved order (agents/executor.py)."""
+    """`OrderOutcome` per approved order (`agents.executor`)."""
     llm_usage: Annotated[Json, add_usage]
     """`LLMUsage` summed over the run."""
     report: Json
     """`SessionReport` (graphs/nodes/report.py)."""
     status: str
-    """Where the session is: running, closed, analysis_only, no_orders, awaiting_approval,
-    done, failed, or duplicate (another thread holds the session: nothing was proposed on
-    this one)."""
+    """Where the session is: a `SessionStatus` value, as a plain string (see `read_status`)."""
     duplicate_of: str
     """The thread that holds this session (status duplicate)."""
     notice: str
@@ -194,6 +218,12 @@ def _parse(cls: type[_M], payload: Json) -> _M:
     model = cls.model_validate(payload)
     _remember(payload, model)
     return model
+
+
+def read_status(state: SessionState) -> SessionStatus | None:
+    """Return the session's status, or None before `load_context` set one."""
+    raw = state.get("status")
+    return SessionStatus(raw) if raw else None
 
 
 def read_context(state: SessionState) -> SessionContextData:

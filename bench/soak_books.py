@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from core.orders import OrderStatus
 from db.engine import session_factory
-from db.models import Approval, ApprovalDecision, Fill, Order, OrderStatus, Portfolio, Position, Run
+from db.models import Approval, ApprovalDecision, Fill, Order, Portfolio, Position, Run
 from tools.kis.simulator.store import Order as BrokerOrder
 from tools.kis.simulator.store import Store
 

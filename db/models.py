@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from core.orders import OrderStatus, OrderType, Side
 from db.types import JSONType, MoneyKRW, Rate, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -53,55 +54,6 @@ def _enum(enum_cls: type[StrEnum], name: str) -> sa.Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
-
-
-class OrderSide(StrEnum):
-    """Buy or sell."""
-
-    BUY = "buy"
-    SELL = "sell"
-
-
-class OrderType(StrEnum):
-    """KIS ORD_DVSN 00 (limit) and 01 (market)."""
-
-    LIMIT = "limit"
-    MARKET = "market"
-
-
-class OrderStatus(StrEnum):
-    """The order lifecycle: proposed -> approved -> submitted -> (partially_)filled, or an end.
-
-    `submitting` is written *before* the broker is called, so a crash between the call and
-    the answer leaves a row that the executor reconciles with the broker's executions.
-    """
-
-    PROPOSED = "proposed"
-    APPROVED = "approved"
-    SUBMITTING = "submitting"
-    SUBMITTED = "submitted"
-    PARTIALLY_FILLED = "partially_filled"
-    FILLED = "filled"
-    CANCELLED = "cancelled"
-    REJECTED = "rejected"
-    FAILED = "failed"
-    EXPIRED = "expired"
-    NEEDS_REVIEW = "needs_review"
-    """Handed to a person: the executor could not settle it (in doubt after the follow window,
-    several broker orders match it, or it was left from an earlier day). Never resent; the
-    row's `reason` says what to check."""
-
-
-TERMINAL_ORDER_STATUSES = frozenset(
-    {
-        OrderStatus.FILLED,
-        OrderStatus.CANCELLED,
-        OrderStatus.REJECTED,
-        OrderStatus.FAILED,
-        OrderStatus.EXPIRED,
-        OrderStatus.NEEDS_REVIEW,
-    }
-)
 
 
 class RunStatus(StrEnum):
@@ -268,7 +220,7 @@ class Order(Base):
         sa.ForeignKey("portfolios.id", ondelete="SET NULL")
     )
     ticker: Mapped[str] = mapped_column(sa.String(12))
-    side: Mapped[OrderSide] = mapped_column(_enum(OrderSide, "order_side"))
+    side: Mapped[Side] = mapped_column(_enum(Side, "order_side"))
     order_type: Mapped[OrderType] = mapped_column(_enum(OrderType, "order_type"))
     qty: Mapped[int] = mapped_column(sa.BigInteger)
     limit_price_krw: Mapped[int | None] = mapped_column(MoneyKRW)
@@ -299,7 +251,7 @@ class Fill(Base):
     fill_key: Mapped[str] = mapped_column(sa.String(96), unique=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"))
     ticker: Mapped[str] = mapped_column(sa.String(12))
-    side: Mapped[OrderSide] = mapped_column(_enum(OrderSide, "fill_side"))
+    side: Mapped[Side] = mapped_column(_enum(Side, "fill_side"))
     qty: Mapped[int] = mapped_column(sa.BigInteger)
     price_krw: Mapped[int] = mapped_column(MoneyKRW)
     commission_krw: Mapped[int] = mapped_column(MoneyKRW, default=0)

@@ -18,7 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from db.models import Approval, EconEvent, Fill, MarketBar, Order, OrderStatus, Signal
+from core.orders import OrderStatus
+from db.models import Approval, EconEvent, Fill, MarketBar, Order, Signal
 from db.portfolios import Holding, PortfolioRepository, PositionRepository
 from db.runs import RunOutcome, RunRepository, SessionClaimRepository
 from db.upsert import rowcount, upsert

@@ -23,8 +23,9 @@ from agents.risk.models import ProposedOrder
 from agents.schemas import AnalystOpinion, Signal
 from agents.venue import VenueIdentity
 from core.clock import Clock
+from core.orders import OrderStatus
 from db.engine import transaction
-from db.models import ApprovalDecision, OrderStatus, RunStatus
+from db.models import ApprovalDecision, RunStatus
 from db.repositories import (
     ApprovalRepository,
     Holding,

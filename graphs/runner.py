@@ -29,8 +29,8 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from agents.context import SessionContext
-from agents.executor_lease import ExecutorLease
-from agents.state import ApprovalRequest, SessionInput, SessionState
+from agents.executor import ExecutorLease
+from agents.state import ApprovalRequest, SessionInput, SessionState, SessionStatus
 from agents.venue import check_venue
 from core.errors import BusyError, ConfigurationError, OperationalError, TraderError
 from db.checkpointer import open_async_checkpointer
@@ -59,8 +59,8 @@ class ThreadView:
     exists: bool
     next_nodes: tuple[str, ...] = ()
     """Nodes that run next; empty when the thread finished (or never started)."""
-    status: str | None = None
-    """The state's `status` (running, awaiting_approval, done, no_orders, closed, ...)."""
+    status: SessionStatus | None = None
+    """The state's `status`; None before `load_context` set one."""
     request: ApprovalRequest | None = None
     """The pending approval request, when the thread waits at the approval interrupt."""
     report: SessionReport | None = None
@@ -106,7 +106,7 @@ async def read_thread(graph: SessionGraph, thread_id: str) -> ThreadView:
         thread_id=thread_id,
         exists=True,
         next_nodes=next_nodes,
-        status=values.get("status"),
+        status=SessionStatus(values["status"]) if values.get("status") else None,
         request=request,
         report=report,
         values=values,

@@ -31,7 +31,7 @@ from agents.executor import executor
 from agents.fundamental import fundamental
 from agents.market_analyst import market_analyst
 from agents.risk_manager import risk_manager
-from agents.state import SessionInput, SessionState
+from agents.state import SessionInput, SessionState, SessionStatus, read_status
 from graphs.nodes.approval import approval, review
 from graphs.nodes.load_context import load_context
 from graphs.nodes.report import report
@@ -60,21 +60,21 @@ def after_context(
     (which reconciles with the broker before sending anything). A thread started for a session
     another thread holds (status `duplicate`) ends there.
     """
-    status = state.get("status")
-    if "report" in state or status == "duplicate":
+    status = read_status(state)
+    if "report" in state or status is SessionStatus.DUPLICATE:
         return "__end__"
-    if status == "awaiting_approval":
+    if status is SessionStatus.AWAITING_APPROVAL:
         return "approval"
-    if status == "executing":
+    if status is SessionStatus.EXECUTING:
         return "executor"
-    if status in {"closed", "no_orders", "done"}:
+    if status in {SessionStatus.CLOSED, SessionStatus.NO_ORDERS, SessionStatus.DONE}:
         return "report"
     return ["market_analyst", "fundamental"]
 
 
 def after_risk(state: SessionState) -> Literal["approval", "report"]:
     """Ask for approval only when there is something to approve."""
-    return "approval" if state.get("status") == "awaiting_approval" else "report"
+    return "approval" if read_status(state) is SessionStatus.AWAITING_APPROVAL else "report"
 
 
 def after_review(state: SessionState) -> Literal["executor", "report"]:

@@ -10,38 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.errors import RejectedError
-
-
-class Side(StrEnum):
-    """Buy or sell."""
-
-    BUY = "buy"
-    SELL = "sell"
-
-
-class OrderType(StrEnum):
-    """Limit (지정가) or market (시장가)."""
-
-    LIMIT = "limit"
-    MARKET = "market"
-
-
-class OrderStatus(StrEnum):
-    """What the broker said about an order we tried to place or cancel."""
-
-    ACCEPTED = "accepted"
-    """The broker holds the order (it may fill later)."""
-    REJECTED = "rejected"
-    """The broker refused it; `reason_code`/`reason` say why. Nothing was placed."""
-    UNCONFIRMED = "unconfirmed"
-    """The answer was lost and the broker's books did not settle it; call `place` again later
-    with the same `client_order_id` (it checks the books before sending anything)."""
+from core.orders import OrderType, PlacementStatus, Side
 
 
 class _Model(BaseModel):
@@ -71,7 +45,7 @@ class OrderAck(_Model):
     """The broker's answer to `place` or `cancel`."""
 
     client_order_id: str
-    status: OrderStatus
+    status: PlacementStatus
     broker_order_id: str | None = None
     broker_branch_no: str | None = None
     """KIS KRX_FWDG_ORD_ORGNO, needed to cancel after a restart (None for other brokers)."""

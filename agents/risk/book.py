@@ -24,7 +24,7 @@ from agents.risk.models import (
     RiskCode,
     RiskDecision,
 )
-from db.models import OrderSide
+from core.orders import Side
 from tools.krx.costs import CostModel, floor_krw
 
 
@@ -128,9 +128,9 @@ class Book:
         value = qty * price
         return value + self.cost_model.commission(value)
 
-    def commit(self, ticker: str, side: OrderSide, qty: int, check_price: int) -> None:
+    def commit(self, ticker: str, side: Side, qty: int, check_price: int) -> None:
         """Record a proposed order so later caps see it."""
-        if side is OrderSide.BUY:
+        if side is Side.BUY:
             self.committed_cash_krw += self.buy_cost(qty, check_price)
             self.pending_buy_krw[ticker] = self.pending_buy_krw.get(ticker, 0) + qty * check_price
         else:
@@ -183,7 +183,7 @@ class Book:
                 f"{self.limits.min_cash_buffer_krw:,} KRW buffer, commission included",
             ),
         )
-        return _apply_caps(ticker, OrderSide.BUY, qty, check_price, caps, decisions)
+        return _apply_caps(ticker, Side.BUY, qty, check_price, caps, decisions)
 
     def clamp_sell(
         self,
@@ -225,12 +225,12 @@ class Book:
                     f"order value capped at {self.limits.max_order_krw:,} KRW",
                 )
             )
-        return _apply_caps(ticker, OrderSide.SELL, qty, check_price, caps, decisions)
+        return _apply_caps(ticker, Side.SELL, qty, check_price, caps, decisions)
 
 
 def _apply_caps(
     ticker: str,
-    side: OrderSide,
+    side: Side,
     qty: int,
     price: int,
     caps: tuple[tuple[RiskCode, int, str], ...] | list[tuple[RiskCode, int, str]],

@@ -27,7 +27,7 @@ from agents.risk.models import (
     RiskDecision,
 )
 from agents.risk.pricing import check_price, price_band, snap_limit_price
-from db.models import OrderSide, OrderType
+from core.orders import OrderType, Side
 from tools.krx.costs import CostModel
 
 
@@ -85,7 +85,7 @@ def recheck_edit(
         if other.client_order_id == order.client_order_id:
             continue
         other_snapshot = market.get(other.ticker)
-        if other.side is OrderSide.BUY and other_snapshot is None:
+        if other.side is Side.BUY and other_snapshot is None:
             raise ValueError(f"other order {other.client_order_id} has no market data")
         value_at = (
             check_price(other.order_type, other.limit_price_krw, other_snapshot, session_date)
@@ -95,7 +95,7 @@ def recheck_edit(
         book.commit(other.ticker, other.side, other.qty, value_at)
 
     value_at = check_price(order_type, limit_price, snapshot, session_date)
-    if order.side is OrderSide.BUY:
+    if order.side is Side.BUY:
         halts = halt_decisions(portfolio, limits)
         if halts:
             decisions.extend(halts)

@@ -37,7 +37,7 @@ from agents.risk.models import (
     make_client_order_id,
 )
 from agents.risk.pricing import price_band, snap_limit_price
-from db.models import OrderSide, OrderType
+from core.orders import OrderType, Side
 
 
 def exit_orders(
@@ -81,9 +81,9 @@ def exit_orders(
             if qty:
                 orders.append(
                     ProposedOrder(
-                        client_order_id=make_client_order_id(thread_id, ticker, OrderSide.SELL),
+                        client_order_id=make_client_order_id(thread_id, ticker, Side.SELL),
                         ticker=ticker,
-                        side=OrderSide.SELL,
+                        side=Side.SELL,
                         order_type=OrderType.MARKET,
                         qty=qty,
                         origin=OrderOrigin.STOP_LOSS,
@@ -116,7 +116,7 @@ def _sellable(ticker: str, held: int, sellable: int, decisions: list[RiskDecisio
                 else f"{why}: none can be sold, the exit is not proposed (the open order sells)"
             ),
             ticker=ticker,
-            side=OrderSide.SELL,
+            side=Side.SELL,
             field="qty",
             before=held,
             after=sellable,
@@ -146,12 +146,12 @@ def _take_profit(
     if band is not None:
         order_type = OrderType.LIMIT
         price, _ = snap_limit_price(
-            snapshot.last_price_krw, OrderSide.SELL, snapshot, band, session_date
+            snapshot.last_price_krw, Side.SELL, snapshot, band, session_date
         )
     return ProposedOrder(
-        client_order_id=make_client_order_id(thread_id, snapshot.ticker, OrderSide.SELL),
+        client_order_id=make_client_order_id(thread_id, snapshot.ticker, Side.SELL),
         ticker=snapshot.ticker,
-        side=OrderSide.SELL,
+        side=Side.SELL,
         order_type=order_type,
         qty=qty,
         limit_price_krw=price,
@@ -162,5 +162,5 @@ def _take_profit(
 
 def _note(ticker: str, code: RiskCode, reason: str) -> RiskDecision:
     return RiskDecision(
-        kind=DecisionKind.NOTE, code=code, reason=reason, ticker=ticker, side=OrderSide.SELL
+        kind=DecisionKind.NOTE, code=code, reason=reason, ticker=ticker, side=Side.SELL
     )

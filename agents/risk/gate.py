@@ -50,7 +50,8 @@ from agents.risk.models import (
 )
 from agents.risk.pricing import check_price, price_band, snap_limit_price
 from agents.schemas import Signal
-from db.models import OrderSide, OrderType, SignalStatus, Stance
+from core.orders import OrderType, Side
+from db.models import SignalStatus, Stance
 from tools.krx.costs import CostModel, floor_krw
 
 __all__ = ["propose_orders", "recheck_edit"]
@@ -184,7 +185,7 @@ def _buy(signal: Signal, ctx: _Context, decisions: list[RiskDecision]) -> Propos
             _deny(signal, RiskCode.NO_VOLATILITY, "no volatility estimate to size a buy with")
         )
         return None
-    price = _limit_price(signal, snapshot, OrderSide.BUY, ctx, decisions)
+    price = _limit_price(signal, snapshot, Side.BUY, ctx, decisions)
     if price is None:
         return None
     conviction = signal.conviction or Decimal(0)
@@ -225,9 +226,9 @@ def _buy(signal: Signal, ctx: _Context, decisions: list[RiskDecision]) -> Propos
     if qty <= 0:
         return None
     return ProposedOrder(
-        client_order_id=make_client_order_id(ctx.thread_id, signal.ticker, OrderSide.BUY),
+        client_order_id=make_client_order_id(ctx.thread_id, signal.ticker, Side.BUY),
         ticker=signal.ticker,
-        side=OrderSide.BUY,
+        side=Side.BUY,
         order_type=OrderType.LIMIT,
         qty=qty,
         limit_price_krw=price,
@@ -239,7 +240,7 @@ def _buy(signal: Signal, ctx: _Context, decisions: list[RiskDecision]) -> Propos
 def _limit_price(
     signal: Signal,
     snapshot: MarketSnapshot,
-    side: OrderSide,
+    side: Side,
     ctx: _Context,
     decisions: list[RiskDecision],
 ) -> int | None:
@@ -272,7 +273,7 @@ def _sell(signal: Signal, ctx: _Context, decisions: list[RiskDecision]) -> Propo
             _deny(signal, RiskCode.EXIT_PENDING, "the whole position is already being exited")
         )
         return None
-    price = _limit_price(signal, snapshot, OrderSide.SELL, ctx, decisions)
+    price = _limit_price(signal, snapshot, Side.SELL, ctx, decisions)
     if price is None:
         return None
     conviction = signal.conviction or Decimal(0)
@@ -290,9 +291,9 @@ def _sell(signal: Signal, ctx: _Context, decisions: list[RiskDecision]) -> Propo
     if qty <= 0:
         return None
     return ProposedOrder(
-        client_order_id=make_client_order_id(ctx.thread_id, signal.ticker, OrderSide.SELL),
+        client_order_id=make_client_order_id(ctx.thread_id, signal.ticker, Side.SELL),
         ticker=signal.ticker,
-        side=OrderSide.SELL,
+        side=Side.SELL,
         order_type=OrderType.LIMIT,
         qty=qty,
         limit_price_krw=price,
@@ -308,9 +309,7 @@ def _check_price(
 
 
 def _deny(signal: Signal, code: RiskCode, reason: str) -> RiskDecision:
-    side = {Stance.BUY: OrderSide.BUY, Stance.SELL: OrderSide.SELL}.get(
-        signal.stance or Stance.HOLD
-    )
+    side = {Stance.BUY: Side.BUY, Stance.SELL: Side.SELL}.get(signal.stance or Stance.HOLD)
     return RiskDecision(
         kind=DecisionKind.DENY, code=code, reason=reason, ticker=signal.ticker, side=side
     )

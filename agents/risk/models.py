@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from db.models import OrderSide, OrderType
+from core.orders import OrderType, Side
 from tools.krx.rules import Market
 
 KRW = Annotated[int, Field(ge=0)]
@@ -96,7 +96,7 @@ class ProposedOrder(BaseModel):
 
     client_order_id: str = Field(min_length=1, max_length=64)
     ticker: Ticker
-    side: OrderSide
+    side: Side
     order_type: OrderType
     qty: int = Field(gt=0)
     limit_price_krw: PositiveKRW | None = None
@@ -110,7 +110,7 @@ class ProposedOrder(BaseModel):
         return self
 
 
-def make_client_order_id(thread_id: str, ticker: str, side: OrderSide, sequence: int = 0) -> str:
+def make_client_order_id(thread_id: str, ticker: str, side: Side, sequence: int = 0) -> str:
     """Return the deterministic client order id of an order.
 
     The same session (thread id) proposing the same ticker and side gets the same id, so a
@@ -171,7 +171,7 @@ class RiskDecision(BaseModel):
     reason: str
     """A sentence for a person, with the numbers."""
     ticker: str | None = None
-    side: OrderSide | None = None
+    side: Side | None = None
     field: str | None = None
     """What a clamp changed: ``qty`` or ``limit_price_krw``."""
     before: int | None = None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from agents.risk.models import DecisionKind, MarketSnapshot, RiskCode, RiskDecision
-from db.models import OrderSide, OrderType
+from core.orders import OrderType, Side
 from tools.krx.rules import price_limits, round_to_tick
 
 
@@ -46,7 +46,7 @@ def price_band(snapshot: MarketSnapshot, on: date | None = None) -> PriceBand | 
 
 def snap_limit_price(
     price: int,
-    side: OrderSide,
+    side: Side,
     snapshot: MarketSnapshot,
     band: PriceBand,
     on: date | None = None,
@@ -61,9 +61,9 @@ def snap_limit_price(
         on: the trading date (selects the tick table before 2023-01-25).
     """
     decisions: list[RiskDecision] = []
-    snapped = round_to_tick(price, snapshot.market, on, up=side is OrderSide.SELL)
+    snapped = round_to_tick(price, snapshot.market, on, up=side is Side.SELL)
     if snapped != price:
-        direction = "up" if side is OrderSide.SELL else "down"
+        direction = "up" if side is Side.SELL else "down"
         decisions.append(
             RiskDecision(
                 kind=DecisionKind.CLAMP,

@@ -23,7 +23,8 @@ from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 from functools import lru_cache
 
-from evals.backtest.orders import OrderIntent, Side
+from core.orders import Side
+from evals.backtest.orders import OrderIntent
 from evals.backtest.slippage import NoSlippage, SlippageModel
 from tools.krx.calendar import settlement_date
 from tools.krx.costs import DEFAULT_COMMISSION_RATE, transaction_tax_rate

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from core.orders import Side
 from evals.backtest.broker import (
     BarToday,
     Book,
@@ -34,7 +35,7 @@ from evals.backtest.broker import (
     Trade,
 )
 from evals.backtest.data import FloatArray
-from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Side, Strategy
+from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Strategy
 from evals.backtest.view import MarketData
 
 ProgressCallback = Callable[[int, int], None]

@@ -12,17 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, Protocol
 
+from core.orders import Side
 from evals.backtest.view import PointInTimeView
-
-
-class Side(StrEnum):
-    """Buy or sell (long-only: a sell never exceeds the position)."""
-
-    BUY = "buy"
-    SELL = "sell"
 
 
 @dataclass(frozen=True, slots=True)

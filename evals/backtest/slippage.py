@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from evals.backtest.orders import Side
+from core.orders import Side
 from tools.krx.rules import Market, tick_size
 
 

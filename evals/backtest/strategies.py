@@ -11,7 +11,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigurationError
-from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Side, Strategy
+from core.orders import Side
+from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Strategy
 from evals.backtest.view import MarketData, PointInTimeView
 from tools.krx.costs import CostModel
 

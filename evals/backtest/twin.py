@@ -51,10 +51,11 @@ from agents.state import SessionState, read_opinions, read_risk_report
 from agents.venue_hours import MARKET_CLOSE
 from core.clock import KST, FixedClock
 from core.errors import OperationalError
-from db.models import OrderSide, OrderType, SignalStatus
+from core.orders import OrderType
+from db.models import SignalStatus
 from evals.backtest.broker_twin import BookBroker
 from evals.backtest.market_twin import PointInTimeMarket
-from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Side
+from evals.backtest.orders import OrderIntent, PortfolioSnapshot
 from evals.backtest.view import MarketData as BarData
 from evals.backtest.view import PointInTimeView
 from graphs.trading_session import build_decision_graph
@@ -83,7 +84,7 @@ def intent_of(order: ProposedOrder) -> OrderIntent:
     """The engine's order intent for a proposed order: same side, quantity and limit."""
     return OrderIntent(
         ticker=order.ticker,
-        side=Side.BUY if order.side is OrderSide.BUY else Side.SELL,
+        side=order.side,
         qty=order.qty,
         limit_price=order.limit_price_krw if order.order_type is OrderType.LIMIT else None,
         reason=f"{order.origin.value}: {order.reason}",
@@ -153,7 +154,6 @@ class AgentsStrategy:
                 model_name=model_name_of(llm) if llm else "", token_budget=llm_token_budget
             ),
             analyst_concurrency=concurrency,
-            persist=False,
             recorder=NullRecorder(),
             overlap_io=False,
             is_trading_day=self.market.is_trading_day,

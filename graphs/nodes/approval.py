@@ -44,6 +44,7 @@ from agents.state import (
     ApprovalRequest,
     SessionContextData,
     SessionState,
+    SessionStatus,
     dump,
     read_context,
     read_opinions,
@@ -266,7 +267,7 @@ async def review(state: SessionState, runtime: Runtime[SessionContext]) -> dict[
     update: dict[str, Any] = {
         "approved_orders": [dump(o) for o in approved],
         "review": [dump(line) for line in lines],
-        "status": "executing" if approved else "no_orders",
+        "status": (SessionStatus.EXECUTING if approved else SessionStatus.NO_ORDERS).value,
     }
     if unknown:
         update["review"].append(

@@ -22,13 +22,14 @@ from agents.recorder import SessionHolder
 from agents.risk.account import portfolio_from_account
 from agents.risk.models import MarketSnapshot
 from agents.state import (
-    ANALYSIS_ONLY,
     RESET_OPINIONS,
     SessionContextData,
     SessionState,
+    SessionStatus,
     Valuation,
     dump,
     read_context,
+    read_status,
     thread_id_for,
 )
 from core.clock import kst_today
@@ -81,7 +82,14 @@ async def _econ_events(ctx: SessionContext, day: date) -> tuple[str, ...]:
 
 
 RESUMABLE = frozenset(
-    {"awaiting_approval", "executing", "no_orders", "closed", "done", ANALYSIS_ONLY}
+    {
+        SessionStatus.AWAITING_APPROVAL,
+        SessionStatus.EXECUTING,
+        SessionStatus.NO_ORDERS,
+        SessionStatus.CLOSED,
+        SessionStatus.DONE,
+        SessionStatus.ANALYSIS_ONLY,
+    }
 )
 """Statuses at which a re-triggered thread carries on from where it is instead of starting over."""
 
@@ -96,17 +104,18 @@ def _retrigger(state: SessionState) -> dict[str, Any] | None:
     the pending approval, on to the executor, or to the report. Only a session that failed
     before proposing orders (status `running`) is loaded again from scratch.
     """
-    if "context" not in state or state.get("status") not in RESUMABLE:
+    status = read_status(state)
+    if "context" not in state or status is None or status not in RESUMABLE:
         return None
     data = read_context(state)
-    log.info("session %s triggered again at status %s", data.thread_id, state.get("status"))
+    log.info("session %s triggered again at status %s", data.thread_id, status)
     # The trigger's input overwrote these; the session is the one already on the thread.
     return {
         "portfolio": data.portfolio,
         "session_date": data.session_date.isoformat(),
         "phase": data.phase,
         "tickers": [*data.tickers, *(t for t in data.unknown_tickers if t not in data.tickers)],
-        "status": state.get("status"),
+        "status": status.value,
     }
 
 
@@ -134,7 +143,7 @@ def _held_elsewhere(
         "session_date": day.isoformat(),
         "phase": phase,
         "tickers": list(tickers),
-        "status": "duplicate",
+        "status": SessionStatus.DUPLICATE.value,
         "duplicate_of": holder.thread_id,
         "notice": notice,
     }
@@ -227,12 +236,12 @@ async def load_context(state: SessionState, runtime: Runtime[SessionContext]) ->
         "tickers": list(tickers),
         "context": dump(data),
         "opinions": [RESET_OPINIONS],
-        "status": session_status(trading=trading, executable=executable),
+        "status": session_status(trading=trading, executable=executable).value,
     }
 
 
-def session_status(*, trading: bool, executable: bool) -> str:
+def session_status(*, trading: bool, executable: bool) -> SessionStatus:
     """The status a freshly loaded session starts with."""
     if not trading:
-        return "closed"
-    return "running" if executable else ANALYSIS_ONLY
+        return SessionStatus.CLOSED
+    return SessionStatus.RUNNING if executable else SessionStatus.ANALYSIS_ONLY

@@ -12,15 +12,17 @@ from agents.context import SessionContext, session_context
 from agents.executor import OrderOutcome
 from agents.llm import LLMUsage
 from agents.state import (
-    ANALYSIS_ONLY,
     SessionState,
+    SessionStatus,
     dump,
     read_context,
     read_risk_report,
     read_signals,
+    read_status,
 )
 from core.clock import kst_today
-from db.models import OrderStatus, RunStatus
+from core.orders import OrderStatus
+from db.models import RunStatus
 from graphs.nodes.approval import ReviewLine
 from tools.broker import AccountSnapshot
 
@@ -70,8 +72,8 @@ class SessionReport(BaseModel):
     """Why the session did not trade when that is not obvious (e.g. an analysis-only date)."""
 
 
-def _note(status: str, session_date: date, today: date) -> str:
-    if status != ANALYSIS_ONLY:
+def _note(status: SessionStatus, session_date: date, today: date) -> str:
+    if status is not SessionStatus.ANALYSIS_ONLY:
         return ""
     return (
         f"analysis only: {session_date.isoformat()} is not today's session "
@@ -116,9 +118,9 @@ async def report(state: SessionState, runtime: Runtime[SessionContext]) -> dict[
     await ctx.recorder.reconcile_book(data.portfolio, account.cash.deposit, account.cash.total_eval)
     await ctx.recorder.mirror_positions(data.portfolio, account)
     usage = LLMUsage.model_validate(state.get("llm_usage") or {})
-    status = state.get("status", "done")
-    if status in {"running", "executing", "awaiting_approval"}:
-        status = "done"
+    status = read_status(state) or SessionStatus.DONE
+    if status in {SessionStatus.RUNNING, SessionStatus.EXECUTING, SessionStatus.AWAITING_APPROVAL}:
+        status = SessionStatus.DONE
     executions = [OrderOutcome.model_validate(e) for e in state.get("executions", [])]
     summary = SessionReport(
         thread_id=data.thread_id,
@@ -148,4 +150,4 @@ async def report(state: SessionState, runtime: Runtime[SessionContext]) -> dict[
     )
     payload = dump(summary)
     await ctx.recorder.finish_run(data.thread_id, RunStatus.COMPLETED, usage, payload)
-    return {"report": payload, "status": status}
+    return {"report": payload, "status": status.value}

@@ -16,14 +16,15 @@ from agents.context import SessionContext
 from agents.executor import Executor, Mandate, OrderOutcome
 from agents.risk.models import ProposedOrder, make_client_order_id
 from core.clock import KST, FixedClock
+from core.orders import OrderStatus, OrderType, Side
 from db import migrate
 from db.engine import create_db_engine, session_factory, transaction
-from db.models import Fill, Order, OrderSide, OrderStatus, OrderType
+from db.models import Fill, Order
 from db.repositories import OrderRepository
 from graphs.records import SessionRecords
 from tests.agents.fake_broker import FakeBroker, FakeSleep
 from tests.tools.paper.fake_market import FakeMarket
-from tools.broker import OrderRequest, Side
+from tools.broker import OrderRequest
 
 DAY = date(2025, 6, 10)
 START = datetime(2025, 6, 10, 10, 0, tzinfo=KST)
@@ -135,9 +136,9 @@ def make_rig(url: str, tmp_path: Path, *, tags: bool) -> Iterator[Rig]:
 
 def order(ticker: str, qty: int, price: int, *, seq: int = 0) -> ProposedOrder:
     return ProposedOrder(
-        client_order_id=make_client_order_id(THREAD, ticker, OrderSide.BUY, seq),
+        client_order_id=make_client_order_id(THREAD, ticker, Side.BUY, seq),
         ticker=ticker,
-        side=OrderSide.BUY,
+        side=Side.BUY,
         order_type=OrderType.LIMIT,
         qty=qty,
         limit_price_krw=price,

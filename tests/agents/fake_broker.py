@@ -32,14 +32,13 @@ from decimal import Decimal
 
 from core.clock import KST, Clock, FixedClock
 from core.errors import TemporaryError
+from core.orders import PlacementStatus, Side
 from tools.broker import (
     AccountSnapshot,
     CashBalance,
     Execution,
     OrderAck,
     OrderRequest,
-    OrderStatus,
-    Side,
     UnknownOrderError,
 )
 
@@ -128,7 +127,7 @@ class FakeBroker:
         if cid in self.reject:
             return OrderAck(
                 client_order_id=cid,
-                status=OrderStatus.REJECTED,
+                status=PlacementStatus.REJECTED,
                 reason_code="APBK0919",
                 reason="insufficient cash",
             )
@@ -144,7 +143,7 @@ class FakeBroker:
             raise TemporaryError("connection reset while waiting for the order answer")
         if lost == "unconfirmed":
             return OrderAck(
-                client_order_id=cid, status=OrderStatus.UNCONFIRMED, reason_code="absent"
+                client_order_id=cid, status=PlacementStatus.UNCONFIRMED, reason_code="absent"
             )
         return self._ack(cid, booked)
 
@@ -159,7 +158,7 @@ class FakeBroker:
         if booked.filled_qty >= booked.qty:
             return OrderAck(
                 client_order_id=client_order_id,
-                status=OrderStatus.REJECTED,
+                status=PlacementStatus.REJECTED,
                 broker_order_id=booked.broker_order_id,
                 reason_code="40330000",
                 reason="nothing left to cancel",
@@ -167,7 +166,7 @@ class FakeBroker:
         booked.cancelled = True
         return OrderAck(
             client_order_id=client_order_id,
-            status=OrderStatus.ACCEPTED,
+            status=PlacementStatus.ACCEPTED,
             broker_order_id=booked.broker_order_id,
         )
 
@@ -246,7 +245,7 @@ class FakeBroker:
     def _ack(cid: str, booked: BookedOrder) -> OrderAck:
         return OrderAck(
             client_order_id=cid,
-            status=OrderStatus.ACCEPTED,
+            status=PlacementStatus.ACCEPTED,
             broker_order_id=booked.broker_order_id,
             broker_branch_no=BRANCH,
             accepted_at=booked.ordered_at,

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from agents.executor import Executor
 from agents.risk.models import ProposedOrder, make_client_order_id
-from db.models import Fill, OrderSide, OrderStatus, OrderType
+from core.orders import OrderStatus, OrderType, Side
+from db.models import Fill
 from tests.agents.executor_rig import THREAD, Rig, as_request, make_rig, order
 from tests.agents.fake_broker import BRANCH
-from tools.broker import Side
 from tools.krx.rules import Market
 
 pytestmark = pytest.mark.anyio
@@ -256,9 +256,9 @@ async def test_sell_tax_follows_the_market_etfs_pay_none(rig: Rig) -> None:
     # 2025-06-10 settles 2025-06-12 at the 2025 rate, 0.15 %; commission 0.015 %, floored.
     def sell(ticker: str, qty: int, price: int) -> ProposedOrder:
         return ProposedOrder(
-            client_order_id=make_client_order_id(THREAD, ticker, OrderSide.SELL),
+            client_order_id=make_client_order_id(THREAD, ticker, Side.SELL),
             ticker=ticker,
-            side=OrderSide.SELL,
+            side=Side.SELL,
             order_type=OrderType.LIMIT,
             qty=qty,
             limit_price_krw=price,

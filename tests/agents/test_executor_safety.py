@@ -24,9 +24,9 @@ from agents.context import NeedsReview, SessionContext
 from agents.executor import Executor, Mandate, OrderOutcome
 from core.clock import KST, FixedClock, SystemClock, kst_today
 from core.errors import ExecutorBusyError
+from core.orders import OrderStatus
 from db import migrate
 from db.engine import create_db_engine, session_factory, transaction
-from db.models import OrderStatus
 from db.repositories import OrderRepository, RunRepository
 from tests.agents.executor_rig import THREAD, Rig, as_request, make_rig, order, records_of
 from tests.agents.fake_broker import FakeSleep

@@ -7,15 +7,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.orders import OrderStatus, OrderType, Side
 from db import migrate
 from db.engine import create_db_engine, session_factory, transaction
 from db.models import (
     Fill,
     MarketBar,
     Order,
-    OrderSide,
-    OrderStatus,
-    OrderType,
     Portfolio,
     Position,
     RunStatus,
@@ -128,7 +126,7 @@ def test_writing_the_same_order_twice_leaves_one_unchanged_row(
         "client_order_id": "default-20261126-005930-buy-1",
         "run_id": run_id,
         "ticker": "005930",
-        "side": OrderSide.BUY,
+        "side": Side.BUY,
         "order_type": OrderType.LIMIT,
         "qty": 10,
         "limit_price_krw": 71_300,
@@ -149,7 +147,7 @@ def test_writing_the_same_order_twice_leaves_one_unchanged_row(
         "fill_key": "0000117057-1",
         "order_id": stored.id,
         "ticker": "005930",
-        "side": OrderSide.BUY,
+        "side": Side.BUY,
         "qty": 10,
         "price_krw": 71_300,
         "commission_krw": 106,
@@ -168,7 +166,7 @@ def test_constraints_hold(sessions: sessionmaker[Session]) -> None:
             {
                 "client_order_id": "x",
                 "ticker": "005930",
-                "side": OrderSide.BUY,
+                "side": Side.BUY,
                 "order_type": OrderType.MARKET,
                 "qty": 0,
                 "status": OrderStatus.PROPOSED,

@@ -21,6 +21,7 @@ from agents.llm_cache import LLMAnswerCache, cached
 from agents.risk.limits import RiskLimits
 from agents.schemas import AnalystOpinion
 from agents.state import read_opinions
+from core.orders import Side
 from db.models import SignalStatus, Stance
 from evals.backtest.broker import BrokerConfig
 from evals.backtest.broker_twin import BookBroker, ReadOnlyBrokerError
@@ -28,12 +29,11 @@ from evals.backtest.data import Bars, CsvBarSource
 from evals.backtest.engine import BacktestConfig, BacktestResult, run_backtest
 from evals.backtest.fundamentals import RecordedEcon
 from evals.backtest.market_twin import PointInTimeMarket
-from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Side
+from evals.backtest.orders import OrderIntent, PortfolioSnapshot
 from evals.backtest.twin import AgentsStrategy
 from evals.backtest.view import MarketData, PointInTimeView
 from tests.graphs.fake_chat import OpinionChatModel
 from tools.broker import OrderRequest
-from tools.broker import Side as BrokerSide
 from tools.indicators import latest_snapshot
 from tools.krx.costs import DEFAULT_COMMISSION_RATE
 from tools.krx.rules import Market
@@ -221,7 +221,7 @@ def test_the_book_broker_reads_the_book_and_places_nothing(universe: list[Bars])
         assert position.qty == 100 and position.avg_price == Decimal("82012.3")
         assert position.last_price == view.last_close("005930")
         order = OrderRequest(
-            client_order_id="x", ticker="005930", side=BrokerSide.BUY, qty=1, limit_price=82_000
+            client_order_id="x", ticker="005930", side=Side.BUY, qty=1, limit_price=82_000
         )
         with pytest.raises(ReadOnlyBrokerError):
             await broker.place(order)

@@ -24,8 +24,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from core.orders import OrderStatus
 from db.engine import create_db_engine, session_factory
-from db.models import Approval, Fill, Order, OrderStatus
+from db.models import Approval, Fill, Order
 from tests.graphs.crash_runner import CRASH_POINTS
 from tools.kis.simulator.store import Order as SimOrder
 from tools.kis.simulator.store import Store

@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from agents.state import thread_id_for
 from core.clock import FixedClock
 from core.errors import ExecutorBusyError
+from core.orders import OrderStatus
 from db import migrate
 from db.engine import transaction
-from db.models import Order, OrderStatus, Run, RunStatus
+from db.models import Order, Run, RunStatus
 from db.repositories import RunRepository
 from graphs.nodes.approval import ApprovalResponse
 from tests.graphs.session_harness import OPENED_AT, SESSION_DAY, TICKERS, open_harness

@@ -16,9 +16,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from core.orders import OrderStatus
 from db import migrate
 from db.engine import psycopg_conninfo
-from db.models import Approval, Order, OrderStatus, Run, RunStatus
+from db.models import Approval, Order, Run, RunStatus
 from tests.graphs.served import GRAPH_ID, REPO_ROOT, DevServer, dev_server, rows
 from tests.graphs.session_harness import SESSION_DAY, TICKERS
 

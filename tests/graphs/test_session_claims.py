@@ -18,7 +18,8 @@ from langgraph.types import Command
 
 from agents.recorder import RecordedDecision
 from agents.state import ApprovalRequest
-from db.models import Approval, ApprovalDecision, Order, OrderStatus, OrderType, Run
+from core.orders import OrderStatus, OrderType
+from db.models import Approval, ApprovalDecision, Order, Run
 from tests.graphs.session_harness import SESSION_DAY, Harness, open_harness
 
 pytestmark = pytest.mark.anyio

@@ -14,9 +14,10 @@ import pytest
 from langgraph.types import Command
 
 from core.clock import FixedClock
+from core.orders import OrderStatus
 from db import migrate
 from db.checkpointer import open_async_checkpointer
-from db.models import Order, OrderStatus
+from db.models import Order
 from graphs.trading_session import build_graph
 from tests.graphs.session_harness import OPENED_AT, SESSION_DAY, TICKERS
 from tools.kis.simulator import SimulatorConfig, SimulatorServer

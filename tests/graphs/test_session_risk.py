@@ -21,12 +21,12 @@ from langgraph.types import Command
 
 from agents.context import SessionContext
 from core.clock import KST, FixedClock
+from core.orders import OrderStatus, OrderType, PlacementStatus, Side
 from db import migrate
 from db.checkpointer import open_async_checkpointer
 from db.models import Order
-from db.models import OrderStatus as RowStatus
 from graphs.trading_session import build_graph
-from tools.broker import OrderRequest, OrderStatus, OrderType, Side
+from tools.broker import OrderRequest
 from tools.kis.simulator import SimulatorConfig, SimulatorServer
 from trader.settings import load_settings
 from trader.wiring.context import open_session_context
@@ -120,11 +120,11 @@ async def test_a_loss_after_yesterdays_sale_halts_buys(
     closes = {FRIDAY: 100_000, MONDAY: 100_000, SESSION_DAY: 95_000}
     async with _venue(venue, tmp_path, sqlite_url, closes, cash=10_000_000) as (ctx, clock, _):
         assert (await ctx.broker.place(_limit("fri-buy", Side.BUY, 95, 100_000))).status is (
-            OrderStatus.ACCEPTED
+            PlacementStatus.ACCEPTED
         )
         clock.set(_at(MONDAY))
         assert (await ctx.broker.place(_limit("mon-sell", Side.SELL, 20, 100_000))).status is (
-            OrderStatus.ACCEPTED
+            PlacementStatus.ACCEPTED
         )
         clock.set(_at(SESSION_DAY))
         account = await ctx.broker.account_snapshot()
@@ -146,11 +146,11 @@ async def test_a_stop_loss_sells_what_an_open_sell_order_leaves_and_the_broker_t
     closes = {FRIDAY: 100_000, MONDAY: 100_000, SESSION_DAY: 90_000}
     async with _venue(venue, tmp_path, sqlite_url, closes, cash=20_000_000) as (ctx, clock, _):
         assert (await ctx.broker.place(_limit("fri-buy", Side.BUY, 100, 100_000))).status is (
-            OrderStatus.ACCEPTED
+            PlacementStatus.ACCEPTED
         )
         clock.set(_at(SESSION_DAY).replace(minute=30, hour=9))
         assert (await ctx.broker.place(_limit("open-sell", Side.SELL, 30, 120_000))).status is (
-            OrderStatus.ACCEPTED
+            PlacementStatus.ACCEPTED
         )
         clock.set(_at(SESSION_DAY))
         account = await ctx.broker.account_snapshot()
@@ -166,5 +166,5 @@ async def test_a_stop_loss_sells_what_an_open_sell_order_leaves_and_the_broker_t
         "locked by open sell orders" in line for line in out["approval_request"]["risk_report"]
     )
     (row,) = rows
-    assert (row.client_order_id, row.status) == (stop["client_order_id"], RowStatus.FILLED)
+    assert (row.client_order_id, row.status) == (stop["client_order_id"], OrderStatus.FILLED)
     assert [(p.qty, p.sellable_qty) for p in after.positions] == [(30, 0)]

@@ -16,17 +16,8 @@ from pydantic import ValidationError
 
 from agents.risk.models import RiskReport
 from agents.state import ApprovalRequest
-from db.models import (
-    Approval,
-    ApprovalDecision,
-    Fill,
-    Order,
-    OrderStatus,
-    Position,
-    Run,
-    RunStatus,
-    Signal,
-)
+from core.orders import OrderStatus
+from db.models import Approval, ApprovalDecision, Fill, Order, Position, Run, RunStatus, Signal
 from graphs.records import COMBINED_AGENT
 from tests.graphs.session_harness import OPENED_AT, SESSION_DAY, TICKERS, Harness, open_harness
 from tools.krx.rules import Market, is_on_tick

@@ -30,8 +30,9 @@ from typing import Any
 import httpx
 import pytest
 
+from core.orders import OrderStatus
 from db import migrate
-from db.models import Approval, ApprovalDecision, Order, OrderStatus, Run
+from db.models import Approval, ApprovalDecision, Order, Run
 from tests.graphs.served import GRAPH_ID, TOKEN, DevServer, dev_server, rows
 from tests.graphs.session_harness import SESSION_DAY, TICKERS
 from tools.kis.simulator.store import Order as SimOrder

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from core.clock import KST, FixedClock
+from core.orders import OrderType, Side
 from tools.econ import DartClient, EcosClient, FredClient, RetryPolicy
 from tools.econ.ecos_models import EcosCycle
 from tools.econ.errors import EconError
@@ -36,7 +37,6 @@ from tools.kis.client import KISClient
 from tools.kis.config import KISConfig
 from tools.kis.endpoints import Mode
 from tools.kis.errors import KISError
-from tools.kis.orders import OrderKind, Side
 from tools.kis.ratelimit import RateLimiter
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -143,7 +143,7 @@ KIS_CALLS: dict[str, tuple[str, KisCall]] = {
     "buying_power": ("inquire-psbl-order.json", lambda c: c.buying_power("005930")),
     "order_cash": (
         "order-cash.json",
-        lambda c: c.order_cash(Side.BUY, "005930", 1, kind=OrderKind.LIMIT, price=70_000),
+        lambda c: c.order_cash(Side.BUY, "005930", 1, kind=OrderType.LIMIT, price=70_000),
     ),
     "revoke_token": ("revokeP.json", lambda c: c.revoke_token()),
     "approval_key": ("approval.json", lambda c: c.approval_key()),

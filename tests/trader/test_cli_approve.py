@@ -6,7 +6,7 @@ import pytest
 
 from agents.risk.models import ProposedOrder, make_client_order_id
 from core.errors import ConfigurationError
-from db.models import OrderSide, OrderType
+from core.orders import OrderType, Side
 from graphs.nodes.approval import Action
 from trader.cli.approve import build_response, describe_response, parse_edit_value, resolve_order
 
@@ -15,9 +15,9 @@ THREAD = "default:2026-11-26:regular"
 
 def _order(ticker: str, qty: int, price: int) -> ProposedOrder:
     return ProposedOrder(
-        client_order_id=make_client_order_id(THREAD, ticker, OrderSide.BUY),
+        client_order_id=make_client_order_id(THREAD, ticker, Side.BUY),
         ticker=ticker,
-        side=OrderSide.BUY,
+        side=Side.BUY,
         order_type=OrderType.LIMIT,
         qty=qty,
         limit_price_krw=price,

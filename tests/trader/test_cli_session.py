@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
 from core.clock import KST
+from core.orders import OrderStatus
 from db import migrate
 from db.engine import create_db_engine
-from db.models import Approval, Fill, Order, OrderStatus, Run, RunStatus
+from db.models import Approval, Fill, Order, Run, RunStatus
 from db.repositories import PortfolioRepository, SessionClaimRepository
 from tests.trader.clocks import ShiftedClock
 from trader.cli.main import app

@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from typer.testing import CliRunner, Result
 
 from core.errors import ConfigurationError
+from core.orders import OrderStatus
 from db.engine import create_db_engine
-from db.models import Order, OrderStatus, Run
+from db.models import Order, Run
 from tests.trader.real_account_sim import ACCOUNT, THREAD, TICKERS, serve_real_account
 from tools.kis.simulator import SimulatorServer
 from trader.accounts import account_fingerprint

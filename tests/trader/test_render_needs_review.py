@@ -7,7 +7,8 @@ import pytest
 from agents.executor import OrderOutcome
 from agents.llm import LLMUsage
 from agents.risk.models import ProposedOrder
-from db.models import ApprovalDecision, OrderSide, OrderStatus, OrderType
+from core.orders import OrderStatus, OrderType, Side
+from db.models import ApprovalDecision
 from graphs.nodes.approval import ReviewLine
 from graphs.nodes.report import SessionReport, needs_review_lines
 from trader.cli import render
@@ -22,7 +23,7 @@ def _report() -> SessionReport:
     proposed = ProposedOrder(
         client_order_id="mat-1",
         ticker="005930",
-        side=OrderSide.BUY,
+        side=Side.BUY,
         order_type=OrderType.LIMIT,
         qty=10,
         limit_price_krw=53_600,
@@ -31,7 +32,7 @@ def _report() -> SessionReport:
     outcome = OrderOutcome(
         client_order_id="mat-1",
         ticker="005930",
-        side=OrderSide.BUY,
+        side=Side.BUY,
         qty=10,
         order_type=OrderType.LIMIT,
         limit_price_krw=53_600,

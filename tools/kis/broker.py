@@ -32,28 +32,22 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from core.clock import KST, kst_now
+from core.orders import PlacementStatus, Side
 from tools.broker import (
     AccountSnapshot,
     CashBalance,
     Execution,
     OrderAck,
     OrderRequest,
-    OrderStatus,
-    OrderType,
     Position,
-    Side,
     UnknownOrderError,
 )
 from tools.kis.client import KISClient
 from tools.kis.errors import KISOrderRejectedError
 from tools.kis.models import DailyOrder, Holding
-from tools.kis.orders import OrderKind, OrderSubmission, SentOrder, SubmissionStatus
-from tools.kis.orders import Side as KISSide
+from tools.kis.orders import OrderSubmission, SentOrder, SubmissionStatus
 
 log = logging.getLogger(__name__)
-
-_SIDES = {Side.BUY: KISSide.BUY, Side.SELL: KISSide.SELL}
-_KINDS = {OrderType.LIMIT: OrderKind.LIMIT, OrderType.MARKET: OrderKind.MARKET}
 
 
 @dataclass
@@ -103,28 +97,30 @@ class KISBroker:
         tracked = self._orders.setdefault(order.client_order_id, _Tracked())
         if tracked.order_no is not None:
             return self._ack(
-                order.client_order_id, OrderStatus.ACCEPTED, tracked.order_no, org_no=tracked.org_no
+                order.client_order_id,
+                PlacementStatus.ACCEPTED,
+                tracked.order_no,
+                org_no=tracked.org_no,
             )
         known = self._known_order_nos()
         if tracked.sent is not None:
             # Sent before and its answer lost: look again, never send again.
             outcome = await self.client.find_order(tracked.sent, known, cause="earlier attempt")
             return self._settle(order.client_order_id, tracked, outcome)
-        kind = _KINDS[order.order_type]
         tracked.sent = SentOrder(
             ticker=order.ticker,
-            side=_SIDES[order.side],
+            side=order.side,
             qty=order.qty,
-            kind=kind,
+            kind=order.order_type,
             price=order.limit_price or 0,
             sent_at=kst_now(self.client.clock),
         )
         try:
             outcome = await self.client.submit_order(
-                _SIDES[order.side],
+                order.side,
                 order.ticker,
                 order.qty,
-                kind=kind,
+                kind=order.order_type,
                 price=order.limit_price or 0,
                 known_order_nos=known,
             )
@@ -132,7 +128,7 @@ class KISBroker:
             del self._orders[order.client_order_id]
             return OrderAck(
                 client_order_id=order.client_order_id,
-                status=OrderStatus.REJECTED,
+                status=PlacementStatus.REJECTED,
                 reason_code=exc.msg_cd,
                 reason=exc.msg1,
             )
@@ -150,12 +146,12 @@ class KISBroker:
         except KISOrderRejectedError as exc:
             return OrderAck(
                 client_order_id=client_order_id,
-                status=OrderStatus.REJECTED,
+                status=PlacementStatus.REJECTED,
                 broker_order_id=tracked.order_no,
                 reason_code=exc.msg_cd,
                 reason=exc.msg1,
             )
-        return self._ack(client_order_id, OrderStatus.ACCEPTED, result.order_no)
+        return self._ack(client_order_id, PlacementStatus.ACCEPTED, result.order_no)
 
     async def executions(self, day: date) -> list[Execution]:
         """Return the orders of `day` with fills, tagged with our client_order_id when known."""
@@ -188,7 +184,7 @@ class KISBroker:
             at = datetime.combine(kst_now(self.client.clock).date(), outcome.order.ordered_at, KST)
             return self._ack(
                 client_order_id,
-                OrderStatus.ACCEPTED,
+                PlacementStatus.ACCEPTED,
                 tracked.order_no,
                 org_no=tracked.org_no,
                 accepted_at=at,
@@ -197,7 +193,7 @@ class KISBroker:
         log.warning("order %s unconfirmed: %s", client_order_id, outcome.status.value)
         return OrderAck(
             client_order_id=client_order_id,
-            status=OrderStatus.UNCONFIRMED,
+            status=PlacementStatus.UNCONFIRMED,
             reason_code=outcome.status.value,
             reason=outcome.cause,
         )
@@ -205,7 +201,7 @@ class KISBroker:
     @staticmethod
     def _ack(
         client_order_id: str,
-        status: OrderStatus,
+        status: PlacementStatus,
         order_no: str,
         *,
         org_no: str = "",

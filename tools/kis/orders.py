@@ -10,31 +10,28 @@ than a few seconds before we sent it, and not one of the order numbers the calle
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict
 
 from core.clock import KST
+from core.orders import OrderType, Side
 from tools.kis.models import DailyOrder, OrderResult
 
 CLOCK_SKEW = timedelta(seconds=5)
 """How much earlier than our send time the broker's order timestamp may be."""
 
 
-class Side(StrEnum):
-    """Buy or sell; the values are the KIS sll_buy_dvsn_cd codes."""
+SIDE_CODES: Mapping[Side, str] = MappingProxyType({Side.SELL: "01", Side.BUY: "02"})
+"""KIS sll_buy_dvsn_cd codes of each side (01 sell, 02 buy)."""
 
-    SELL = "01"
-    BUY = "02"
-
-
-class OrderKind(StrEnum):
-    """The ORD_DVSN codes we place: 00 limit (지정가), 01 market (시장가)."""
-
-    LIMIT = "00"
-    MARKET = "01"
+ORDER_TYPE_CODES: Mapping[OrderType, str] = MappingProxyType(
+    {OrderType.LIMIT: "00", OrderType.MARKET: "01"}
+)
+"""KIS ORD_DVSN codes of the order types we place: 00 limit (지정가), 01 market (시장가)."""
 
 
 class SubmissionStatus(StrEnum):
@@ -77,7 +74,7 @@ class SentOrder(BaseModel):
     ticker: str
     side: Side
     qty: int
-    kind: OrderKind
+    kind: OrderType
     price: int
     sent_at: datetime
     """Time just before sending, timezone-aware in KST (its date is the KRX order day)."""
@@ -95,11 +92,11 @@ def matching_orders(
             continue  # ours already, or a revise/cancel of another order
         if order.day != sent.sent_at.date() or order.ticker != sent.ticker:
             continue
-        if order.side_code != sent.side.value or order.qty != sent.qty:
+        if order.side_code != SIDE_CODES[sent.side] or order.qty != sent.qty:
             continue
-        if order.order_type and order.order_type != sent.kind.value:
+        if order.order_type and order.order_type != ORDER_TYPE_CODES[sent.kind]:
             continue
-        if sent.kind is OrderKind.LIMIT and order.price != sent.price:
+        if sent.kind is OrderType.LIMIT and order.price != sent.price:
             continue
         if datetime.combine(order.day, order.ordered_at, tzinfo=KST) < earliest:
             continue

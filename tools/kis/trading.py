@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from core.clock import kst_now, kst_today
+from core.orders import OrderType, Side
 from tools.kis import endpoints as ep
 from tools.kis import responses
 from tools.kis.base import ClientCore, ymd
@@ -20,10 +21,10 @@ from tools.kis.errors import KISResponseError, KISServerError, KISTemporaryError
 from tools.kis.fields import parse_model
 from tools.kis.models import Balance, BuyingPower, DailyOrder, DailyOrders, Holding, OrderResult
 from tools.kis.orders import (
-    OrderKind,
+    ORDER_TYPE_CODES,
+    SIDE_CODES,
     OrderSubmission,
     SentOrder,
-    Side,
     SubmissionStatus,
     matching_orders,
     recovered_result,
@@ -45,19 +46,19 @@ class TradingCalls(ClientCore):
         }
 
     async def order_cash(
-        self, side: Side, ticker: str, qty: int, *, kind: OrderKind, price: int = 0
+        self, side: Side, ticker: str, qty: int, *, kind: OrderType, price: int = 0
     ) -> OrderResult:
         """Send one cash order, once. Raises on any failure, including lost answers."""
         if qty <= 0:
             raise ValueError("qty must be a positive whole number of shares")
-        if kind is OrderKind.LIMIT and price <= 0:
+        if kind is OrderType.LIMIT and price <= 0:
             raise ValueError("a limit order needs a positive price")
         endpoint = ep.ORDER_BUY if side is Side.BUY else ep.ORDER_SELL
         body = self._account() | {
             "PDNO": ticker,
-            "ORD_DVSN": kind.value,
+            "ORD_DVSN": ORDER_TYPE_CODES[kind],
             "ORD_QTY": str(qty),
-            "ORD_UNPR": str(price if kind is OrderKind.LIMIT else 0),
+            "ORD_UNPR": str(price if kind is OrderType.LIMIT else 0),
             "EXCG_ID_DVSN_CD": "KRX",
         }
         if side is Side.SELL:
@@ -76,7 +77,7 @@ class TradingCalls(ClientCore):
         ticker: str,
         qty: int,
         *,
-        kind: OrderKind,
+        kind: OrderType,
         price: int = 0,
         known_order_nos: Iterable[str] = (),
     ) -> OrderSubmission:
@@ -99,7 +100,7 @@ class TradingCalls(ClientCore):
             side=side,
             qty=qty,
             kind=kind,
-            price=price if kind is OrderKind.LIMIT else 0,
+            price=price if kind is OrderType.LIMIT else 0,
             sent_at=kst_now(self.clock),
         )
         try:
@@ -147,7 +148,7 @@ class TradingCalls(ClientCore):
         qty: int,
         price: int,
         *,
-        kind: OrderKind = OrderKind.LIMIT,
+        kind: OrderType = OrderType.LIMIT,
         all_qty: bool = True,
     ) -> OrderResult:
         """Change the price (and/or type) of an unfilled order. Not retried."""
@@ -157,7 +158,7 @@ class TradingCalls(ClientCore):
         self, org_no: str, order_no: str, qty: int = 0, *, all_qty: bool = True
     ) -> OrderResult:
         """Cancel the unfilled part of an order (all of it by default). Not retried."""
-        return await self._revise_cancel("02", org_no, order_no, qty, 0, OrderKind.LIMIT, all_qty)
+        return await self._revise_cancel("02", org_no, order_no, qty, 0, OrderType.LIMIT, all_qty)
 
     async def _revise_cancel(
         self,
@@ -166,13 +167,13 @@ class TradingCalls(ClientCore):
         order_no: str,
         qty: int,
         price: int,
-        kind: OrderKind,
+        kind: OrderType,
         all_qty: bool,
     ) -> OrderResult:
         body = self._account() | {
             "KRX_FWDG_ORD_ORGNO": org_no,
             "ORGN_ODNO": order_no,
-            "ORD_DVSN": kind.value,
+            "ORD_DVSN": ORDER_TYPE_CODES[kind],
             "RVSE_CNCL_DVSN_CD": code,
             "ORD_QTY": str(qty),
             "ORD_UNPR": str(price),
@@ -217,7 +218,7 @@ class TradingCalls(ClientCore):
         params = self._account() | {
             "INQR_STRT_DT": ymd(start),
             "INQR_END_DT": ymd(end),
-            "SLL_BUY_DVSN_CD": side.value if side else "00",
+            "SLL_BUY_DVSN_CD": SIDE_CODES[side] if side else "00",
             "INQR_DVSN": "00",
             "PDNO": ticker,
             "CCLD_DVSN": {None: "00", True: "01", False: "02"}[filled],
@@ -241,13 +242,13 @@ class TradingCalls(ClientCore):
         return await self.daily_orders(today, today)
 
     async def buying_power(
-        self, ticker: str, price: int = 0, *, kind: OrderKind = OrderKind.MARKET
+        self, ticker: str, price: int = 0, *, kind: OrderType = OrderType.MARKET
     ) -> BuyingPower:
         """Return how much cash and how many shares of `ticker` can be bought (psbl-order)."""
         params = self._account() | {
             "PDNO": ticker,
             "ORD_UNPR": str(price),
-            "ORD_DVSN": kind.value,
+            "ORD_DVSN": ORDER_TYPE_CODES[kind],
             "CMA_EVLU_AMT_ICLD_YN": "N",
             "OVRS_ICLD_YN": "N",
         }

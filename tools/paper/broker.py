@@ -25,16 +25,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from core.clock import KST, Clock
+from core.orders import OrderType, PlacementStatus, Side
 from tools.broker import (
     AccountSnapshot,
     CashBalance,
     Execution,
     OrderAck,
     OrderRequest,
-    OrderStatus,
-    OrderType,
     Position,
-    Side,
     UnknownOrderError,
 )
 from tools.krx.costs import CostModel
@@ -205,7 +203,7 @@ class PaperBroker:
             if order.status != OPEN:
                 return OrderAck(
                     client_order_id=client_order_id,
-                    status=OrderStatus.REJECTED,
+                    status=PlacementStatus.REJECTED,
                     broker_order_id=order.broker_order_id,
                     reason_code=checks.NOT_OPEN,
                     reason=f"the order is already {order.status}",
@@ -213,7 +211,7 @@ class PaperBroker:
             self.store.close_order(order, CANCELLED)
         return OrderAck(
             client_order_id=client_order_id,
-            status=OrderStatus.ACCEPTED,
+            status=PlacementStatus.ACCEPTED,
             broker_order_id=order.broker_order_id,
             accepted_at=self.clock.now().astimezone(KST),
         )
@@ -306,7 +304,7 @@ class PaperBroker:
 def _accepted(order: PaperOrder) -> OrderAck:
     return OrderAck(
         client_order_id=order.client_order_id,
-        status=OrderStatus.ACCEPTED,
+        status=PlacementStatus.ACCEPTED,
         broker_order_id=order.broker_order_id,
         accepted_at=order.ordered_at,
     )
@@ -315,7 +313,7 @@ def _accepted(order: PaperOrder) -> OrderAck:
 def _rejected(client_order_id: str, rejection: Rejection) -> OrderAck:
     return OrderAck(
         client_order_id=client_order_id,
-        status=OrderStatus.REJECTED,
+        status=PlacementStatus.REJECTED,
         reason_code=rejection.code,
         reason=rejection.reason,
     )

@@ -1,6 +1,6 @@
 """The rules the paper broker applies when an order is placed, each with its reason code.
 
-A refused order is answered `OrderStatus.REJECTED` with one of these codes and nothing is kept
+A refused order is answered `PlacementStatus.REJECTED` with one of these codes and nothing is kept
 as an open order (so a later `place` with the same client_order_id is judged afresh, as with
 KIS). The rules are the ones a KRX broker applies before an order reaches the exchange:
 
@@ -23,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from tools.broker import OrderRequest, OrderType, Side
+from core.orders import OrderType, Side
+from tools.broker import OrderRequest
 from tools.krx.costs import CostModel
 from tools.krx.rules import is_on_tick, price_limits
 from tools.market_data import MarketQuote

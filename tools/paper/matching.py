@@ -23,7 +23,7 @@ from functools import lru_cache
 import pandas as pd
 
 from core.clock import KST
-from tools.broker import OrderType, Side
+from core.orders import OrderType, Side
 from tools.krx.calendar import krx_calendar, settlement_date
 from tools.krx.costs import CostModel
 from tools.krx.rules import Market

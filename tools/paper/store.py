@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from tools.broker import OrderType, Side
+from core.orders import OrderType, Side
 from tools.krx.rules import Market
 from tools.sqlite_books import SqliteBooks
 

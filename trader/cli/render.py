@@ -17,7 +17,7 @@ from rich.table import Table
 from agents.executor import OrderOutcome, average_price
 from agents.risk.models import ProposedOrder, RiskReport
 from agents.schemas import AnalystOpinion
-from agents.state import ANALYSIS_ONLY, ApprovalRequest
+from agents.state import ApprovalRequest, SessionStatus
 from core.clock import KST
 from graphs.nodes.approval import ReviewLine
 from graphs.nodes.report import SessionReport
@@ -56,12 +56,12 @@ def describe_update(node: str, update: dict[str, Any]) -> str:
     """One line saying what a node just did, from its state update."""
     if node == "load_context":
         data = update.get("context") or {}
-        if update.get("status") == "closed":
+        if update.get("status") == SessionStatus.CLOSED:
             return f"{data.get('session_date', '')} is not a KRX trading day"
         quoted = len(data.get("market") or {})
         unknown = len(data.get("unknown_tickers") or {})
         extra = f", {unknown} not quoted" if unknown else ""
-        if update.get("status") == ANALYSIS_ONLY:
+        if update.get("status") == SessionStatus.ANALYSIS_ONLY:
             extra += " (analysis only: not today's session)"
         return f"{quoted} tickers quoted{extra}"
     if node in {"market_analyst", "fundamental"}:
@@ -78,7 +78,7 @@ def describe_update(node: str, update: dict[str, Any]) -> str:
         orders = _count(report.get("orders"))
         lines = _count(report.get("decisions"))
         notes = f", {lines} risk notes" if lines else ""
-        if update.get("status") == ANALYSIS_ONLY:
+        if update.get("status") == SessionStatus.ANALYSIS_ONLY:
             return f"{orders} orders it would propose, not for trading{notes}"
         return f"{orders} orders proposed{notes}"
     if node == "approval":
@@ -298,7 +298,7 @@ def print_report(
         console.print(f"[bold]{escape(report.note)}[/]", highlight=False)
     if report.review or report.executions:
         console.print(executions_table(report, proposed))
-    elif report.status == ANALYSIS_ONLY and proposed:
+    elif report.status == SessionStatus.ANALYSIS_ONLY and proposed:
         console.print(orders_table(proposed, title="Orders the risk gate would propose (not sent)"))
     else:
         console.print("No orders.")
@@ -337,12 +337,14 @@ def print_report(
 
 def print_view(view: ThreadView) -> None:
     """Show a thread as it stands: its report, its pending approval, or its next step."""
-    if view.status == "duplicate":  # another thread (e.g. a Studio thread) holds the session
+    if (
+        view.status is SessionStatus.DUPLICATE
+    ):  # another thread (e.g. a Studio thread) holds the session
         console.print(view.values.get("notice", "session held by another thread"), markup=False)
     elif view.report is not None and view.finished:
         asked = view.values.get("approval_request")
         proposed = ApprovalRequest.model_validate(asked).orders if asked else []
-        if view.report.status == ANALYSIS_ONLY:
+        if view.report.status == SessionStatus.ANALYSIS_ONLY:
             proposed = list(RiskReport.model_validate(view.values.get("risk_report") or {}).orders)
         opinions = [AnalystOpinion.model_validate(o) for o in view.values.get("opinions", [])]
         print_report(view.report, proposed, opinions)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from agents.risk import MarketSnapshot, PortfolioSnapshot, ProposedOrder, RiskLimits
-from db.models import OrderSide, OrderType
+from core.orders import OrderType, Side
 from tools.krx.costs import CostModel
 from tools.krx.rules import is_on_tick, price_limits
 
@@ -68,7 +68,7 @@ def assert_orders_respect_limits(
             assert o.limit_price_krw is None
             price = upper
         value = o.qty * price
-        if o.side is OrderSide.BUY:
+        if o.side is Side.BUY:
             assert not halted, f"{o.ticker}: buy under a halt"
             assert not o.origin.is_exit
             assert value <= limits.max_order_krw, f"{o.ticker}: buy of {value} over the cap"

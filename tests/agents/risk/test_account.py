@@ -17,11 +17,12 @@ from agents.risk import RiskCode, RiskLimits, propose_orders
 from agents.risk.account import portfolio_from_account
 from agents.risk.models import DecisionKind, MarketSnapshot
 from core.clock import KST, FixedClock
+from core.orders import PlacementStatus
 from db.models import Stance
 from tests.agents.risk.builders import SAMSUNG, THREAD, ok_signal
 from tests.tools.paper.fake_market import FakeMarket
 from tests.tools.paper.orders import buy, sell
-from tools.broker import AccountSnapshot, CashBalance, OrderStatus, Position
+from tools.broker import AccountSnapshot, CashBalance, Position
 from tools.krx.costs import CostModel
 from tools.paper import PaperBroker, PaperStore
 
@@ -90,9 +91,9 @@ async def test_the_paper_broker_after_yesterdays_sale_halts_on_a_five_percent_fa
         broker = PaperBroker(
             market, store=store, clock=clock, cost_model=CostModel(), starting_cash_krw=10_000_000
         )
-        assert (await broker.place(buy("b1", 190, limit=50_000))).status is OrderStatus.ACCEPTED
+        assert (await broker.place(buy("b1", 190, limit=50_000))).status is PlacementStatus.ACCEPTED
         clock.set(datetime(2025, 3, 11, 10, tzinfo=KST))  # Tuesday: sell 40, settles Thursday
-        assert (await broker.place(sell("s1", 40, limit=50_000))).status is OrderStatus.ACCEPTED
+        assert (await broker.place(sell("s1", 40, limit=50_000))).status is PlacementStatus.ACCEPTED
         clock.set(datetime(2025, 3, 12, 10, tzinfo=KST))  # Wednesday: -5 %
         market.set(SAMSUNG, 47_500, prev_close=50_000)
         snapshot = await broker.account_snapshot()

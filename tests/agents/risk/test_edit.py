@@ -12,7 +12,7 @@ from agents.risk import (
     recheck_edit,
 )
 from agents.risk.models import DecisionKind, PortfolioSnapshot
-from db.models import OrderSide, OrderType
+from core.orders import OrderType, Side
 from tests.agents.risk.builders import HYNIX, SAMSUNG, THREAD, account, book_of, snap
 
 LIMITS = RiskLimits()
@@ -20,7 +20,7 @@ MARKET = book_of(snap(SAMSUNG, 70_000), snap(HYNIX, 79_000))  # SAMSUNG band 49,
 
 
 def order(
-    side: OrderSide = OrderSide.BUY,
+    side: Side = Side.BUY,
     qty: int = 35,
     price: int | None = 70_000,
     ticker: str = SAMSUNG,
@@ -92,7 +92,7 @@ def test_price_edits_are_put_on_the_grid_and_inside_the_band() -> None:
     too_high = edit(order(), None, 95_000)
     assert too_high.order is not None and too_high.order.limit_price_krw == 91_000
     assert [d.code for d in too_high.decisions] == [RiskCode.PRICE_LIMIT]
-    sell = edit(order(OrderSide.SELL, qty=10), None, 70_050, portfolio=held(100))
+    sell = edit(order(Side.SELL, qty=10), None, 70_050, portfolio=held(100))
     assert sell.order is not None and sell.order.limit_price_krw == 70_100
 
 
@@ -143,7 +143,7 @@ def held(qty: int) -> PortfolioSnapshot:
 
 
 def test_sell_edits_never_exceed_the_position() -> None:
-    result = edit(order(OrderSide.SELL, qty=50), 150, None, portfolio=held(100))
+    result = edit(order(Side.SELL, qty=50), 150, None, portfolio=held(100))
     assert result.order is not None and result.order.qty == 71
     assert [(d.code, d.after) for d in result.decisions] == [
         (RiskCode.HELD_QTY, 100),
@@ -152,7 +152,7 @@ def test_sell_edits_never_exceed_the_position() -> None:
 
 
 def test_exit_edits_are_cut_to_the_position_only() -> None:
-    stop = order(OrderSide.SELL, qty=100, price=None, origin=OrderOrigin.STOP_LOSS)
+    stop = order(Side.SELL, qty=100, price=None, origin=OrderOrigin.STOP_LOSS)
     result = edit(stop, 200, None, portfolio=held(100))
     assert result.order is not None and result.order.qty == 100
     assert result.order.origin is OrderOrigin.STOP_LOSS

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from agents.risk import OrderOrigin, RiskCode, RiskLimits, exit_orders, propose_orders
 from agents.risk.models import DecisionKind
-from db.models import OrderSide, OrderType, Stance
+from core.orders import OrderType, Side
+from db.models import Stance
 from tests.agents.risk.builders import (
     HYNIX,
     NAVER,
@@ -25,7 +26,7 @@ def test_stop_loss_at_exactly_seven_percent_sells_all_at_market() -> None:
     orders, notes = exit_orders(HELD, book_of(snap(SAMSUNG, 65_100)), LIMITS, thread_id=THREAD)
     (order,) = orders
     assert (order.side, order.order_type, order.qty, order.origin) == (
-        OrderSide.SELL,
+        Side.SELL,
         OrderType.MARKET,
         100,
         OrderOrigin.STOP_LOSS,

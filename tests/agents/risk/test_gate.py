@@ -12,7 +12,8 @@ from decimal import Decimal
 from agents.risk import RiskCode, RiskLimits, propose_orders
 from agents.risk.models import DecisionKind, MarketSnapshot, PortfolioSnapshot, RiskReport
 from agents.schemas import Signal
-from db.models import OrderSide, OrderType, SignalStatus, Stance
+from core.orders import OrderType, Side
+from db.models import SignalStatus, Stance
 from tests.agents.risk.builders import (
     HYNIX,
     NAVER,
@@ -55,7 +56,7 @@ def test_buy_is_conviction_times_volatility_scaled_budget() -> None:
     )
     (order,) = report.orders
     assert (order.side, order.order_type, order.qty, order.limit_price_krw) == (
-        OrderSide.BUY,
+        Side.BUY,
         OrderType.LIMIT,
         35,
         70_000,
@@ -196,7 +197,7 @@ def test_daily_loss_halt_blocks_buys_not_sells() -> None:
     signals = [ok_signal(SAMSUNG, Stance.BUY, "1"), ok_signal(HYNIX, Stance.SELL, "1")]
     report = run(signals, portfolio=portfolio, market=market)
     assert report.buys_halted
-    assert [(o.ticker, o.side, o.qty) for o in report.orders] == [(HYNIX, OrderSide.SELL, 63)]
+    assert [(o.ticker, o.side, o.qty) for o in report.orders] == [(HYNIX, Side.SELL, 63)]
     assert codes(report, DecisionKind.HALT) == [RiskCode.DAILY_LOSS_HALT]
     assert codes(report, DecisionKind.DENY) == [RiskCode.DAILY_LOSS_HALT]
 
@@ -248,7 +249,7 @@ def test_sell_is_a_share_of_the_position_rounded_down() -> None:
     portfolio = account(positions={SAMSUNG: (100, 7_000_000)})
     report = run([ok_signal(SAMSUNG, Stance.SELL, "0.55")], portfolio=portfolio)
     (order,) = report.orders
-    assert (order.side, order.qty, order.limit_price_krw) == (OrderSide.SELL, 55, 70_000)
+    assert (order.side, order.qty, order.limit_price_krw) == (Side.SELL, 55, 70_000)
 
 
 def test_sell_without_position_or_below_one_share_is_denied() -> None:

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from agents.risk import propose_orders, recheck_edit
 from agents.risk.models import DecisionKind
-from db.models import OrderSide, OrderType, SignalStatus, Stance
+from core.orders import OrderType, Side
+from db.models import SignalStatus, Stance
 from tests.agents.risk.invariants import assert_orders_respect_limits, buys_halted
 from tests.agents.risk.strategies import Scenario, plausible_scenarios, wild_scenarios
 
@@ -108,7 +109,7 @@ def test_no_edited_order_breaks_a_limit(
 def _trades_in_earnest(scenario: Scenario) -> bool:
     sigs, portfolio, market, limits = scenario
     report = propose_orders(sigs, portfolio, market, limits, thread_id=THREAD)
-    buys = [o for o in report.orders if o.side is OrderSide.BUY]
+    buys = [o for o in report.orders if o.side is Side.BUY]
     clamped = any(d.kind is DecisionKind.CLAMP and d.field == "qty" for d in report.decisions)
     return len(buys) >= 2 and clamped
 

@@ -17,11 +17,12 @@ from agents.risk import OrderOrigin, RiskCode, RiskLimits, propose_orders, reche
 from agents.risk.account import portfolio_from_account
 from agents.risk.models import DecisionKind, PortfolioSnapshot, RiskDecision, RiskReport
 from core.clock import KST, FixedClock
-from db.models import OrderSide, OrderType, Stance
+from core.orders import OrderType, PlacementStatus, Side
+from db.models import Stance
 from tests.agents.risk.builders import HYNIX, SAMSUNG, THREAD, book_of, ok_signal, snap
 from tests.tools.paper.fake_market import FakeMarket
 from tests.tools.paper.orders import buy, sell
-from tools.broker import AccountSnapshot, CashBalance, OrderRequest, OrderStatus, Position
+from tools.broker import AccountSnapshot, CashBalance, OrderRequest, Position
 from tools.krx.costs import CostModel
 from tools.paper import PaperBroker, PaperStore
 
@@ -52,7 +53,7 @@ def test_a_stop_loss_sells_the_sellable_shares_and_says_so() -> None:
     (order,) = report.orders
     assert (order.origin, order.side, order.order_type, order.qty) == (
         OrderOrigin.STOP_LOSS,
-        OrderSide.SELL,
+        Side.SELL,
         OrderType.MARKET,
         70,
     )
@@ -135,9 +136,9 @@ async def test_the_paper_broker_takes_the_stop_loss_sized_on_its_sellable_shares
         broker = PaperBroker(
             market, store=store, clock=clock, cost_model=CostModel(), starting_cash_krw=20_000_000
         )
-        assert (await broker.place(buy("b1", 100, limit=70_000))).status is OrderStatus.ACCEPTED
+        assert (await broker.place(buy("b1", 100, limit=70_000))).status is PlacementStatus.ACCEPTED
         # An open sell of 30 far above the market (its cancel failed, say): 70 are sellable.
-        assert (await broker.place(sell("s1", 30, limit=90_000))).status is OrderStatus.ACCEPTED
+        assert (await broker.place(sell("s1", 30, limit=90_000))).status is PlacementStatus.ACCEPTED
         market.set(SAMSUNG, 64_000, prev_close=70_000)
         account = await broker.account_snapshot()
         assert [(p.qty, p.sellable_qty) for p in account.positions] == [(100, 70)]
@@ -156,7 +157,7 @@ async def test_the_paper_broker_takes_the_stop_loss_sized_on_its_sellable_shares
                 order_type=stop.order_type.value,
             )
         )
-        assert ack.status is OrderStatus.ACCEPTED, ack.reason
+        assert ack.status is PlacementStatus.ACCEPTED, ack.reason
         after = await broker.account_snapshot()
     finally:
         store.close()

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from core.orders import Side
 from evals.backtest.broker import BrokerConfig, CostMode
 from evals.backtest.data import Bars, CsvBarSource
 from evals.backtest.engine import BacktestConfig, BacktestResult, run_backtest
-from evals.backtest.orders import OrderIntent, Side
+from evals.backtest.orders import OrderIntent
 from evals.backtest.slippage import BpsSlippage, TickSlippage
 from evals.backtest.strategies import SmaCrossover
 from evals.backtest.view import MarketData

@@ -12,13 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.orders import Side
 from db import migrate
 from db.engine import create_db_engine, session_factory, transaction
 from evals.backtest.broker import BrokerConfig
 from evals.backtest.data import Bars, CsvBarSource
 from evals.backtest.engine import BacktestConfig, BacktestResult, run_backtest
 from evals.backtest.metrics import benchmark_metrics, compute_metrics, curve_metrics
-from evals.backtest.orders import OrderIntent, Side
+from evals.backtest.orders import OrderIntent
 from evals.backtest.report import (
     ORDER_COLUMNS,
     render_html,

@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
+from core.orders import OrderType, PlacementStatus, Side
 from tests.tools.kis.fake_kis import ORDER_PATH, FakeKIS
-from tools.broker import Broker, OrderRequest, OrderStatus, OrderType, Side, UnknownOrderError
+from tools.broker import Broker, OrderRequest, UnknownOrderError
 from tools.kis.broker import KISBroker
 from tools.kis.client import KISClient
-from tools.kis.orders import OrderKind, SubmissionStatus
-from tools.kis.orders import Side as KISSide
+from tools.kis.orders import SubmissionStatus
 
 pytestmark = [pytest.mark.anyio, pytest.mark.shared]
 
@@ -68,11 +68,11 @@ async def test_account_snapshot_merges_rows_per_ticker(broker: KISBroker) -> Non
 async def test_place_is_idempotent_per_client_order_id(broker: KISBroker, fake: FakeKIS) -> None:
     first = await broker.place(buy("s1-000660-buy"))
     again = await broker.place(buy("s1-000660-buy"))
-    assert first.status is OrderStatus.ACCEPTED and not first.recovered
+    assert first.status is PlacementStatus.ACCEPTED and not first.recovered
     assert again.broker_order_id == first.broker_order_id
     assert len(fake.orders) == 1
     market = await broker.place(buy("s1-000660-mkt", price=None))
-    assert market.status is OrderStatus.ACCEPTED
+    assert market.status is PlacementStatus.ACCEPTED
     assert fake.orders[-1]["ORD_DVSN"] == "01"
 
 
@@ -81,7 +81,7 @@ async def test_timeout_after_acceptance_is_recovered_without_resending(
 ) -> None:
     fake.fail("timeout_after", ORDER_PATH)
     ack = await broker.place(buy("s1-a"))
-    assert ack.status is OrderStatus.ACCEPTED and ack.recovered
+    assert ack.status is PlacementStatus.ACCEPTED and ack.recovered
     assert ack.broker_order_id == fake.orders[0]["ODNO"]
     assert len(fake.orders) == 1 and fake.requests[ORDER_PATH] == 1
     executions = await broker.executions(TODAY)
@@ -103,19 +103,17 @@ async def test_an_order_in_doubt_is_looked_for_again_never_sent_again(
 ) -> None:
     fake.fail("timeout", ORDER_PATH)
     ack = await broker.place(buy("s1-a"))
-    assert ack.status is OrderStatus.UNCONFIRMED and ack.reason_code == "absent"
+    assert ack.status is PlacementStatus.UNCONFIRMED and ack.reason_code == "absent"
     assert fake.orders == []
     # The list may lag the order: asking again only looks again, whatever it finds.
     retry = await broker.place(buy("s1-a"))
-    assert retry.status is OrderStatus.UNCONFIRMED and retry.reason_code == "absent"
+    assert retry.status is PlacementStatus.UNCONFIRMED and retry.reason_code == "absent"
     assert fake.orders == [] and fake.requests[ORDER_PATH] == 1
 
 
 async def test_5xx_on_an_order_asks_the_broker_first(client: KISClient, fake: FakeKIS) -> None:
     fake.fail("http_500", ORDER_PATH)
-    outcome = await client.submit_order(
-        KISSide.BUY, "000660", 3, kind=OrderKind.LIMIT, price=128500
-    )
+    outcome = await client.submit_order(Side.BUY, "000660", 3, kind=OrderType.LIMIT, price=128500)
     assert outcome.status is SubmissionStatus.ABSENT and not outcome.placed
     assert outcome.cause is not None and "KISServerError" in outcome.cause
     assert fake.requests[ORDER_PATH] == 1
@@ -126,9 +124,7 @@ async def test_broker_unreachable_after_a_timeout_is_unknown(
 ) -> None:
     fake.fail("timeout", ORDER_PATH)
     fake.fail("http_500", "/uapi/domestic-stock/v1/trading/inquire-daily-ccld", count=100)
-    outcome = await client.submit_order(
-        KISSide.BUY, "000660", 3, kind=OrderKind.LIMIT, price=128500
-    )
+    outcome = await client.submit_order(Side.BUY, "000660", 3, kind=OrderType.LIMIT, price=128500)
     assert outcome.status is SubmissionStatus.UNKNOWN
     assert fake.orders == []
 
@@ -136,14 +132,14 @@ async def test_broker_unreachable_after_a_timeout_is_unknown(
 async def test_rejection_is_reported_with_codes(broker: KISBroker, fake: FakeKIS) -> None:
     fake.fail("reject_cash", ORDER_PATH)
     ack = await broker.place(buy("s1-a"))
-    assert ack.status is OrderStatus.REJECTED
+    assert ack.status is PlacementStatus.REJECTED
     assert (ack.reason_code, ack.reason) == ("APBK0952", "주문가능금액을 초과 했습니다")
 
 
 async def test_cancel(broker: KISBroker, fake: FakeKIS) -> None:
     placed = await broker.place(buy("s1-a"))
     ack = await broker.cancel("s1-a")
-    assert ack.status is OrderStatus.ACCEPTED
+    assert ack.status is PlacementStatus.ACCEPTED
     assert fake.cancels[0]["ORGN_ODNO"] == placed.broker_order_id
     assert fake.cancels[0]["KRX_FWDG_ORD_ORGNO"] == "91252"
     with pytest.raises(UnknownOrderError):

@@ -12,6 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from core.clock import FixedClock
+from core.orders import OrderType, Side
 from tests.tools.kis.conftest import ACCOUNT, SleepRecorder, make_client
 from tests.tools.kis.fake_kis import (
     BALANCE_PATH,
@@ -31,7 +32,6 @@ from tools.kis.errors import (
     KISTimeoutError,
     KISTokenError,
 )
-from tools.kis.orders import OrderKind, Side
 
 pytestmark = [pytest.mark.anyio, pytest.mark.shared]
 
@@ -75,17 +75,17 @@ async def test_account_endpoints_follow_pages(client: KISClient, fake: FakeKIS) 
     balance = await client.balance()
     assert [h.ticker for h in balance.holdings] == ["000660", "114800", "009150", "009150"]
     assert fake.requests[BALANCE_PATH] == 2
-    power = await client.buying_power("000660", 70000, kind=OrderKind.LIMIT)
+    power = await client.buying_power("000660", 70000, kind=OrderType.LIMIT)
     assert power.cash == 741191178
     for qty in (1, 2, 3):
-        await client.order_cash(Side.BUY, "000660", qty, kind=OrderKind.LIMIT, price=128500)
+        await client.order_cash(Side.BUY, "000660", qty, kind=OrderType.LIMIT, price=128500)
     orders = await client.todays_orders()
     assert [o.qty for o in orders.orders] == [1, 2, 3]
     assert fake.requests[CCLD_PATH] == 2
 
 
 async def test_orders_revise_cancel_and_market(client: KISClient, fake: FakeKIS) -> None:
-    sell = await client.order_cash(Side.SELL, "000660", 5, kind=OrderKind.MARKET, price=99)
+    sell = await client.order_cash(Side.SELL, "000660", 5, kind=OrderType.MARKET, price=99)
     assert fake.orders[-1]["ORD_UNPR"] == "0" and fake.orders[-1]["SLL_TYPE"] == "01"
     assert fake.orders[-1]["TR_ID"] == "TTTC0011U"
     revised = await client.revise_order(sell.org_no, sell.order_no, 5, 129000)
@@ -112,7 +112,7 @@ async def test_virtual_only_endpoints_are_refused_before_sending(
     async with make_client(virtual, fake, clock, sleeps) as kis:
         with pytest.raises(KISConfigurationError, match="news-title"):
             await kis.news_titles()
-        await kis.order_cash(Side.BUY, "000660", 1, kind=OrderKind.LIMIT, price=128500)
+        await kis.order_cash(Side.BUY, "000660", 1, kind=OrderType.LIMIT, price=128500)
     assert fake.orders[-1]["TR_ID"] == "VTTC0012U"
     assert sum(fake.requests.values()) == 2  # the token and the order
 
@@ -176,7 +176,7 @@ async def test_orders_are_resent_after_a_rate_limit_answer(
     client: KISClient, fake: FakeKIS
 ) -> None:
     fake.fail("rate_limit", ORDER_PATH)
-    await client.order_cash(Side.BUY, "000660", 1, kind=OrderKind.LIMIT, price=128500)
+    await client.order_cash(Side.BUY, "000660", 1, kind=OrderType.LIMIT, price=128500)
     assert len(fake.orders) == 1  # EGW00201 means KIS did not take it
 
 
@@ -193,10 +193,10 @@ async def test_queries_are_retried_on_5xx_and_timeouts(client: KISClient, fake: 
 async def test_orders_are_not_retried(client: KISClient, fake: FakeKIS) -> None:
     fake.fail("http_500", ORDER_PATH)
     with pytest.raises(KISServerError):
-        await client.order_cash(Side.BUY, "000660", 1, kind=OrderKind.LIMIT, price=128500)
+        await client.order_cash(Side.BUY, "000660", 1, kind=OrderType.LIMIT, price=128500)
     fake.fail("timeout_after", ORDER_PATH)
     with pytest.raises(KISTimeoutError):
-        await client.order_cash(Side.BUY, "000660", 1, kind=OrderKind.LIMIT, price=128500)
+        await client.order_cash(Side.BUY, "000660", 1, kind=OrderType.LIMIT, price=128500)
     assert fake.requests[ORDER_PATH] == 2
     assert len(fake.orders) == 1
 
@@ -220,7 +220,7 @@ async def test_secrets_never_reach_logs_or_errors(
         await client.balance()
     fake.fail("timeout", ORDER_PATH)
     with pytest.raises(KISTimeoutError) as timeout:
-        await client.order_cash(Side.BUY, "000660", 1, kind=OrderKind.LIMIT, price=128500)
+        await client.order_cash(Side.BUY, "000660", 1, kind=OrderType.LIMIT, price=128500)
     token = client.http.tokens.current
     assert token is not None
     secrets = [fake.app_key, fake.app_secret, ACCOUNT, token]

@@ -14,13 +14,12 @@ import pytest
 from pydantic import SecretStr
 
 from core.clock import SystemClock, kst_today
-from tools.broker import OrderRequest, OrderStatus, OrderType, Side
+from core.orders import OrderType, PlacementStatus, Side
+from tools.broker import OrderRequest
 from tools.kis.broker import KISBroker
 from tools.kis.client import KISClient
 from tools.kis.config import KISConfig
 from tools.kis.endpoints import ORDER_BUY, Mode
-from tools.kis.orders import OrderKind
-from tools.kis.orders import Side as KISSide
 
 simulator = pytest.importorskip("tools.kis.simulator", reason="the KIS simulator is not merged")
 
@@ -125,9 +124,9 @@ async def test_trading_round_trip(client: KISClient, sim: Any) -> None:
     assert power.cash > 0
     quote = await client.price(TICKER)
     limit = await client.order_cash(
-        KISSide.BUY, TICKER, 1, kind=OrderKind.LIMIT, price=quote.lower_limit
+        Side.BUY, TICKER, 1, kind=OrderType.LIMIT, price=quote.lower_limit
     )
-    market = await client.order_cash(KISSide.BUY, TICKER, 2, kind=OrderKind.MARKET)
+    market = await client.order_cash(Side.BUY, TICKER, 2, kind=OrderType.MARKET)
     revised = await client.revise_order(limit.org_no, limit.order_no, 1, quote.lower_limit + 0)
     await client.cancel_order(revised.org_no, revised.order_no)
     orders = await client.todays_orders()
@@ -136,7 +135,7 @@ async def test_trading_round_trip(client: KISClient, sim: Any) -> None:
     balance = await client.balance()
     held = {h.ticker: h.qty for h in balance.holdings}
     if held.get(TICKER):  # the market order filled
-        sell = await client.order_cash(KISSide.SELL, TICKER, 1, kind=OrderKind.MARKET)
+        sell = await client.order_cash(Side.SELL, TICKER, 1, kind=OrderType.MARKET)
         assert sell.order_no
     assert balance.summary.deposit <= cash_before
 
@@ -156,7 +155,7 @@ async def test_timeout_after_acceptance_leaves_exactly_one_order(sim: Any, tmp_p
                 limit_price=quote.lower_limit,
             )
         )
-        assert ack.status is OrderStatus.ACCEPTED and ack.recovered
+        assert ack.status is PlacementStatus.ACCEPTED and ack.recovered
         assert len(sim.broker_orders()) == 1
         again = await broker.place(
             OrderRequest(

@@ -19,7 +19,7 @@ import pytest
 from pydantic import SecretStr
 
 from core.clock import KST, FixedClock, SystemClock
-from tools.broker import OrderStatus
+from core.orders import OrderType, PlacementStatus, Side
 from tools.kis.broker import KISBroker
 from tools.kis.client import KISClient
 from tools.kis.config import KISConfig
@@ -27,8 +27,6 @@ from tools.kis.endpoints import Mode
 from tools.kis.errors import KISTokenIssueLimitError
 from tools.kis.fields import parse_model
 from tools.kis.models import DailyOrder
-from tools.kis.orders import OrderKind
-from tools.kis.orders import Side as KISSide
 from tools.kis.ratelimit import RateLimiter
 from tools.kis.simulator import SimulatorConfig, create_app
 
@@ -102,7 +100,7 @@ async def test_continuation_keys_go_back_exactly_as_received(paged) -> None:
     _, make = paged(page_size=2)
     async with make() as client:
         for ticker in TICKERS:
-            await client.order_cash(KISSide.BUY, ticker, 1, kind=OrderKind.MARKET)
+            await client.order_cash(Side.BUY, ticker, 1, kind=OrderType.MARKET)
         balance = await client.balance()
         assert sorted(h.ticker for h in balance.holdings) == sorted(TICKERS)
         orders = await client.todays_orders()
@@ -141,12 +139,12 @@ async def test_cancel_without_a_known_branch_looks_it_up(paged) -> None:
     async with make() as client:
         quote = await client.price("005930")
         placed = await client.order_cash(
-            KISSide.BUY, "005930", 2, kind=OrderKind.LIMIT, price=quote.lower_limit
+            Side.BUY, "005930", 2, kind=OrderType.LIMIT, price=quote.lower_limit
         )
         broker = KISBroker(client)
         broker.remember("restart-1", placed.order_no)  # a restart that lost the branch number
         ack = await broker.cancel("restart-1")
-        assert ack.status is OrderStatus.ACCEPTED, ack
+        assert ack.status is PlacementStatus.ACCEPTED, ack
         assert [o.remaining for o in state.broker_orders() if o.odno == placed.order_no] == [0]
 
 

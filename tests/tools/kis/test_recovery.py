@@ -13,11 +13,11 @@ import pytest
 from pydantic import SecretStr
 
 from core.clock import SystemClock, kst_today
+from core.orders import OrderType, Side
 from tools.kis.client import KISClient
 from tools.kis.config import KISConfig
 from tools.kis.endpoints import Mode
 from tools.kis.errors import KISQueryAgainError
-from tools.kis.orders import OrderKind, Side
 from tools.kis.simulator import SimulatorConfig, SimulatorServer
 
 pytestmark = pytest.mark.anyio
@@ -67,7 +67,7 @@ def _client(sim: SimulatorServer, tmp_path: Path, **overrides: Any) -> KISClient
 
 async def _five_orders(kis: KISClient) -> None:
     for ticker in ("005930", "000660", "035720", "105560", "069500"):
-        await kis.order_cash(Side.BUY, ticker, 1, kind=OrderKind.MARKET)
+        await kis.order_cash(Side.BUY, ticker, 1, kind=OrderType.MARKET)
 
 
 async def test_query_again_restarts_the_paged_query_from_the_first_page(
@@ -114,5 +114,5 @@ async def test_token_revoked_mid_session_is_reissued_within_the_issuance_limit(
         assert sim.stats.token_requests == 2
         assert sim.faults.fired["invalidate_tokens"] == 1
         # An order after the revocation goes through on the new token, sent once.
-        await kis.order_cash(Side.BUY, "005930", 1, kind=OrderKind.MARKET)
+        await kis.order_cash(Side.BUY, "005930", 1, kind=OrderType.MARKET)
         assert len(sim.broker_orders()) == 1

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tools.broker import OrderRequest, OrderType, Side
+from core.orders import OrderType, Side
+from tools.broker import OrderRequest
 
 SAMSUNG = "005930"
 

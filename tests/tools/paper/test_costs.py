@@ -12,10 +12,10 @@ from decimal import Decimal
 import pytest
 
 from core.clock import KST, FixedClock
+from core.orders import PlacementStatus
 from tests.tools.paper.conftest import KODEX200, SAMSUNG, START_CASH
 from tests.tools.paper.fake_market import FakeMarket
 from tests.tools.paper.orders import buy, sell
-from tools.broker import OrderStatus
 from tools.krx.calendar import settlement_date
 from tools.paper import PaperBroker
 
@@ -34,7 +34,7 @@ async def test_buy_then_sell_books_cash_commission_and_tax(
 ) -> None:
     # Buy 37 with a limit above the last price: fills at the last price, 53,600.
     ack = await broker.place(buy("b1", 37, limit=53_700))
-    assert ack.status is OrderStatus.ACCEPTED
+    assert ack.status is PlacementStatus.ACCEPTED
     # value 37 x 53,600 = 1,983,200; commission floor(297.48) = 297
     snap = await broker.account_snapshot()
     assert snap.cash.settled_d2 == START_CASH - 1_983_497 == 8_016_503
@@ -47,7 +47,7 @@ async def test_buy_then_sell_books_cash_commission_and_tax(
 
     market.set(SAMSUNG, 54_100)
     clock.set(datetime(2024, 12, 27, 14, 0, tzinfo=KST))
-    assert (await broker.place(sell("s1", 37))).status is OrderStatus.ACCEPTED
+    assert (await broker.place(sell("s1", 37))).status is PlacementStatus.ACCEPTED
     # value 2,001,700; commission floor(300.255) = 300; tax at 0.15 % floor(3,002.55) = 3,002
     snap = await broker.account_snapshot()
     assert snap.cash.settled_d2 == 8_016_503 + 2_001_700 - 300 - 3_002 == 10_014_901

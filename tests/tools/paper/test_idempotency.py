@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from core.clock import FixedClock
+from core.orders import PlacementStatus
 from tests.tools.paper.conftest import SAMSUNG, START_CASH, MakeBroker
 from tests.tools.paper.fake_market import FakeMarket
 from tests.tools.paper.orders import buy
-from tools.broker import Broker, OrderAck, OrderStatus
+from tools.broker import Broker, OrderAck
 from tools.krx.costs import CostModel
 from tools.paper import PaperBroker, PaperStore
 
@@ -104,7 +105,7 @@ async def test_place_is_idempotent_across_processes(
         return OrderAck.model_validate_json(done.stdout)
 
     child = place_in_child("b1")
-    assert child.status is OrderStatus.ACCEPTED
+    assert child.status is PlacementStatus.ACCEPTED
     broker = make_broker()  # this process, on the same file
     assert await broker.place(buy("b1", 10, limit=53_000)) == child
     assert await broker.place(buy("b2", 1, limit=53_000)) != child

@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 
 from core.clock import KST, FixedClock
+from core.orders import PlacementStatus
 from tests.tools.paper.conftest import SAMSUNG, START_CASH, MakeBroker
 from tests.tools.paper.fake_market import FakeMarket
 from tests.tools.paper.orders import buy, sell
-from tools.broker import OrderStatus, UnknownOrderError
+from tools.broker import UnknownOrderError
 from tools.paper import PaperBroker
 
 pytestmark = pytest.mark.anyio
@@ -29,7 +30,7 @@ async def test_buy_limit_rests_then_fills_at_the_last_price_when_it_crosses(
     broker: PaperBroker, market: FakeMarket
 ) -> None:
     ack = await broker.place(buy("b1", 10, limit=53_000))
-    assert ack.status is OrderStatus.ACCEPTED
+    assert ack.status is PlacementStatus.ACCEPTED
     assert await state(broker, "b1") == (0, 10, Decimal(0))
     assert (await broker.account_snapshot()).cash.settled_d2 == START_CASH
 
@@ -72,7 +73,7 @@ async def test_halted_quote_never_fills(broker: PaperBroker, market: FakeMarket)
     assert await state(broker, "b1") == (10, 0, Decimal(53_600))
     market.set(SAMSUNG, 53_000, halted=True)
     ack = await broker.place(buy("b2", 10, limit=53_600))
-    assert ack.status is OrderStatus.ACCEPTED
+    assert ack.status is PlacementStatus.ACCEPTED
     assert await state(broker, "b2") == (0, 10, Decimal(0))
     market.set(SAMSUNG, 53_000, halted=False)
     assert await state(broker, "b2") == (10, 0, Decimal(53_000))
@@ -99,7 +100,7 @@ async def test_always_open_orders_expire_when_the_krx_date_changes(
 ) -> None:
     broker = make_broker(always_open=True)
     clock.set(datetime(2024, 12, 27, 23, 0, tzinfo=KST))
-    assert (await broker.place(buy("b1", 10, limit=53_000))).status is OrderStatus.ACCEPTED
+    assert (await broker.place(buy("b1", 10, limit=53_000))).status is PlacementStatus.ACCEPTED
     clock.advance(timedelta(minutes=30))
     assert await state(broker, "b1") == (0, 10, Decimal(0))
     clock.advance(timedelta(hours=1))  # 2024-12-28 00:30 KST
@@ -113,20 +114,20 @@ async def test_expired_buy_frees_its_cash(
     await broker.place(buy("b1", 180, limit=53_000))  # holds 9,541,431 of 10,000,000
     assert (await broker.place(buy("b2", 10, limit=53_000))).reason_code == "PAPER_CASH"
     clock.set(datetime(2024, 12, 30, 9, 0, tzinfo=KST))
-    assert (await broker.place(buy("b2", 10, limit=53_000))).status is OrderStatus.ACCEPTED
+    assert (await broker.place(buy("b2", 10, limit=53_000))).status is PlacementStatus.ACCEPTED
 
 
 async def test_cancel_a_resting_order(broker: PaperBroker, market: FakeMarket) -> None:
     placed = await broker.place(buy("b1", 10, limit=53_000))
     ack = await broker.cancel("b1")
-    assert ack.status is OrderStatus.ACCEPTED
+    assert ack.status is PlacementStatus.ACCEPTED
     assert ack.broker_order_id == placed.broker_order_id
     market.set(SAMSUNG, 52_000)
     assert await state(broker, "b1") == (0, 0, Decimal(0))
     assert (await broker.account_snapshot()).positions == []
 
     again = await broker.cancel("b1")
-    assert (again.status, again.reason_code) == (OrderStatus.REJECTED, "PAPER_NOT_OPEN")
+    assert (again.status, again.reason_code) == (PlacementStatus.REJECTED, "PAPER_NOT_OPEN")
     assert again.broker_order_id == placed.broker_order_id
 
 
@@ -136,7 +137,7 @@ async def test_cancel_after_the_price_crossed_finds_the_order_filled(
     await broker.place(buy("b1", 10, limit=53_000))
     market.set(SAMSUNG, 52_500)
     ack = await broker.cancel("b1")
-    assert (ack.status, ack.reason_code) == (OrderStatus.REJECTED, "PAPER_NOT_OPEN")
+    assert (ack.status, ack.reason_code) == (PlacementStatus.REJECTED, "PAPER_NOT_OPEN")
     assert "filled" in (ack.reason or "")
     assert await state(broker, "b1") == (10, 0, Decimal(52_500))
 

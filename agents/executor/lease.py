@@ -22,8 +22,7 @@ from types import TracebackType
 
 from agents.context import SessionContext, new_holder
 from core.errors import ConfigurationError, ExecutorBusyError
-from db.engine import transaction
-from db.repositories import RunRepository
+from db.run_lease import LeaseAnswer, RunLeases
 
 log = logging.getLogger(__name__)
 
@@ -43,30 +42,21 @@ class ExecutorLease:
         self.run_id = run_id
         self.thread_id = thread_id
         self.holder = holder or new_holder()
+        self.leases = RunLeases(ctx.sessions)
 
     def _until(self) -> datetime:
         return self.ctx.clock.now() + self.ctx.executor_lease_ttl
 
-    def _take(self) -> tuple[bool, str | None, datetime | None]:
-        with transaction(self.ctx.sessions) as session:
-            runs = RunRepository(session)
-            now = self.ctx.clock.now()
-            if runs.take_executor_lease(self.run_id, self.holder, now=now, until=self._until()):
-                return True, self.holder, None
-            holder, until = runs.executor_lease(self.run_id)
-            return False, holder, until
+    def _take(self) -> LeaseAnswer:
+        return self.leases.take(
+            self.run_id, self.holder, now=self.ctx.clock.now(), until=self._until()
+        )
 
-    def _renew(self) -> tuple[bool, str | None, datetime | None]:
-        with transaction(self.ctx.sessions) as session:
-            runs = RunRepository(session)
-            if runs.renew_executor_lease(self.run_id, self.holder, until=self._until()):
-                return True, self.holder, None
-            holder, until = runs.executor_lease(self.run_id)
-            return False, holder, until
+    def _renew(self) -> LeaseAnswer:
+        return self.leases.renew(self.run_id, self.holder, until=self._until())
 
     def _release(self) -> None:
-        with transaction(self.ctx.sessions) as session:
-            RunRepository(session).release_executor_lease(self.run_id, self.holder)
+        self.leases.release(self.run_id, self.holder)
 
     async def __aenter__(self) -> ExecutorLease:
         """Take the lease, or raise `ExecutorBusyError` (nothing has been sent)."""
