@@ -1,14 +1,19 @@
 """The simulated broker: fills intents at the next open under KRX rules, books costs and lots.
 
+Whether and how an intent fills is the KRX venue model's (`tools.krx.venue`): the tick grid and
+the ±30 % band, the fill rule, the volume cap, the limit lock and the costs by date. This module
+keeps the backtest's own part: sizing, slippage, cash and holdings checks, and the book.
+
 Two cost modes:
 
 - `CostMode.KRX` (default): commission floored to the won, the sell-side transaction tax at the
   rate of the trade's settlement date (T+2), whole shares, limit prices on the tick grid, the
-  ±30 % band, no fill on a zero-volume bar, and no buy into a bar locked at its upper limit (no
-  sell at the lower one). Cash stays whole KRW.
+  ±30 % band, no fill on a zero-volume bar, no buy into a bar locked at its upper limit (no sell
+  at the lower one) unless it trades away from it, and a fill capped at `max_volume_share` of
+  the bar's volume (the rest lapses). Cash stays whole KRW.
 - `CostMode.PARITY`: backtesting.py's arithmetic (commission = qty × price × rate, fractional KRW
-  kept, its all-in sizing formula), no tax and no tick/limit checks unless asked for. Used to
-  prove the engine against independent libraries.
+  kept, its all-in sizing formula), no tax, no tick/limit checks, no volume cap and no limit
+  lock unless asked for. Used to prove the engine against independent libraries.
 """
 
 from __future__ import annotations
@@ -19,15 +24,16 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache
 
 from evals.backtest.orders import OrderIntent, Side
 from evals.backtest.slippage import NoSlippage, SlippageModel
-from tools.krx.calendar import settlement_date
-from tools.krx.costs import DEFAULT_COMMISSION_RATE, transaction_tax_rate
-from tools.krx.rules import Market, is_on_tick, price_limits, round_to_tick
+from tools.broker import Side as VenueSide
+from tools.krx import venue
+from tools.krx.costs import DEFAULT_COMMISSION_RATE, CostModel
+from tools.krx.rules import Market, round_to_tick
+from tools.krx.venue import DEFAULT_MAX_VOLUME_SHARE, FillRules, NoFill, VenueBar
 
 _FULL = 1 - sys.float_info.epsilon
 """backtesting.py's "all of it" size (it keeps one epsilon back)."""
@@ -51,6 +57,9 @@ class BrokerConfig:
     enforce_price_limits: bool = True
     block_locked_limit: bool = True
     skip_zero_volume: bool = True
+    max_volume_share: Decimal | None = DEFAULT_MAX_VOLUME_SHARE
+    """Share of a bar's volume one fill may take (the rest lapses); None: no cap. Why a tenth:
+    `tools.krx.venue.fills.DEFAULT_MAX_VOLUME_SHARE`."""
     slippage: SlippageModel = field(default_factory=NoSlippage)
     markets: Mapping[str, Market] = field(default_factory=dict)
     default_market: Market = Market.KOSPI
@@ -65,11 +74,26 @@ class BrokerConfig:
             enforce_ticks=False,
             enforce_price_limits=False,
             block_locked_limit=False,
+            max_volume_share=None,
         )
 
     def market(self, ticker: str) -> Market:
         """Return the listing market of `ticker`."""
         return self.markets.get(ticker, self.default_market)
+
+    @property
+    def fill_rules(self) -> FillRules:
+        """The venue model's realism rules this configuration turns on."""
+        return FillRules(
+            max_volume_share=self.max_volume_share,
+            block_locked_limit=self.block_locked_limit,
+            skip_zero_volume=self.skip_zero_volume,
+        )
+
+    @property
+    def cost_model(self) -> CostModel:
+        """The venue model's costs at this configuration's rate."""
+        return CostModel(commission_rate=self.commission_rate, charge_tax=self.charge_tax)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +110,8 @@ class Fill:
     tax: Decimal
     intent: OrderIntent | None = None
     """The order that filled (its reason says why the strategy placed it)."""
+    lapsed: int = 0
+    """Shares of the order the volume cap left unfilled (a partial fill; day orders lapse)."""
 
     @property
     def value(self) -> int:
@@ -151,11 +177,6 @@ class BarToday:
     prev_close: float | None
 
 
-@lru_cache(maxsize=4096)
-def _settles_on(day: date) -> date:
-    return settlement_date(day)
-
-
 class Book:
     """Cash, positions, open lots and closed trades; the only place money is booked."""
 
@@ -176,20 +197,18 @@ class Book:
         self._rate = config.commission_rate
         self._rate_float = float(config.commission_rate)
         self._fractional = config.cost_mode is CostMode.PARITY
+        self._costs = config.cost_model
 
-    # -- costs -------------------------------------------------------------------------------
+    # -- costs (the venue model's; fractional only in parity mode) -----------------------------
 
     def commission(self, value: int) -> Decimal:
         """Return the commission on a traded value."""
-        raw = Decimal(value) * self._rate
-        return raw if self._fractional else raw.to_integral_value(rounding=ROUND_FLOOR)
+        return venue.commission(value, self._costs, exact=self._fractional)
 
     def tax(self, value: int, day: date, ticker: str) -> Decimal:
         """Return the sell tax on a sale executed on `day` (rate of its settlement date)."""
-        if not self.config.charge_tax:
-            return Decimal(0)
-        raw = Decimal(value) * transaction_tax_rate(_settles_on(day), self.config.market(ticker))
-        return raw if self._fractional else raw.to_integral_value(rounding=ROUND_FLOOR)
+        market = self.config.market(ticker)
+        return venue.sell_tax(value, day, market, self._costs, exact=self._fractional)
 
     def affordable_qty(self, price: int, cash_fraction: Decimal) -> int:
         """Return the most whole shares `cash_fraction` of the cash buys at `price` with costs."""
@@ -218,6 +237,7 @@ class Book:
         day: date,
         decided_on: date,
         intent: OrderIntent | None = None,
+        lapsed: int = 0,
     ) -> Fill:
         """Book a buy fill (the caller checked the cash)."""
         value = qty * price
@@ -227,7 +247,7 @@ class Book:
         self.lots.setdefault(ticker, deque()).append(Lot(qty, price, day, decided_on, fee))
         self.commission_paid += fee
         self.bought_value += value
-        fill = Fill(ticker, Side.BUY, qty, price, day, decided_on, fee, Decimal(0), intent)
+        fill = Fill(ticker, Side.BUY, qty, price, day, decided_on, fee, Decimal(0), intent, lapsed)
         self.fills.append(fill)
         return fill
 
@@ -239,6 +259,7 @@ class Book:
         day: date,
         decided_on: date,
         intent: OrderIntent | None = None,
+        lapsed: int = 0,
     ) -> Fill:
         """Book a sell fill, closing lots first in, first out (the caller checked the qty)."""
         value = qty * price
@@ -272,7 +293,7 @@ class Book:
                 lot.qty -= take
                 lot.commission -= entry_fee
             remaining -= take
-        fill = Fill(ticker, Side.SELL, qty, price, day, decided_on, fee, tax, intent)
+        fill = Fill(ticker, Side.SELL, qty, price, day, decided_on, fee, tax, intent, lapsed)
         self.fills.append(fill)
         return fill
 
@@ -293,6 +314,9 @@ class Book:
         ]  # fmt: skip
 
 
+_VENUE_SIDE = {Side.BUY: VenueSide.BUY, Side.SELL: VenueSide.SELL}
+
+
 class SimulatedBroker:
     """Turns intents decided on one day into fills at the next day's bar."""
 
@@ -300,37 +324,49 @@ class SimulatedBroker:
         """Fill into `book` under `config`."""
         self.config = config
         self.book = book
+        self.rules = config.fill_rules
 
     def execute(self, intent: OrderIntent, decided_on: date, day: date, bar: BarToday) -> None:
         """Fill `intent` on `day`'s bar, or record why it cannot be filled."""
-        cfg = self.config
+        cfg, rules = self.config, self.rules
         market = cfg.market(intent.ticker)
+        side = _VENUE_SIDE[intent.side]
         held = self.book.positions.get(intent.ticker, 0)
         if intent.side is Side.SELL and held == 0:
             return self._reject(intent, decided_on, day, "no position to sell")
-        if cfg.skip_zero_volume and bar.volume <= 0:
-            return self._reject(intent, decided_on, day, "no trading (zero-volume bar)")
-        lower = upper = None
-        if cfg.enforce_price_limits and bar.prev_close is not None and bar.prev_close >= 1:
-            lower, upper = price_limits(int(bar.prev_close), market, day)
+        if rules.skip_zero_volume and bar.volume <= 0:
+            return self._reject(intent, decided_on, day, NoFill.ZERO_VOLUME)
+        band = None
+        if (
+            (cfg.enforce_price_limits or rules.block_locked_limit)
+            and bar.prev_close is not None
+            and bar.prev_close >= 1
+        ):
+            band = venue.band_of(int(bar.prev_close), market, day)
         if intent.limit_price is not None:
-            if cfg.enforce_ticks and not is_on_tick(intent.limit_price, market, day):
-                return self._reject(intent, decided_on, day, "limit price off the tick grid")
-            if lower is not None and upper is not None and not lower <= intent.limit_price <= upper:
-                return self._reject(intent, decided_on, day, "limit price outside the daily band")
-        if cfg.block_locked_limit and bar.open == bar.high == bar.low == bar.close:
-            if intent.side is Side.BUY and upper is not None and bar.close >= upper:
-                return self._reject(intent, decided_on, day, "locked at the upper limit")
-            if intent.side is Side.SELL and lower is not None and bar.close <= lower:
-                return self._reject(intent, decided_on, day, "locked at the lower limit")
-        price = self._fill_price(intent, bar, day, market)
-        if price is None:
-            return self._reject(intent, decided_on, day, "limit not reached")
+            refused = venue.check_price(
+                intent.limit_price,
+                market,
+                day,
+                band if cfg.enforce_price_limits else None,
+                ticks=cfg.enforce_ticks,
+            )
+            if refused is not None:
+                return self._reject(intent, decided_on, day, refused.reason)
+        traded = VenueBar(bar.open, bar.high, bar.low, bar.close, bar.volume)
+        locked = venue.locked_limit(side, traded, band) if rules.block_locked_limit else None
+        if locked is not None:
+            return self._reject(intent, decided_on, day, locked)
+        ref = venue.cross_price(side, intent.limit_price, traded)
+        if ref is None:
+            return self._reject(intent, decided_on, day, NoFill.NOT_REACHED)
+        price = self._fill_price(intent, ref, bar, day, market)
         if intent.side is Side.SELL:
             qty = held if intent.qty is None else intent.qty
             if qty > held:
                 return self._reject(intent, decided_on, day, f"sell {qty} exceeds holding {held}")
-            self.book.sell(intent.ticker, qty, price, day, decided_on, intent)
+            filled = venue.capped_qty(qty, traded, rules)
+            self.book.sell(intent.ticker, filled, price, day, decided_on, intent, qty - filled)
             return None
         if intent.qty is None:
             qty = self.book.affordable_qty(price, intent.cash_fraction)
@@ -341,24 +377,16 @@ class SimulatedBroker:
             need = Decimal(qty * price) + self.book.commission(qty * price)
             if need > self.book.cash:
                 return self._reject(intent, decided_on, day, "insufficient cash")
-        self.book.buy(intent.ticker, qty, price, day, decided_on, intent)
+        filled = venue.capped_qty(qty, traded, rules)
+        self.book.buy(intent.ticker, filled, price, day, decided_on, intent, qty - filled)
         return None
 
     def _fill_price(
-        self, intent: OrderIntent, bar: BarToday, day: date, market: Market
-    ) -> int | None:
+        self, intent: OrderIntent, ref: float, bar: BarToday, day: date, market: Market
+    ) -> int:
+        """Slip the venue's crossing price, keep it in the bar and the limit, snap it to a tick."""
         buy = intent.side is Side.BUY
-        ref = bar.open
         limit = intent.limit_price
-        if limit is not None:
-            if buy:
-                ref = bar.open if bar.open <= limit else float(limit)
-                if bar.low > limit:
-                    return None
-            else:
-                ref = bar.open if bar.open >= limit else float(limit)
-                if bar.high < limit:
-                    return None
         raw = self.config.slippage.apply(intent.side, ref, day, market)
         if raw != ref:  # keep a slipped price inside what the day actually traded
             raw = min(raw, bar.high) if buy else max(raw, bar.low)
@@ -370,4 +398,4 @@ class SimulatedBroker:
         return max(price, 1)
 
     def _reject(self, intent: OrderIntent, decided_on: date, day: date | None, reason: str) -> None:
-        self.book.rejections.append(Rejection.of(intent, decided_on, day, reason))
+        self.book.rejections.append(Rejection.of(intent, decided_on, day, str(reason)))
