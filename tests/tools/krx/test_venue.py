@@ -33,7 +33,8 @@ BAND = band_of(10_000, Market.KOSPI, DAY)  # tick 10; width floor(3,000 / 10) x 
 
 
 def test_the_band_from_the_base_price() -> None:
-    assert BAND == PriceBand(7_000, 13_000)
+    assert (BAND.lower, BAND.upper) == (7_000, 13_000)
+    assert band_of(10_000, Market.KOSPI, DAY) == PriceBand(7_000, 13_000)
     assert 13_000 in BAND and 13_010 not in BAND and 6_990 not in BAND
 
 
