@@ -34,7 +34,7 @@ def test_volume_cap_fills_a_share_of_the_bar_and_the_rest_lapses() -> None:
     # 84 lapse and stay held. Value 1,650,000; commission floor(247.5) = 247; settles 03-08 at
     # 0.18 %: tax 2,970. Cash 7,659,649 + 1,650,000 - 247 - 2,970 = 9,306,432.
     assert (sold.side, sold.qty, sold.price, sold.lapsed) == (Side.SELL, 150, 11_000, 84)
-    assert (sold.commission, sold.tax) == (247, 2_970)
+    assert (sold.commission, sold.tax) == (Decimal(247), Decimal(2_970))
     assert result.final_cash == 9_306_432
     [still_open] = result.open_trades
     assert still_open.qty == 84
@@ -97,7 +97,10 @@ def test_limit_lock_blocks_a_locked_open_unless_the_bar_trades_away() -> None:
     # Sell 10 x 8,290 = 82,900 on Fri 03-08, settles Tue 03-12 at 0.18 %: commission
     # floor(12.435) = 12, tax floor(149.22) = 149.
     # Cash: 10,000,000 - 169,025 + 82,900 - 12 - 149 = 9,913,714.
-    assert [(f.commission, f.tax) for f in result.fills] == [(25, 0), (12, 149)]
+    assert [(f.commission, f.tax) for f in result.fills] == [
+        (Decimal(25), Decimal(0)),
+        (Decimal(12), Decimal(149)),
+    ]
     assert result.final_cash == 9_913_714
     # Parity mode has no lock: the first buy fills into the locked bar, the first sell too.
     parity = run([bars("A", rows)], script, BrokerConfig.parity())
