@@ -43,10 +43,16 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def paper_broker(tmp_path: Path) -> tuple[PaperBroker, PaperStore]:
-    """The paper broker over a quote set by hand: last 54,000, base 53,600."""
+@pytest.fixture
+def price() -> int:
+    """The day's price (a test may parametrize `price` to trade elsewhere in the band)."""
+    return PRICE
+
+
+def paper_broker(tmp_path: Path, price: int) -> tuple[PaperBroker, PaperStore]:
+    """The paper broker over a quote set by hand: last `price`, base 53,600."""
     market = FakeMarket()
-    market.set(TICKER, PRICE, prev_close=BASE, name="삼성전자")
+    market.set(TICKER, price, prev_close=BASE, name="삼성전자")
     store = PaperStore(tmp_path / "paper.db")
     broker = PaperBroker(
         market,
@@ -58,13 +64,13 @@ def paper_broker(tmp_path: Path) -> tuple[PaperBroker, PaperStore]:
     return broker, store
 
 
-def replay_csv(tmp_path: Path) -> Path:
+def replay_csv(tmp_path: Path, price: int) -> Path:
     """Two daily bars for the simulator to replay: the base day and the flat trading day."""
     path = tmp_path / f"{TICKER}_conformance.csv"
     path.write_text(
         "date,open,high,low,close,volume\n"
         f"2024-12-26,{BASE},{BASE},{BASE},{BASE},{VOLUME}\n"
-        f"2024-12-27,{PRICE},{PRICE},{PRICE},{PRICE},{VOLUME}\n",
+        f"2024-12-27,{price},{price},{price},{price},{VOLUME}\n",
         encoding="utf-8",
     )
     return path
@@ -86,17 +92,19 @@ def kis_config(sim: SimulatorServer, token_dir: Path) -> KISConfig:
     )
 
 
-def backtest_broker() -> BacktestBroker:
+def backtest_broker(price: int) -> BacktestBroker:
     """The backtest's broker filling on the day's bar, in KRX mode (the default config)."""
-    bar = BarToday(PRICE, PRICE, PRICE, PRICE, VOLUME, prev_close=BASE)
+    bar = BarToday(price, price, price, price, VOLUME, prev_close=BASE)
     return BacktestBroker(bar, DAY, cash=CASH)
 
 
 @pytest.fixture(params=BROKERS)
-async def broker(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Broker]:
+async def broker(
+    request: pytest.FixtureRequest, tmp_path: Path, price: int
+) -> AsyncIterator[Broker]:
     """Each broker in the known market, with a fresh account."""
     if request.param == "paper":
-        paper, store = paper_broker(tmp_path)
+        paper, store = paper_broker(tmp_path, price)
         try:
             yield paper
         finally:
@@ -108,11 +116,11 @@ async def broker(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
             clock=clock,
             rate_limit_per_s=1000.0,
             token_min_interval_s=0.0,
-            replay_csv=(replay_csv(tmp_path),),
+            replay_csv=(replay_csv(tmp_path, price),),
             starting_cash_krw=CASH,
         )
         with SimulatorServer(cfg, port=0) as sim:
             async with KISClient(kis_config(sim, tmp_path / "tokens"), clock=clock) as kis:
                 yield KISBroker(kis)
     else:
-        yield backtest_broker()
+        yield backtest_broker(price)

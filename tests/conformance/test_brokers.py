@@ -127,3 +127,12 @@ async def test_fills_and_costs_are_the_same_for_the_same_price(broker: Broker) -
         (10, Decimal(54_000)),
         (20, Decimal(54_000)),
     ]
+
+
+@pytest.mark.parametrize("price", [69_600])
+async def test_a_buy_into_a_price_locked_at_the_upper_limit_does_not_fill(broker: Broker) -> None:
+    ack = await broker.place(order("lock", Side.BUY, 10))
+    assert ack.status is OrderStatus.ACCEPTED
+    assert (await rows(broker))["lock"].filled_qty == 0
+    assert await cash(broker) == CASH
+    assert await held(broker) == 0
