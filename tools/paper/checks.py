@@ -96,5 +96,4 @@ def check_order(
 
 def reserve_for_buy(price: int, qty: int, cost_model: CostModel) -> int:
     """Return the cash a buy of `qty` at `price` may spend, commission included."""
-    value = price * qty
-    return value + cost_model.commission(value)
+    return venue.buy_cost(qty, price, cost_model)

@@ -54,7 +54,7 @@ class Matcher:
     # --- money held by open orders --------------------------------------------------------------
     def buy_cost(self, qty: int, price: int) -> int:
         """Return what buying `qty` at `price` takes from cash, commission included."""
-        return qty * price + self.costs.commission(qty * price)
+        return venue.buy_cost(qty, price, self.costs)
 
     def reserved_cash(self, cano: str, prdt: str) -> int:
         """Return the cash held by the unfilled part of open buy orders."""

@@ -16,7 +16,14 @@ from tools.krx.venue.checks import (
     check_price,
     check_qty,
 )
-from tools.krx.venue.costs import FillCosts, commission, fill_costs, sell_tax, settles_on
+from tools.krx.venue.costs import (
+    FillCosts,
+    buy_cost,
+    commission,
+    fill_costs,
+    sell_tax,
+    settles_on,
+)
 from tools.krx.venue.fills import (
     DEFAULT_MAX_VOLUME_SHARE,
     FillRules,
@@ -43,6 +50,7 @@ __all__ = (
     "VenueRejection",
     "band_of",
     "blocked",
+    "buy_cost",
     "capped_qty",
     "check_order",
     "check_price",

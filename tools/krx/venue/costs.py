@@ -50,6 +50,12 @@ def fill_costs(
     return FillCosts(value, commission, tax, value - commission - tax, settles)
 
 
+def buy_cost(qty: int, price: int, cost_model: CostModel) -> int:
+    """Return what a buy of `qty` at `price` takes from cash, commission included (KRW)."""
+    value = qty * price
+    return value + cost_model.commission(value)
+
+
 def commission(value: int, cost_model: CostModel, *, exact: bool = False) -> Decimal:
     """Return the commission on a traded value: floored to the won, or unrounded if `exact`."""
     if exact:
