@@ -46,15 +46,10 @@ __all__ = (
 
 
 @dataclass(frozen=True, slots=True)
-class BarToday:
-    """The fill day's bar plus the previous close (the base of the daily price band)."""
+class BarToday(VenueBar):
+    """The fill day's bar, as the venue model matches it, plus the band's base (previous close)."""
 
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: int
-    prev_close: float | None
+    prev_close: float | None = None
 
 
 _VENUE_SIDE = {Side.BUY: VenueSide.BUY, Side.SELL: VenueSide.SELL}
@@ -77,7 +72,7 @@ class SimulatedBroker:
         held = self.book.positions.get(intent.ticker, 0)
         if intent.side is Side.SELL and held == 0:
             return self._reject(intent, decided_on, day, "no position to sell")
-        if rules.skip_zero_volume and bar.volume <= 0:
+        if rules.skip_zero_volume and (bar.volume or 0) <= 0:
             return self._reject(intent, decided_on, day, NoFill.ZERO_VOLUME)
         band = None
         if (
@@ -96,11 +91,10 @@ class SimulatedBroker:
             )
             if refused is not None:
                 return self._reject(intent, decided_on, day, refused.reason)
-        traded = VenueBar(bar.open, bar.high, bar.low, bar.close, bar.volume)
-        locked = venue.locked_limit(side, traded, band) if rules.block_locked_limit else None
+        locked = venue.locked_limit(side, bar, band) if rules.block_locked_limit else None
         if locked is not None:
             return self._reject(intent, decided_on, day, locked)
-        ref = venue.cross_price(side, intent.limit_price, traded)
+        ref = venue.cross_price(side, intent.limit_price, bar)
         if ref is None:
             return self._reject(intent, decided_on, day, NoFill.NOT_REACHED)
         price = self._fill_price(intent, ref, bar, day, market)
@@ -108,7 +102,7 @@ class SimulatedBroker:
             qty = held if intent.qty is None else intent.qty
             if qty > held:
                 return self._reject(intent, decided_on, day, f"sell {qty} exceeds holding {held}")
-            filled = venue.capped_qty(qty, traded, rules)
+            filled = venue.capped_qty(qty, bar, rules)
             self.book.sell(intent.ticker, filled, price, day, decided_on, intent, qty - filled)
             return None
         if intent.qty is None:
@@ -120,7 +114,7 @@ class SimulatedBroker:
             need = Decimal(qty * price) + self.book.commission(qty * price)
             if need > self.book.cash:
                 return self._reject(intent, decided_on, day, "insufficient cash")
-        filled = venue.capped_qty(qty, traded, rules)
+        filled = venue.capped_qty(qty, bar, rules)
         self.book.buy(intent.ticker, filled, price, day, decided_on, intent, qty - filled)
         return None
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from functools import lru_cache
 
 from tools.broker import Side
 from tools.krx.calendar import settlement_date
-from tools.krx.costs import CostModel, transaction_tax_rate
+from tools.krx.costs import CostModel
 from tools.krx.rules import Market
 
 
@@ -58,17 +58,13 @@ def buy_cost(qty: int, price: int, cost_model: CostModel) -> int:
 
 def commission(value: int, cost_model: CostModel, *, exact: bool = False) -> Decimal:
     """Return the commission on a traded value: floored to the won, or unrounded if `exact`."""
-    if exact:
-        return Decimal(value) * cost_model.commission_rate
-    return Decimal(cost_model.commission(value))
+    raw = cost_model.exact_commission(value)
+    return raw if exact else raw.to_integral_value(rounding=ROUND_FLOOR)
 
 
 def sell_tax(
     value: int, day: date, market: Market, cost_model: CostModel, *, exact: bool = False
 ) -> Decimal:
     """Return the tax on a sale traded on `day`: floored to the won, or unrounded if `exact`."""
-    if not cost_model.charge_tax:
-        return Decimal(0)
-    if exact:
-        return Decimal(value) * transaction_tax_rate(settles_on(day), market)
-    return Decimal(cost_model.tax(value, settles_on(day), market))
+    raw = cost_model.exact_tax(value, settles_on(day), market)
+    return raw if exact else raw.to_integral_value(rounding=ROUND_FLOOR)

@@ -24,7 +24,7 @@ bookkeeping (cash and holdings) around these functions.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
@@ -61,11 +61,15 @@ class FillRules:
     max_volume_share: Decimal | None = DEFAULT_MAX_VOLUME_SHARE
     block_locked_limit: bool = True
     skip_zero_volume: bool = True
+    share_ratio: tuple[int, int] | None = field(init=False, repr=False, compare=False)
+    """`max_volume_share` as an exact (numerator, denominator): the cap in integer arithmetic."""
 
     def __post_init__(self) -> None:
         share = self.max_volume_share
         if share is not None and not Decimal(0) < share <= Decimal(1):
             raise ValueError(f"max_volume_share must be in (0, 1], got {share}")
+        ratio = None if share is None else share.as_integer_ratio()
+        object.__setattr__(self, "share_ratio", ratio)
 
     @classmethod
     def parity(cls) -> FillRules:
@@ -110,7 +114,8 @@ def volume_cap(volume: int, share: Decimal) -> int:
     """
     if volume <= 0:
         return 0
-    return max(1, int(volume * share))
+    num, den = share.as_integer_ratio()
+    return max(1, volume * num // den)
 
 
 def locked_limit(side: Side, bar: VenueBar, band: PriceBand | None) -> NoFill | None:
@@ -146,10 +151,12 @@ def cross_price(side: Side, limit_price: int | None, bar: VenueBar) -> float | N
 
 def capped_qty(qty: int, bar: VenueBar, rules: FillRules) -> int:
     """Return how much of `qty` the volume cap lets fill on `bar` (the rest lapses)."""
-    share = rules.max_volume_share
-    if share is None or bar.volume is None:
+    ratio, volume = rules.share_ratio, bar.volume
+    if ratio is None or volume is None:
         return qty
-    return min(qty, volume_cap(bar.volume, share))
+    if volume <= 0:
+        return 0
+    return min(qty, max(1, volume * ratio[0] // ratio[1]))  # volume_cap, without the Decimal
 
 
 def match(
