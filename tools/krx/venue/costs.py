@@ -66,5 +66,7 @@ def sell_tax(
     value: int, day: date, market: Market, cost_model: CostModel, *, exact: bool = False
 ) -> Decimal:
     """Return the tax on a sale traded on `day`: floored to the won, or unrounded if `exact`."""
+    if not cost_model.charge_tax:  # no settlement date to look up
+        return Decimal(0)
     raw = cost_model.exact_tax(value, settles_on(day), market)
     return raw if exact else raw.to_integral_value(rounding=ROUND_FLOOR)
