@@ -25,15 +25,9 @@ from typing import Any
 import numpy as np
 
 from core.orders import Side
-from evals.backtest.broker import (
-    BarToday,
-    Book,
-    BrokerConfig,
-    Fill,
-    Rejection,
-    SimulatedBroker,
-    Trade,
-)
+from evals.backtest.book import Book, Fill, Rejection, Trade
+from evals.backtest.broker import BarToday, SimulatedBroker
+from evals.backtest.broker_config import BrokerConfig
 from evals.backtest.data import FloatArray
 from evals.backtest.orders import OrderIntent, PortfolioSnapshot, Strategy
 from evals.backtest.view import MarketData

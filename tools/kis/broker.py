@@ -46,6 +46,7 @@ from tools.kis.client import KISClient
 from tools.kis.errors import KISOrderRejectedError
 from tools.kis.models import DailyOrder, Holding
 from tools.kis.orders import OrderSubmission, SentOrder, SubmissionStatus
+from tools.krx.venue import check_qty
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,14 @@ class KISBroker:
 
     async def place(self, order: OrderRequest) -> OrderAck:
         """Place `order` once per client_order_id; see the module docstring for lost answers."""
+        refused = check_qty(order.qty)  # the client refuses to send it; answer as KIS would
+        if refused is not None:
+            return OrderAck(
+                client_order_id=order.client_order_id,
+                status=PlacementStatus.REJECTED,
+                reason_code=refused.code.value,
+                reason=refused.message,
+            )
         tracked = self._orders.setdefault(order.client_order_id, _Tracked())
         if tracked.order_no is not None:
             return self._ack(

@@ -60,10 +60,20 @@ class CostModel:
 
     def commission(self, value_krw: int) -> int:
         """Return the commission on a traded value (either side), floored to the won."""
-        return floor_krw(Decimal(value_krw) * self.commission_rate)
+        return floor_krw(self.exact_commission(value_krw))
+
+    def exact_commission(self, value_krw: int) -> Decimal:
+        """Return the commission on a traded value before flooring (backtest parity mode)."""
+        return Decimal(value_krw) * self.commission_rate
 
     def tax(self, value_krw: int, settlement_date: date, market: Market = Market.KOSPI) -> int:
         """Return the transaction tax on a sale's value, floored to the won."""
+        return floor_krw(self.exact_tax(value_krw, settlement_date, market))
+
+    def exact_tax(
+        self, value_krw: int, settlement_date: date, market: Market = Market.KOSPI
+    ) -> Decimal:
+        """Return the transaction tax on a sale's value before flooring (backtest parity mode)."""
         if not self.charge_tax:
-            return 0
-        return floor_krw(Decimal(value_krw) * transaction_tax_rate(settlement_date, market))
+            return Decimal(0)
+        return Decimal(value_krw) * transaction_tax_rate(settlement_date, market)

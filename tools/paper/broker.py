@@ -35,11 +35,13 @@ from tools.broker import (
     Position,
     UnknownOrderError,
 )
+from tools.krx import venue
 from tools.krx.costs import CostModel
+from tools.krx.venue import FillRules
 from tools.market_data import MarketData, MarketQuote
 from tools.paper import checks
 from tools.paper.checks import AccountRoom, Rejection, check_order, reserve_for_buy
-from tools.paper.matching import fill_costs, fill_price, krx_day, market_open
+from tools.paper.matching import PAPER_FILL_RULES, fill, krx_day, market_open
 from tools.paper.store import (
     CANCELLED,
     EXPIRED,
@@ -68,6 +70,7 @@ class PaperBroker:
         starting_cash_krw: int,
         account: str = "paper",
         always_open: bool = False,
+        fill_rules: FillRules = PAPER_FILL_RULES,
     ) -> None:
         """Bind the books and open the account with `starting_cash_krw` if it is new.
 
@@ -79,6 +82,8 @@ class PaperBroker:
             starting_cash_krw: cash of the account when the store first sees it; ignored later.
             account: the account's name inside the store (several may share one file).
             always_open: keep the market open at any hour (demos and tests).
+            fill_rules: the venue model's realism rules (default: the limit lock; a quote has
+                no volume, so a volume cap has nothing to cap).
         """
         if starting_cash_krw < 0:
             raise ValueError("starting cash cannot be negative")
@@ -88,6 +93,7 @@ class PaperBroker:
         self.cost_model = cost_model
         self.account = account
         self.always_open = always_open
+        self.fill_rules = fill_rules
         store.open_account(account, starting_cash_krw)
 
     # --- the protocol -------------------------------------------------------------------------
@@ -252,16 +258,34 @@ class PaperBroker:
                     self._try_fill(order, quote, now)
 
     def _try_fill(self, order: PaperOrder, quote: MarketQuote, now: datetime) -> None:
-        price = fill_price(order.side, order.order_type, order.limit_price, quote)
-        if price is None or order.remaining <= 0:
+        if order.remaining <= 0:
             return
         day = krx_day(now)
-        costs = fill_costs(order.side, order.remaining, price, order.market, day, self.cost_model)
-        fill = PaperFill(
+        matched = fill(
+            order.side,
+            order.order_type,
+            order.limit_price,
+            order.remaining,
+            quote,
+            day,
+            self.fill_rules,
+        )
+        if matched is None:
+            return
+        price = matched.price
+        costs = venue.fill_costs(
+            order.side,
+            matched.qty,
+            price,
+            market=order.market,
+            day=day,
+            cost_model=self.cost_model,
+        )
+        booked = PaperFill(
             broker_order_id=order.broker_order_id,
             ticker=order.ticker,
             side=order.side,
-            qty=order.remaining,
+            qty=matched.qty,
             price=price,
             commission=costs.commission,
             tax=costs.tax,
@@ -270,12 +294,12 @@ class PaperBroker:
             settles_on=costs.settles_on,
             filled_at=now,
         )
-        self.store.record_fill(order, fill, quote.name)
+        self.store.record_fill(order, booked, quote.name)
         log.info(
             "paper fill %s: %s %d %s at %d",
             order.client_order_id,
             order.side.value,
-            fill.qty,
+            booked.qty,
             order.ticker,
             price,
         )

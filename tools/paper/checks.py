@@ -25,8 +25,9 @@ from datetime import date
 
 from core.orders import OrderType, Side
 from tools.broker import OrderRequest
+from tools.krx import venue
 from tools.krx.costs import CostModel
-from tools.krx.rules import is_on_tick, price_limits
+from tools.krx.venue import RejectCode
 from tools.market_data import MarketQuote
 
 CLOSED = "PAPER_CLOSED"
@@ -37,6 +38,9 @@ BAND = "PAPER_BAND"
 CASH = "PAPER_CASH"
 HOLDINGS = "PAPER_HOLDINGS"
 NOT_OPEN = "PAPER_NOT_OPEN"
+
+_VENUE_CODES = {RejectCode.QTY: QTY, RejectCode.TICK: TICK, RejectCode.BAND: BAND}
+"""The paper broker's codes for what the KRX venue model refuses."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,19 +73,17 @@ def check_order(
     """Return why `order` must be refused, or None when it may be placed."""
     if not is_open:
         return Rejection(CLOSED, "the KRX regular session is closed")
-    if not isinstance(order.qty, int) or isinstance(order.qty, bool) or order.qty <= 0:
-        return Rejection(QTY, f"quantity must be a positive whole number, got {order.qty!r}")
-    lower, upper = price_limits(quote.prev_close_krw, quote.market, day)
+    band = venue.band_of(quote.prev_close_krw, quote.market, day)
+    limit = order.limit_price if order.order_type is OrderType.LIMIT else None
+    refused = venue.check_order(order.qty, limit, quote.market, day, band)
+    if refused is not None:
+        return Rejection(_VENUE_CODES[refused.code], refused.message)
     if order.order_type is OrderType.MARKET:
         if quote.halted:
             return Rejection(HALTED, f"{order.ticker} is halted; a market order cannot fill")
-        price = upper
+        price = band.upper
     else:
         price = order.limit_price or 0
-        if not is_on_tick(price, quote.market, day):
-            return Rejection(TICK, f"{price} is not on the {quote.market.value} tick grid")
-        if not lower <= price <= upper:
-            return Rejection(BAND, f"{price} is outside today's limits {lower}-{upper}")
     if order.side is Side.BUY:
         needed = reserve_for_buy(price, order.qty, cost_model)
         if needed > room.free_cash:
@@ -95,5 +97,4 @@ def check_order(
 
 def reserve_for_buy(price: int, qty: int, cost_model: CostModel) -> int:
     """Return the cash a buy of `qty` at `price` may spend, commission included."""
-    value = price * qty
-    return value + cost_model.commission(value)
+    return venue.buy_cost(qty, price, cost_model)

@@ -1,22 +1,26 @@
-"""How the paper broker decides that an order fills, and what the fill costs.
+"""When the paper broker's market is open, and how an order fills against a quote.
 
-The model is deliberately simple and stated here once:
+The session: the market is open during the KRX regular session of a trading day, as the XKRX
+calendar of `tools.krx.calendar` gives it (09:00-15:30 KST; 10:00 on the year's first session).
+Demos and tests may keep it open at any hour (`always_open`); the KRX day is then the KST date.
 
-- The market is open during the KRX regular session of a trading day, as the XKRX calendar of
-  `tools.krx.calendar` gives it (09:00-15:30 KST; 10:00 on the year's first session). Demos and
-  tests may keep it open at any hour (`always_open`); the KRX day is then the KST date.
-- An order fills whole, at the quote's last price, when the price is acceptable: any price for
-  a market order, last <= limit for a buy, last >= limit for a sell (a marketable limit gets the
-  better price). There is no depth or volume model, so no partial fills.
-- A halted quote never fills anything.
-- Costs are integer KRW: commission on both sides (`CostModel.commission`, floored), and on a
-  sale the transaction tax at the rate in force on the settlement date (T+2 trading days of the
-  fill's KRX date; ETFs exempt).
+The fill is the KRX venue model's (`tools.krx.venue`), against the quote taken as a bar at its
+last price:
+
+- a market order fills at the last price; a limit buy when last <= limit, a limit sell when
+  last >= limit, at the last price (a marketable limit gets the better price);
+- a halted quote never fills anything;
+- the limit lock (on by default, `PAPER_FILL_RULES`): a buy while the last price sits at the
+  day's upper limit does not fill (a sell at the lower limit neither); the order rests and
+  lapses with the day if the price never leaves the limit, as a backtest's would;
+- a quote carries no volume, so there is no volume cap: an order fills whole.
+
+Costs are the venue model's too (`tools.krx.venue.fill_costs`): integer KRW commission on both
+sides, and on a sale the tax of the settlement date (T+2 trading days; ETFs exempt).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -24,10 +28,14 @@ import pandas as pd
 
 from core.clock import KST
 from core.orders import OrderType, Side
-from tools.krx.calendar import krx_calendar, settlement_date
-from tools.krx.costs import CostModel
-from tools.krx.rules import Market
+from tools.krx import venue
+from tools.krx.calendar import krx_calendar
+from tools.krx.venue import FillRules, Match, VenueBar
 from tools.market_data import MarketQuote
+
+PAPER_FILL_RULES = FillRules(max_volume_share=None)
+"""The venue's rules as the paper broker applies them: the limit lock and the halt, no volume
+cap (a quote has no volume to take a share of)."""
 
 
 @lru_cache(maxsize=512)
@@ -55,39 +63,18 @@ def market_open(now: datetime, *, always_open: bool = False) -> bool:
     return hours is not None and hours[0] <= now < hours[1]
 
 
-def fill_price(
-    side: Side, order_type: OrderType, limit_price: int, quote: MarketQuote
-) -> int | None:
-    """Return the price an order fills at against `quote`, or None when it does not fill."""
-    if quote.halted:
-        return None
-    last = quote.last_price_krw
-    if order_type is OrderType.MARKET:
-        return last
-    if side is Side.BUY:
-        return last if last <= limit_price else None
-    return last if last >= limit_price else None
-
-
-@dataclass(frozen=True, slots=True)
-class FillCosts:
-    """What one fill moves: value, commission, tax, and the cash change (negative for a buy)."""
-
-    value: int
-    commission: int
-    tax: int
-    cash_delta: int
-    settles_on: date
-
-
-def fill_costs(
-    side: Side, qty: int, price: int, market: Market, day: date, cost_model: CostModel
-) -> FillCosts:
-    """Price a fill of `qty` shares at `price` on KRX date `day`."""
-    value = qty * price
-    commission = cost_model.commission(value)
-    settles_on = settlement_date(day)
-    if side is Side.BUY:
-        return FillCosts(value, commission, 0, -(value + commission), settles_on)
-    tax = cost_model.tax(value, settles_on, market)
-    return FillCosts(value, commission, tax, value - commission - tax, settles_on)
+def fill(
+    side: Side,
+    order_type: OrderType,
+    limit_price: int,
+    qty: int,
+    quote: MarketQuote,
+    day: date,
+    rules: FillRules = PAPER_FILL_RULES,
+) -> Match | None:
+    """Return how an order for `qty` fills against `quote` on KRX date `day`, or None."""
+    bar = VenueBar.at_price(quote.last_price_krw, halted=quote.halted)
+    band = venue.band_of(quote.prev_close_krw, quote.market, day)
+    limit = limit_price if order_type is OrderType.LIMIT else None
+    matched = venue.match(side, limit, qty, bar, band, rules)
+    return matched if isinstance(matched, Match) else None

@@ -156,8 +156,9 @@ def test_commission_is_floored_in_krx_mode_and_exact_in_parity_mode() -> None:
 
 def test_fifo_lots_split_a_partial_sell_with_pro_rata_costs() -> None:
     days = DEC_2024[:4]
+    # 1,000 shares a day: the 10 % volume cap (100 shares) does not bind the 15-share sell.
     rows: list[Row] = [
-        (d, p, p, p, p, 100) for d, p in zip(days, [10_000, 10_000, 12_000, 15_000], strict=True)
+        (d, p, p, p, p, 1_000) for d, p in zip(days, [10_000, 10_000, 12_000, 15_000], strict=True)
     ]
     script = {days[0]: [buy("A", 10)], days[1]: [buy("A", 10)], days[2]: [sell("A", 15)]}
     result = run([bars("A", rows)], script, BrokerConfig(charge_tax=False))

@@ -118,7 +118,8 @@ def _small_run() -> BacktestResult:
 def test_the_orders_csv_says_what_became_of_every_order_and_why(tmp_path: Path) -> None:
     days = [date(2024, 3, 4) + timedelta(days=i) for i in range(5)]
     prices = [10_010, 10_020, 10_030, 10_050, 10_070]
-    bars = Bars.from_columns("A", days, prices, prices, prices, prices, [5] * 5)
+    # 1,000 shares a day: the 10 % volume cap (100 shares) lets the 100-share orders fill whole.
+    bars = Bars.from_columns("A", days, prices, prices, prices, prices, [1_000] * 5)
     script = {
         days[0]: [OrderIntent("A", Side.BUY, qty=100, limit_price=10_030, reason="first")],
         days[1]: [OrderIntent("A", Side.BUY, qty=100, limit_price=9_000, reason="too low")],

@@ -1,23 +1,30 @@
 """Fills: market orders at the next price, limit orders when the price crosses, in parts.
 
-Every minute of the session an order may take at most `liquidity_fraction` of that minute's
-simulated volume (at least one share), so orders that are large for the stock fill over several
-minutes. Resting orders are matched whenever the simulator handles a request (prices read, time
-moved on): the matcher walks the minutes since it last looked at each order. Day orders that are
-still unfilled when their day is over expire, as on KRX.
+The fill rule, its realism rules and the costs are the KRX venue model's (`tools.krx.venue`);
+this module keeps the simulator's books: reserved cash, orderable shares, executions.
+
+An order placed or revised is tried against the current price (a bar at that price with the
+current minute's volume). Every minute of the session an order may take at most
+`liquidity_fraction` of that minute's simulated volume (the venue's volume cap, at least one
+share), so orders that are large for the stock fill over several minutes. The venue's limit
+lock applies per minute: no buy in a minute that opens and stays at the upper limit, no sell at
+the lower. Resting orders are matched whenever the simulator handles a request (prices read,
+time moved on): the matcher walks the minutes since it last looked at each order. Day orders
+that are still unfilled when their day is over expire, as on KRX.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 
 from core.clock import KST
+from core.orders import Side
 from tools.kis.simulator.config import SimulatorConfig
 from tools.kis.simulator.market import MinuteBar, SimMarket, session_point
 from tools.kis.simulator.store import Execution, Order, Store
-from tools.krx.calendar import settlement_date
-from tools.krx.costs import CostModel, floor_krw
+from tools.krx import venue
+from tools.krx.costs import CostModel
+from tools.krx.venue import FillRules, Match, PriceBand, VenueBar
 
 MAX_MINUTES_PER_SWEEP = 400
 """Minutes walked per order and request; a longer gap only looks at its most recent part."""
@@ -42,11 +49,12 @@ class Matcher:
         self.store = store
         self.market = market
         self.costs = CostModel(commission_rate=cfg.commission_rate)
+        self.rules = FillRules(max_volume_share=cfg.liquidity_fraction)
 
     # --- money held by open orders --------------------------------------------------------------
     def buy_cost(self, qty: int, price: int) -> int:
         """Return what buying `qty` at `price` takes from cash, commission included."""
-        return qty * price + self.costs.commission(qty * price)
+        return venue.buy_cost(qty, price, self.costs)
 
     def reserved_cash(self, cano: str, prdt: str) -> int:
         """Return the cash held by the unfilled part of open buy orders."""
@@ -74,25 +82,21 @@ class Matcher:
         return held - offered
 
     # --- fills ----------------------------------------------------------------------------------
-    def _liquidity(self, volume: int) -> int:
-        if volume <= 0:
-            return 0
-        return max(1, floor_krw(Decimal(volume) * self.cfg.liquidity_fraction))
-
     def fill(self, order: Order, qty: int, price: int, at: datetime) -> Order:
         """Book one fill of `qty` at `price` and return the updated order."""
         qty = min(qty, order.remaining)
         if qty <= 0:
             return order
-        value = qty * price
-        commission = self.costs.commission(value)
         kst = at.astimezone(KST)
-        inst = self.market.instruments[order.pdno]
-        if order.side == "buy":
-            tax, cash_delta = 0, -(value + commission)
-        else:
-            tax = self.costs.tax(value, settlement_date(kst.date()), inst.market)
-            cash_delta = value - commission - tax
+        costs = venue.fill_costs(
+            _side(order),
+            qty,
+            price,
+            market=self.market.instruments[order.pdno].market,
+            day=kst.date(),
+            cost_model=self.costs,
+        )
+        commission, tax, cash_delta = costs.commission, costs.tax, costs.cash_delta
         execution = Execution(
             order.odno,
             order.pdno,
@@ -120,22 +124,23 @@ class Matcher:
         bar = self.market.minute_bar(order.pdno, now)
         if quote.phase != "open" or quote.halted or bar is None:
             return order
-        if (
-            order.is_market
-            or (order.side == "buy" and quote.price <= order.price)
-            or (order.side == "sell" and quote.price >= order.price)
-        ):
-            return self.fill(order, self._liquidity(bar.volume), quote.price, now)
+        at_price = VenueBar(quote.price, quote.price, quote.price, quote.price, bar.volume)
+        return self._match(order, at_price, PriceBand(quote.lower, quote.upper), now)
+
+    def _match(self, order: Order, bar: VenueBar, band: PriceBand, at: datetime) -> Order:
+        """Fill what the venue model lets `order` take from `bar`."""
+        limit = None if order.is_market else order.price
+        matched = venue.match(_side(order), limit, order.remaining, bar, band, self.rules)
+        if isinstance(matched, Match):
+            return self.fill(order, matched.qty, matched.price, at)
         return order
 
-    def _cross(self, order: Order, bar: MinuteBar) -> int | None:
-        if order.is_market:
-            return bar.open
-        if order.side == "buy" and bar.low <= order.price:
-            return min(bar.open, order.price)
-        if order.side == "sell" and bar.high >= order.price:
-            return max(bar.open, order.price)
-        return None
+    def band(self, pdno: str, day: date) -> PriceBand:
+        """Return the day's price limits (from the previous session's close)."""
+        past = self.market.history(pdno, day, before=True)
+        inst = self.market.instruments[pdno]
+        base = past[-1].close if past else inst.base_price
+        return venue.band_of(base, inst.market, day)
 
     def sweep(self, now: datetime) -> None:
         """Match every open order over the minutes since it was last looked at; expire old ones."""
@@ -146,6 +151,7 @@ class Matcher:
             last_day = order_day if order_day < today else today
             end = min(now_minute, abs_minute(self._last_minute(last_day)))
             start = max(order.checked_minute + 1, end - MAX_MINUTES_PER_SWEEP + 1)
+            bands: dict[date, PriceBand] = {}
             for minute in range(start, end + 1):
                 if order.remaining == 0:
                     break
@@ -156,10 +162,10 @@ class Matcher:
                 bars = self.market.minute_bars(order.pdno, point.day)
                 if not bars:
                     continue
-                price = self._cross(order, bars[point.index])
-                liquidity = self._liquidity(bars[point.index].volume)
-                if price is not None and liquidity:
-                    order = self.fill(order, liquidity, price, instant)
+                band = bands.get(point.day)
+                if band is None:
+                    band = bands[point.day] = self.band(order.pdno, point.day)
+                order = self._match(order, _venue_bar(bars[point.index]), band, instant)
             if order.remaining and order_day < today:
                 self.store.update_order(order.odno, status="expired", checked_minute=end)
             elif order.checked_minute < end:
@@ -171,3 +177,11 @@ class Matcher:
         if self.cfg.always_open:
             return start + timedelta(days=1, minutes=-1)
         return start + timedelta(hours=15, minutes=29)
+
+
+def _side(order: Order) -> Side:
+    return Side.BUY if order.side == "buy" else Side.SELL
+
+
+def _venue_bar(bar: MinuteBar) -> VenueBar:
+    return VenueBar(bar.open, bar.high, bar.low, bar.close, bar.volume)

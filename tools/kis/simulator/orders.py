@@ -18,7 +18,8 @@ from tools.kis.simulator.market import session_point
 from tools.kis.simulator.matching import Matcher, abs_minute
 from tools.kis.simulator.store import Order
 from tools.kis.simulator.wire import Msg
-from tools.krx.rules import is_on_tick
+from tools.krx import venue
+from tools.krx.venue import PriceBand, RejectCode
 
 LIMIT_TYPES = frozenset({"00", "02"})
 PRICELESS_TYPES = frozenset({"01", "03", "04"})
@@ -69,7 +70,7 @@ class OrderDesk:
         allowed = LIMIT_TYPES | PRICELESS_TYPES
         if ord_dvsn not in allowed:
             return wire.BAD_ORD_DVSN
-        if not (qty_s.isdigit() and int(qty_s) > 0):
+        if not qty_s.isdigit() or venue.check_qty(int(qty_s)) is not None:
             return wire.BAD_QTY
         if not price_s.isdigit():
             return wire.BAD_PRICE
@@ -81,11 +82,14 @@ class OrderDesk:
     def _limit_error(self, pdno: str, price: int, now: datetime) -> tuple[Msg | None, int]:
         """Check a limit price against the tick and daily limits; return (error, upper limit)."""
         quote = self.market.quote(pdno, now)
-        if price and not is_on_tick(price, quote.instrument.market, quote.day):
-            return wire.OFF_TICK, quote.upper
-        if price and not quote.lower <= price <= quote.upper:
-            return wire.OUTSIDE_LIMITS, quote.upper
-        return None, quote.upper
+        if not price:  # a market-type order: no price to check
+            return None, quote.upper
+        band = PriceBand(quote.lower, quote.upper)
+        refused = venue.check_price(price, quote.instrument.market, quote.day, band)
+        if refused is None:
+            return None, quote.upper
+        error = wire.OFF_TICK if refused.code is RejectCode.TICK else wire.OUTSIDE_LIMITS
+        return error, quote.upper
 
     def place(self, fields: dict[str, str], buy: bool, now: datetime) -> OrderAnswer:
         """Take an order-cash request (body keys checked by the gateway, values as sent)."""
