@@ -8,7 +8,12 @@ from agents.risk.models import ProposedOrder, make_client_order_id
 from core.errors import ConfigurationError
 from core.orders import OrderType, Side
 from graphs.nodes.approval import Action
-from trader.cli.approve import build_response, describe_response, parse_edit_value, resolve_order
+from trader.cli.approval_answer import (
+    build_response,
+    describe_response,
+    parse_edit_value,
+    resolve_order,
+)
 
 THREAD = "default:2026-11-26:regular"
 

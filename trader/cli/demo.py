@@ -22,7 +22,7 @@ from core.clock import kst_today
 from db import migrate
 from graphs.runner import open_graph, read_thread
 from trader.cli import clock as cli_clock
-from trader.cli.approve import stdin_is_terminal
+from trader.cli.approval_prompt import stdin_is_terminal
 from trader.cli.console import cli_errors
 from trader.cli.session import DEMO_PHASE, parse_tickers, run_session
 from trader.settings import Settings, load_settings
