@@ -32,9 +32,10 @@ from agents.fundamental import fundamental
 from agents.market_analyst import market_analyst
 from agents.risk_manager import risk_manager
 from agents.state import SessionInput, SessionState, SessionStatus, read_status
-from graphs.nodes.approval import approval, review
+from graphs.nodes.approval import approval
 from graphs.nodes.load_context import load_context
 from graphs.nodes.report import report
+from graphs.nodes.review import review
 from graphs.nodes.signals import signals
 
 NODES = (

@@ -13,7 +13,8 @@ from rich.prompt import Prompt
 
 from agents.risk.models import ProposedOrder
 from core.errors import ConfigurationError
-from graphs.nodes.approval import Action, ApprovalResponse, OrderDecision, preview_review
+from graphs.nodes.approval import Action, ApprovalResponse, OrderDecision
+from graphs.nodes.review import preview_review
 from graphs.runner import ThreadView
 from tools.krx.costs import CostModel
 from trader.cli import render
