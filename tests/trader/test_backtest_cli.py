@@ -117,6 +117,25 @@ def test_llm_flag_needs_the_agents_strategy(shared_dir: Path) -> None:
     assert result.exit_code == 2 and "--llm is for --strategy agents" in result.output
 
 
+def test_volume_share_caps_fills_and_is_checked(shared_dir: Path, tmp_path: Path) -> None:
+    base = [
+        "backtest", "--data", str(shared_dir / "market-data"), "--tickers", "005930",
+        "--start", "2019-01-01", "--end", "2023-12-31",
+    ]  # fmt: skip
+    uncapped = runner.invoke(app, [*base, "--volume-share", "0"])
+    # Samsung trades millions of shares a day: a millionth of that is a few shares per order,
+    # far below the ~150 the strategy buys, so fills are partial and the result differs.
+    tiny = runner.invoke(app, [*base, "--volume-share", "0.000001"])
+    assert uncapped.exit_code == 0 and tiny.exit_code == 0, uncapped.output + tiny.output
+    assert "final equity 11,842,831.0000 KRW (KRX costs)" in uncapped.output
+    assert "(KRX costs)" in tiny.output and "11,842,831" not in tiny.output
+    for bad, message in (("1.5", "must be in [0, 1]"), ("a tenth", "must be a share like 0.1")):
+        result = runner.invoke(app, [*base, "--volume-share", bad])
+        assert result.exit_code == 2 and message in result.output, result.output
+    parity = runner.invoke(app, [*base, "--parity", "--volume-share", "0.1"])
+    assert parity.exit_code == 2 and "--parity runs without a volume cap" in parity.output
+
+
 def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
     result = runner.invoke(
         app,

@@ -53,6 +53,14 @@ def backtest(
     ] = False,
     slippage_bps: Annotated[float | None, typer.Option(help="Slippage, basis points.")] = None,
     slippage_ticks: Annotated[int | None, typer.Option(help="Slippage, ticks.")] = None,
+    volume_share: Annotated[
+        str | None,
+        typer.Option(
+            "--volume-share",
+            help="Share of a day's volume one order may fill, the rest lapses (default 0.1; "
+            "0: no cap; --parity has none).",
+        ),
+    ] = None,
     trades_csv: Annotated[Path | None, typer.Option(help="Write the closed trades here.")] = None,
     equity_csv: Annotated[Path | None, typer.Option(help="Write the daily equity here.")] = None,
     orders_csv: Annotated[
@@ -127,6 +135,7 @@ def backtest(
             parity=parity,
             slippage_bps=slippage_bps,
             slippage_ticks=slippage_ticks,
+            volume_share=volume_share,
             data=data,
             kis=kis,
             llm=LLMOptions(enabled=llm, cache=llm_cache, max_tokens=llm_max_tokens),

@@ -91,6 +91,7 @@ class BacktestOptions:
         parity: bool,
         slippage_bps: float | None,
         slippage_ticks: int | None,
+        volume_share: str | None,
         data: Path | None,
         kis: bool,
         llm: LLMOptions,
@@ -135,6 +136,10 @@ class BacktestOptions:
             broker = BrokerConfig(commission_rate=rate, charge_tax=not no_tax, slippage=slip)
         if parity and (slippage_bps is not None or slippage_ticks is not None):
             raise ConfigurationError("--parity runs without slippage")
+        if volume_share is not None:
+            if parity:
+                raise ConfigurationError("--parity runs without a volume cap")
+            broker = replace(broker, max_volume_share=_volume_share(volume_share))
         if data is not None and kis:
             raise ConfigurationError("choose one of --data and --kis")
         return cls(
@@ -162,6 +167,19 @@ def _day(text: str, option: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise ConfigurationError(f"{option} must be a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _volume_share(text: str) -> Decimal | None:
+    """`--volume-share`: a share in (0, 1], or 0 for no cap."""
+    try:
+        share = Decimal(text)
+    except InvalidOperation:
+        raise ConfigurationError(
+            f"--volume-share must be a share like 0.1 (0: no cap), got {text!r}"
+        ) from None
+    if not Decimal(0) <= share <= Decimal(1):
+        raise ConfigurationError(f"--volume-share must be in [0, 1], got {text}")
+    return share or None
 
 
 def _rate(text: str) -> Decimal:
