@@ -91,7 +91,7 @@ class BacktestOptions:
         parity: bool,
         slippage_bps: float | None,
         slippage_ticks: int | None,
-        volume_share: str | None,
+        volume_share: str | None = None,
         data: Path | None,
         kis: bool,
         llm: LLMOptions,
