@@ -45,7 +45,7 @@ class Dispatcher:
         try:
             await self.notifier.send(event)
         except NotifyError as exc:
-            logger.warning("%s notification (%s) not sent: %s", exc.channel, event.kind, exc)
+            logger.warning("%s notification (%s) not sent: %s", exc.channel, event.kind, exc.detail)
         except Exception as exc:  # a notifier's bug must not fail a session either
             logger.warning(
                 "%s notification (%s) not sent: %s",
