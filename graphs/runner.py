@@ -16,12 +16,14 @@ another.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from langchain_core.runnables import RunnableConfig
@@ -47,8 +49,24 @@ ProgressFn = Callable[[str, dict[str, Any]], None]
 SessionGraph = CompiledStateGraph[SessionState, SessionContext, SessionInput, SessionState]
 
 
+log = logging.getLogger(__name__)
+
+
 def _ignore(node: str, update: dict[str, Any]) -> None:
     """The default progress callback: say nothing."""
+
+
+class RunObserver(Protocol):
+    """Told what every run of a runner does, whoever called it (the shell's notifications).
+
+    Both calls must return quickly and should not raise; the runner logs and ignores a failure.
+    """
+
+    def node_finished(self, thread_id: str, node: str, update: dict[str, Any]) -> None:
+        """A node of `thread_id` finished with this state update."""
+
+    def run_stopped(self, view: ThreadView) -> None:
+        """A run ended without an error: at the approval, or at the graph's end."""
 
 
 @dataclass(frozen=True)
@@ -123,10 +141,13 @@ async def open_graph(database_url: str) -> AsyncIterator[SessionGraph]:
 class SessionRunner:
     """Runs one venue's sessions: a compiled, checkpointed graph and its runtime context."""
 
-    def __init__(self, graph: SessionGraph, ctx: SessionContext) -> None:
+    def __init__(
+        self, graph: SessionGraph, ctx: SessionContext, observer: RunObserver | None = None
+    ) -> None:
         """Use `trader.wiring.runner.open_runner` rather than building one by hand."""
         self.graph = graph
         self.ctx = ctx
+        self.observer = observer
 
     async def view(self, thread_id: str) -> ThreadView:
         """Return where `thread_id` stands."""
@@ -216,7 +237,13 @@ class SessionRunner:
                     for node, update in chunk.items():
                         if node.startswith("__"):
                             continue  # the interrupt marker; the view below reports it
-                        progress(node, update if isinstance(update, dict) else {})
+                        data = update if isinstance(update, dict) else {}
+                        progress(node, data)
+                        if self.observer is not None:
+                            self._observe(
+                                "node_finished",
+                                partial(self.observer.node_finished, thread_id, node, data),
+                            )
         except BusyError:
             # Another process is executing this session: it has not failed, and this process
             # changed nothing. Say so in one line; the run row is the other process's.
@@ -228,7 +255,17 @@ class SessionRunner:
             if isinstance(exc, TraderError):
                 raise SessionStoppedError(thread_id, exc) from exc
             raise
-        return await self.view(thread_id)
+        view = await self.view(thread_id)
+        if self.observer is not None:
+            self._observe("run_stopped", partial(self.observer.run_stopped, view))
+        return view
+
+    @staticmethod
+    def _observe(what: str, call: Callable[[], None]) -> None:
+        try:
+            call()
+        except Exception:
+            log.exception("the run observer failed (%s)", what)
 
     @asynccontextmanager
     async def _thread_lease(self, thread_id: str) -> AsyncIterator[ExecutorLease | None]:

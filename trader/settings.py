@@ -193,6 +193,20 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     """DEBUG, INFO, WARNING, ERROR or CRITICAL: log lines of the application on stderr."""
 
+    # --- notifications (trader/wiring/notify.py; off unless a channel is set) ---------------
+    notify_telegram_bot_token: SecretStr | None = None
+    """Telegram bot token (from @BotFather); with NOTIFY_TELEGRAM_CHAT_ID turns Telegram on."""
+    notify_telegram_chat_id: str | None = None
+    """The chat the bot writes to (a user, group or channel id)."""
+    notify_telegram_base_url: str = "https://api.telegram.org"
+    """The Bot API server (a local Bot API server, or a test's fake)."""
+    notify_webhook_url: SecretStr | None = None
+    """A Slack-compatible incoming webhook (`POST {"text": ...}`); the URL is the credential."""
+    notify_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    """How long one notification may take before it is given up (never the session)."""
+    service_public_url: str = "http://127.0.0.1:8000"
+    """Where the trader opens the service's pages; messages link `/sessions/{thread_id}`."""
+
     @field_validator(
         "kis_app_key",
         "kis_app_secret",

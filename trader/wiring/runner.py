@@ -12,6 +12,7 @@ from db.engine import create_db_engine, session_factory
 from graphs.runner import SessionRunner, open_graph
 from trader.settings import Settings
 from trader.wiring.context import open_session_context
+from trader.wiring.notify import SessionNotifications, open_dispatcher
 from trader.wiring.venue import venue_for
 
 
@@ -21,13 +22,19 @@ async def open_runner(
 ) -> AsyncIterator[SessionRunner]:
     """Open the runtime context of a venue and the checkpointed graph; close both on exit.
 
-    The database must be migrated first (`db.migrate.upgrade`).
+    The database must be migrated first (`db.migrate.upgrade`). The notifications the
+    settings configure are wired in (`trader.wiring.notify`); on exit, queued ones are sent.
     """
     async with (
+        open_dispatcher(settings) as dispatcher,
         open_session_context(settings, demo=demo, clock=clock) as ctx,
         open_graph(settings.resolved_database_url) as graph,
     ):
-        yield SessionRunner(graph, ctx)
+        # Notifications (off by default): a pending approval, fills and halts from the
+        # runner's runs, an order handed to a person from the executor.
+        notifications = SessionNotifications(dispatcher, settings)
+        ctx.on_needs_review = notifications.needs_review
+        yield SessionRunner(graph, ctx, observer=notifications)
 
 
 def resume_as_demo(settings: Settings, thread_id: str, *, demo_requested: bool = False) -> bool:

@@ -1,0 +1,78 @@
+"""Telegram: a message from a bot to one chat, through the Bot API's `sendMessage`.
+
+The bot token is part of the URL path (``/bot<token>/sendMessage``), so it is masked in every
+log line and error (`tools.notify.http`). The base URL is a setting so a test (or a Bot API
+server of one's own) can stand in for ``https://api.telegram.org``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from pydantic import SecretStr
+
+from tools.notify.errors import NotifyRejectedError
+from tools.notify.events import Event
+from tools.notify.http import HttpPolicy, JsonPoster
+
+DEFAULT_BASE_URL = "https://api.telegram.org"
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    """Which bot speaks, to which chat, through which server."""
+
+    bot_token: SecretStr
+    chat_id: str
+    base_url: str = DEFAULT_BASE_URL
+
+
+class TelegramNotifier:
+    """Sends each event's text to one Telegram chat."""
+
+    channel = "telegram"
+
+    def __init__(
+        self,
+        config: TelegramConfig,
+        *,
+        policy: HttpPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        """Build the notifier; `transport` None means the real network."""
+        self._config = config
+        self._http = JsonPoster(
+            channel=self.channel,
+            secrets=(config.bot_token.get_secret_value(),),
+            policy=policy or HttpPolicy(),
+            transport=transport,
+        )
+
+    def _url(self) -> str:
+        token = self._config.bot_token.get_secret_value()
+        return f"{self._config.base_url.rstrip('/')}/bot{token}/sendMessage"
+
+    async def send(self, event: Event) -> None:
+        """Send the event's text as a plain message (no markup to escape, no link preview).
+
+        Raises:
+            NotifyUnavailableError: the Bot API was unreachable, slow or failing.
+            NotifyRejectedError: the Bot API refused the message (wrong token or chat).
+        """
+        body = {
+            "chat_id": self._config.chat_id,
+            "text": event.text(),
+            "link_preview_options": {"is_disabled": True},
+        }
+        response = await self._http.post(self._url(), body)
+        try:
+            ok = response.json().get("ok") is True
+        except ValueError:
+            ok = False
+        if not ok:
+            raise NotifyRejectedError(self.channel, "the Bot API did not answer ok")
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._http.aclose()
