@@ -92,7 +92,17 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         upper = name.upper()
         if upper.startswith(
-            ("KIS_", "OPENAI_", "LLM_", "LANGSMITH_", "ECOS_", "FRED_", "DART_", "STUDIO_")
+            (
+                "KIS_",
+                "OPENAI_",
+                "LLM_",
+                "LANGSMITH_",
+                "ECOS_",
+                "FRED_",
+                "DART_",
+                "STUDIO_",
+                "SERVICE_",
+            )
         ) or (
             upper
             in {"TRADING_MODE", "DATABASE_URL", "WATCHLIST", "DATA_DIR", "PORTFOLIO", "STATE_DIR"}

@@ -193,6 +193,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     """DEBUG, INFO, WARNING, ERROR or CRITICAL: log lines of the application on stderr."""
 
+    # --- the service, `trader serve` (trader/service/auth.py) ---------------------------------
+    service_auth_token: SecretStr | None = None
+    """Bearer token every API request but health must carry. Required with TRADING_MODE=kis-real
+    (`trader serve` refuses to start without it); without it, other modes are served to anyone
+    who can reach the port, with a warning in the log."""
+
     @field_validator(
         "kis_app_key",
         "kis_app_secret",
@@ -213,6 +219,7 @@ class Settings(BaseSettings):
         "fred_api_key",
         "dart_api_key",
         "studio_auth_token",
+        "service_auth_token",
         mode="before",
     )
     @classmethod
