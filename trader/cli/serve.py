@@ -16,6 +16,10 @@ from trader.settings import load_settings
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    demo: Annotated[
+        bool,
+        typer.Option("--demo", help="Triggered sessions trade on the built-in market."),
+    ] = False,
 ) -> None:
     """Serve the API: sessions, approvals, portfolio and orders (OpenAPI at /docs).
 
@@ -23,7 +27,7 @@ def serve(
     """
     with cli_errors():
         settings = load_settings()
-        app = create_app(settings, clock=cli_clock.session_clock)
+        app = create_app(settings, clock=cli_clock.session_clock, demo=demo)
         console.print(
             f"Serving on http://{host}:{port} (API docs: http://{host}:{port}/docs)",
             highlight=False,

@@ -19,15 +19,20 @@ from trader.service.sessions import SessionService
 from trader.settings import Settings
 
 
-def create_app(settings: Settings, *, clock: Callable[[], Clock] = SystemClock) -> FastAPI:
+def create_app(
+    settings: Settings, *, clock: Callable[[], Clock] = SystemClock, demo: bool = False
+) -> FastAPI:
     """Build the API on `settings`; `clock()` is the clock each session runs on.
+
+    With `demo`, a triggered session trades on the built-in market (as `trader demo`);
+    approvals continue every session on the venue it started on.
 
     Raises:
         ConfigurationError: a real account without `SERVICE_AUTH_TOKEN`, or on another database
             than its marker names. Nothing is served then.
     """
     policy = policy_for(settings)
-    service = SessionService(settings, clock)
+    service = SessionService(settings, clock, demo=demo)
     service.guard_real_database()
 
     @asynccontextmanager

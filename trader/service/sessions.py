@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from typing import Any, cast
 
 from agents.state import (
@@ -34,6 +35,8 @@ from trader.wiring.venue import venue_for
 
 REGULAR_PHASE = "regular"
 """The phase of today's session, as `trader session run` names it."""
+DEMO_PHASE = "demo"
+"""The phase of a session on the built-in market, as `trader demo` names it."""
 APPROVER_MAX_LENGTH = 64
 
 
@@ -132,10 +135,16 @@ def check_answer(settings: Settings, view: ThreadView, response: ApprovalRespons
 class SessionService:
     """The session operations of one app: its settings and the clock sessions run on."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], Clock]) -> None:
-        """Serve `settings`; `clock()` gives each operation its clock (tests pin the day)."""
+    def __init__(
+        self, settings: Settings, clock: Callable[[], Clock], *, demo: bool = False
+    ) -> None:
+        """Serve `settings`; `clock()` gives each operation its clock (tests pin the day).
+
+        With `demo`, triggered sessions trade on the built-in market (as `trader demo`).
+        """
         self.settings = settings
         self.clock = clock
+        self.demo = demo
         self._trigger_lock = asyncio.Lock()
 
     def guard_real_database(self) -> None:
@@ -170,15 +179,18 @@ class SessionService:
         """
         clock = self.clock()
         day = kst_today(clock)
-        thread_id = thread_id_for(self.settings.portfolio, day, REGULAR_PHASE)
+        phase = DEMO_PHASE if self.demo else REGULAR_PHASE
+        thread_id = thread_id_for(self.settings.portfolio, day, phase)
         session: SessionInput = {
             "portfolio": self.settings.portfolio,
             "session_date": day.isoformat(),
-            "phase": REGULAR_PHASE,
+            "phase": phase,
         }
         # One trigger at a time in this process: two clicks start one session.
         async with self._trigger_lock:
-            demo = await asyncio.to_thread(resume_as_demo, self.settings, thread_id)
+            demo = await asyncio.to_thread(
+                partial(resume_as_demo, self.settings, thread_id, demo_requested=self.demo)
+            )
             async with open_runner(self.settings, demo=demo, clock=clock) as runner:
                 view = await runner.view(thread_id)
                 if not view.exists:
