@@ -119,11 +119,26 @@ def test_trigger_read_approve_and_nothing_secret(client: TestClient, settings: S
     missing = call("POST", "/api/sessions/nope:2026-11-26:demo/approval", headers=AUTH, json={})
     assert missing.status_code == 404
 
-    # Approve the first order, reject the second, through the graph's own answer schema.
+    # An edit the risk rules would change (a price off the tick grid) is refused: nobody is
+    # asked here, as `trader approve` without a terminal.
     first, second = orders
+    off_grid = {
+        "decisions": [
+            {
+                "client_order_id": first["client_order_id"],
+                "action": "edit",
+                "limit_price_krw": first["limit_price_krw"] + 1,
+            }
+        ]
+    }
+    refused = call("POST", f"/api/sessions/{THREAD}/approval", headers=AUTH, json=off_grid)
+    assert refused.status_code == 400 and "risk rules change an edit" in refused.text
+    assert broker_orders(settings) == []
+
+    # Edit the first order to one share, reject the second: the graph's own answer schema.
     answer = {
         "decisions": [
-            {"client_order_id": first["client_order_id"], "action": "approve"},
+            {"client_order_id": first["client_order_id"], "action": "edit", "qty": 1},
             {"client_order_id": second["client_order_id"], "action": "reject"},
         ],
         "decided_by": "browser",
@@ -134,22 +149,21 @@ def test_trigger_read_approve_and_nothing_secret(client: TestClient, settings: S
     assert finished["finished"] is True and finished["approval"] is None
     executions = {e["client_order_id"]: e for e in finished["report"]["executions"]}
     assert executions[first["client_order_id"]]["status"] == "filled"
+    assert executions[first["client_order_id"]]["filled_qty"] == 1
     assert second["client_order_id"] not in executions
 
     listed_orders = {
         o["client_order_id"]: o for o in call("GET", "/api/orders", headers=AUTH).json()
     }
     filled = listed_orders[first["client_order_id"]]
-    assert filled["status"] == "filled" and filled["filled_qty"] == first["qty"]
-    assert sum(f["qty"] for f in filled["fills"]) == first["qty"]
+    assert filled["status"] == "filled" and filled["qty"] == filled["filled_qty"] == 1
+    assert sum(f["qty"] for f in filled["fills"]) == 1
     assert listed_orders[second["client_order_id"]]["status"] == "rejected"
-    assert [b[0] for b in broker_orders(settings)] == [first["ticker"]]
+    assert broker_orders(settings) == [(first["ticker"], 1, 1)]
 
     portfolio = call("GET", "/api/portfolio", headers=AUTH).json()
     assert portfolio["recorded"] is True
-    assert [(p["ticker"], p["qty"]) for p in portfolio["positions"]] == [
-        (first["ticker"], first["qty"])
-    ]
+    assert [(p["ticker"], p["qty"]) for p in portfolio["positions"]] == [(first["ticker"], 1)]
     assert portfolio["positions"][0]["last_price_krw"] > 0
     assert portfolio["equity_krw"] == finished["report"]["equity_krw"]
 
@@ -248,3 +262,24 @@ def test_two_concurrent_approvals_execute_once(
     assert all(qty == filled for _, qty, filled in at_broker)
     assert db_fills(settings) == sum(len(o["fills"]) for o in listed)
     assert all(sum(f["qty"] for f in o["fills"]) == o["qty"] for o in listed)
+
+
+def test_without_demo_the_trigger_is_todays_regular_session(
+    settings: Settings, clock: Callable[[], Clock]
+) -> None:
+    # Paper settings without a KIS account: quotes from the built-in market, the paper broker.
+    with TestClient(create_app(settings, clock=clock)) as client:
+        body = client.post("/api/sessions", headers=AUTH).json()
+        thread = "default:2026-11-26:regular"
+        assert body["thread_id"] == thread and body["session"]["awaiting_approval"] is True
+        done = client.post(
+            f"/api/sessions/{thread}/approval", headers=AUTH, json={"approve_all": True}
+        )
+        assert done.status_code == 200, done.text
+        runs = client.get("/api/sessions", headers=AUTH).json()
+        assert [(r["thread_id"], r["venue"], r["status"]) for r in runs] == [
+            (thread, "paper", "completed")
+        ]
+        orders = client.get("/api/orders", headers=AUTH, params={"thread_id": thread}).json()
+    assert len(orders) == 2 and {o["status"] for o in orders} == {"filled"}
+    assert {o.status for o in db_orders(settings)} == {OrderStatus.FILLED}
