@@ -102,7 +102,7 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
                 "DART_",
                 "STUDIO_",
                 "NOTIFY_",
-                "SERVICE_PUBLIC_",
+                "SERVICE_",
             )
         ) or (
             upper

@@ -206,6 +206,11 @@ class Settings(BaseSettings):
     """How long one notification may take before it is given up (never the session)."""
     service_public_url: str = "http://127.0.0.1:8000"
     """Where the trader opens the service's pages; messages link `/sessions/{thread_id}`."""
+    # --- the service, `trader serve` (trader/service/auth.py) ---------------------------------
+    service_auth_token: SecretStr | None = None
+    """Bearer token every API request but health must carry. Required with TRADING_MODE=kis-real
+    (`trader serve` refuses to start without it); without it, other modes are served to anyone
+    who can reach the port, with a warning in the log."""
 
     @field_validator(
         "kis_app_key",
@@ -227,6 +232,7 @@ class Settings(BaseSettings):
         "fred_api_key",
         "dart_api_key",
         "studio_auth_token",
+        "service_auth_token",
         mode="before",
     )
     @classmethod

@@ -1,0 +1,225 @@
+"""Sessions through the service: trigger today's, read one, answer its approval.
+
+Every path is the CLI's: `trader.wiring.runner.open_runner` opens the venue's context and the
+checkpointed graph, and `SessionRunner` starts, continues or resumes the thread. Each call opens
+its own runner, so each holds the run's lease under its own name: two approvals of one session
+arriving at once (two browsers) execute once, and the other gets `ExecutorBusyError` (409).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from functools import partial
+from typing import Any, cast
+
+from agents.state import (
+    SessionInput,
+    SessionState,
+    read_risk_report,
+    read_signals,
+    thread_id_for,
+)
+from core.clock import Clock, kst_today
+from core.errors import ConfigurationError
+from db.account_marker import guard_database
+from graphs.nodes.approval import Action, ApprovalResponse
+from graphs.nodes.review import preview_review
+from graphs.runner import ThreadView, not_waiting_message, open_graph, read_thread
+from tools.krx.costs import CostModel
+from trader.service.errors import NotFoundError, NotWaitingError
+from trader.service.models import OrderProposal, PendingApproval, SessionView
+from trader.settings import Settings, TradingMode
+from trader.wiring.runner import open_runner, resume_as_demo
+from trader.wiring.venue import venue_for
+
+REGULAR_PHASE = "regular"
+"""The phase of today's session, as `trader session run` names it."""
+DEMO_PHASE = "demo"
+"""The phase of a session on the built-in market, as `trader demo` names it."""
+APPROVER_MAX_LENGTH = 64
+
+
+def session_view(view: ThreadView) -> SessionView:
+    """The API's view of a thread: signals, proposed orders with their risk notes, approval."""
+    state = cast(SessionState, view.values)
+    risk = read_risk_report(state)
+
+    def proposal(order: Any) -> OrderProposal:
+        notes = [
+            d for d in risk.decisions_for(order.ticker) if d.side is None or d.side is order.side
+        ]
+        return OrderProposal(order=order, risk=notes)
+
+    approval = None
+    if view.awaiting_approval and view.request is not None:
+        request = view.request
+        approval = PendingApproval(
+            orders=[proposal(o) for o in request.orders],
+            risk_report=request.risk_report,
+            expires_at=request.expires_at,
+            resume_schema=request.resume_schema,
+        )
+    notice = view.values.get("notice")
+    return SessionView(
+        thread_id=view.thread_id,
+        status=view.status.value if view.status else None,
+        next_nodes=list(view.next_nodes),
+        awaiting_approval=view.awaiting_approval,
+        finished=view.finished,
+        stopped_part_way=view.stopped_part_way,
+        signals=read_signals(state),
+        proposed=[proposal(o) for o in risk.orders],
+        risk_report=risk.lines(),
+        buys_halted=risk.buys_halted,
+        approval=approval,
+        report=view.report,
+        notice=str(notice) if notice else None,
+    )
+
+
+def check_answer(settings: Settings, view: ThreadView, response: ApprovalResponse) -> None:
+    """The rules `trader approve` applies to an answer before anything is resumed.
+
+    Raises:
+        ConfigurationError: nothing decided, an unknown or repeated order, a blank or
+            unprintable approver, or an edit the risk rules would change (nobody is asked here).
+    """
+    assert view.request is not None
+    name = response.decided_by.strip()
+    if not name or not name.isprintable() or len(name) > APPROVER_MAX_LENGTH:
+        raise ConfigurationError("decided_by must name who decides in printable characters")
+    if not (response.approve_all or response.decisions):
+        raise ConfigurationError("say what to do: approve_all, or a decision per order")
+    known = {o.client_order_id for o in view.request.orders}
+    seen: set[str] = set()
+    for named in response.decisions:
+        if named.client_order_id not in known:
+            raise ConfigurationError(
+                f"order {named.client_order_id!r} is not one of this approval's orders"
+            )
+        if named.client_order_id in seen:
+            raise ConfigurationError(f"order {named.client_order_id!r} is named more than once")
+        seen.add(named.client_order_id)
+    edits = {d.client_order_id: d for d in response.decisions if d.action is Action.EDIT}
+    if not edits:
+        return
+    lines = preview_review(
+        view.values,
+        response,
+        limits=settings.risk_limits,
+        cost_model=CostModel(commission_rate=settings.commission_rate),
+    )
+    changed: list[str] = []
+    for order, line in zip(view.request.orders, lines, strict=True):
+        decision = edits.get(order.client_order_id)
+        if decision is None:
+            continue
+        wanted = (
+            decision.qty or order.qty,
+            decision.limit_price_krw
+            if decision.limit_price_krw is not None
+            else order.limit_price_krw,
+        )
+        new = line.approved
+        if new is None or (new.qty, new.limit_price_krw) != wanted:
+            changed.append(f"{order.client_order_id} ({order.ticker}): {line.note}")
+    if changed:
+        raise ConfigurationError(
+            "the risk rules change an edit, so nothing was sent: "
+            + "; ".join(changed)
+            + ". Edit again with an orderable price and quantity."
+        )
+
+
+class SessionService:
+    """The session operations of one app: its settings and the clock sessions run on."""
+
+    def __init__(
+        self, settings: Settings, clock: Callable[[], Clock], *, demo: bool = False
+    ) -> None:
+        """Serve `settings`; `clock()` gives each operation its clock (tests pin the day).
+
+        With `demo`, triggered sessions trade on the built-in market (as `trader demo`).
+        """
+        self.settings = settings
+        self.clock = clock
+        self.demo = demo
+        self._trigger_lock = asyncio.Lock()
+
+    def guard_real_database(self) -> None:
+        """Refuse a real account's service on another database than its marker names."""
+        if self.settings.trading_mode is TradingMode.KIS_REAL:
+            guard_database(
+                self.settings.state_dir,
+                venue_for(self.settings, demo=False).account,
+                self.settings.resolved_database_url,
+                self.clock().now(),
+                claim=False,
+            )
+
+    async def read(self, thread_id: str) -> ThreadView:
+        """The thread's view.
+
+        Raises:
+            NotFoundError: no such session.
+        """
+        async with open_graph(self.settings.resolved_database_url) as graph:
+            view = await read_thread(graph, thread_id)
+        if not view.exists:
+            raise NotFoundError(f"no session with thread id {thread_id}")
+        return view
+
+    async def trigger(self) -> tuple[ThreadView, bool]:
+        """Start today's session of the settings' portfolio (or show it); (view, started).
+
+        As `trader session run`: the thread id comes from the portfolio, the date and the
+        phase, so a second trigger shows the session instead of trading twice; one that
+        stopped part-way continues. The session stops at its approval.
+        """
+        clock = self.clock()
+        day = kst_today(clock)
+        phase = DEMO_PHASE if self.demo else REGULAR_PHASE
+        thread_id = thread_id_for(self.settings.portfolio, day, phase)
+        session: SessionInput = {
+            "portfolio": self.settings.portfolio,
+            "session_date": day.isoformat(),
+            "phase": phase,
+        }
+        # One trigger at a time in this process: two clicks start one session.
+        async with self._trigger_lock:
+            demo = await asyncio.to_thread(
+                partial(resume_as_demo, self.settings, thread_id, demo_requested=self.demo)
+            )
+            async with open_runner(self.settings, demo=demo, clock=clock) as runner:
+                view = await runner.view(thread_id)
+                if not view.exists:
+                    return await runner.start(thread_id, session), True
+                if view.stopped_part_way:
+                    return await runner.proceed(thread_id), True
+                return view, False
+
+    async def approve(self, thread_id: str, response: ApprovalResponse) -> ThreadView:
+        """Answer the thread's approval and run it to its end, as `trader approve` does.
+
+        Raises:
+            NotFoundError: no such session.
+            NotWaitingError: the session is not waiting for approval (answered already).
+            ExecutorBusyError: another request is executing this session; nothing was sent.
+            ConfigurationError: the answer breaks `trader approve`'s rules.
+        """
+        view = await self.read(thread_id)
+        if not view.awaiting_approval or view.request is None:
+            raise NotWaitingError(not_waiting_message(view))
+        check_answer(self.settings, view, response)
+        response = response.model_copy(update={"decided_by": response.decided_by.strip()})
+        demo = await asyncio.to_thread(resume_as_demo, self.settings, thread_id)
+        async with open_runner(self.settings, demo=demo, clock=self.clock()) as runner:
+            try:
+                return await runner.resume(thread_id, response)
+            except ConfigurationError as exc:
+                # Answered by another request since the check above.
+                now = await runner.view(thread_id)
+                if not now.awaiting_approval:
+                    raise NotWaitingError(not_waiting_message(now)) from exc
+                raise
