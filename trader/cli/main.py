@@ -9,7 +9,7 @@ import typer
 
 from core.errors import ConfigurationError
 from trader import __version__
-from trader.cli import account, approve, backtest, db, demo, kis_sim, session
+from trader.cli import account, approve, backtest, db, demo, kis_sim, schedule, session
 from trader.cli.console import console
 from trader.observability import configure_logging, export_langsmith
 from trader.settings import load_settings
@@ -27,6 +27,7 @@ app.command("kis-sim")(kis_sim.run)
 app.add_typer(session.app, name="session")
 app.command("approve")(approve.approve)
 app.command("demo")(demo.demo)
+app.command("schedule")(schedule.schedule)
 
 
 def _show_version(value: bool) -> None:
