@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -118,6 +118,9 @@ class Schedule:
         self.demo = demo
         self.catch_up_window = catch_up
         self.notifier = notifier
+        self.attempted: set[tuple[date, str]] = set()
+        """Runs this process started (or tried to): never started twice, even when they failed
+        before the database recorded them."""
 
     # --- one run ---------------------------------------------------------------------------
 
@@ -133,6 +136,8 @@ class Schedule:
             already = self.find_started(planned, phase)
         except Exception as exc:
             return self._failed(planned, thread_id, f"could not read the database: {exc!r}")
+        if already is None and (planned.day, planned.phase) in self.attempted:
+            already = Started(thread_id=thread_id, status="tried by this scheduler")
         if already is not None:
             status = f" (status {already.status})" if already.status else ""
             log.info(
@@ -144,6 +149,7 @@ class Schedule:
             )
             return Outcome.SKIPPED
         log.info("starting %s as session %s", planned.describe(), thread_id)
+        self.attempted.add((planned.day, planned.phase))
         try:
             outcome = self.start_run(planned, thread_id, phase)
         except Exception as exc:
