@@ -7,8 +7,10 @@ reasoner, a SQLite database): it stops at the approval and leaves it pending.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import date, datetime
 from functools import partial
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,8 +21,11 @@ from db import migrate
 from db.engine import create_db_engine
 from db.models import Approval, Order, Run, RunStatus, SessionClaim
 from tests.trader.clocks import ShiftedClock
+from tests.trader.real_account_sim import serve_real_account
+from tools.kis.simulator import SimulatorServer
 from trader.cli.main import app
-from trader.cli.schedule import build_schedule
+from trader.cli.schedule import build_schedule, calendar_for
+from trader.schedule.days import KisCheckedCalendar, XkrxCalendar
 from trader.schedule.runner import Outcome
 from trader.settings import load_settings
 
@@ -100,3 +105,26 @@ def test_a_scheduled_run_stops_at_the_approval_and_a_restart_does_not_run_it_aga
             assert conn.scalar(sa.select(sa.func.count()).select_from(Order)) == proposed
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def real_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorServer]:
+    yield from serve_real_account(tmp_path, monkeypatch)
+
+
+def test_a_real_account_cross_checks_the_calendar_with_kis_over_http(
+    real_account: SimulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    calendar = calendar_for(load_settings(), demo=False)
+    assert isinstance(calendar, KisCheckedCalendar)
+    # The simulator answered chk-holiday from the pinned day (2026-11-26) on.
+    assert calendar.kis_open[date(2026, 11, 26)] is True
+    assert calendar.kis_open[date(2026, 11, 28)] is False  # a Saturday
+    assert "disagree" not in caplog.text
+    shown = CliRunner().invoke(app, ["schedule", "--dry-run", "--days", "3"])
+    assert shown.exit_code == 0, shown.output
+    assert "2026-11-28 │ Sat │ none (weekend)" in shown.output
+
+
+def test_without_a_real_account_kis_is_not_asked() -> None:
+    assert isinstance(calendar_for(load_settings(), demo=False), XkrxCalendar)

@@ -8,7 +8,8 @@ between two runs of a day finds the first and starts only the second.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+import threading
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -21,7 +22,7 @@ from db.repositories import PortfolioRepository, SessionClaimRepository
 from db.runs import RunRepository
 from trader.schedule import ledger
 from trader.schedule.days import XkrxCalendar
-from trader.schedule.plan import PlannedRun, parse_runs
+from trader.schedule.plan import PlannedRun, ScheduledRun, parse_runs
 from trader.schedule.runner import (
     EventKind,
     Outcome,
@@ -238,3 +239,48 @@ def test_the_ledger_reads_runs_recorded_without_a_claim(sqlite_url: str) -> None
     assert found == ledger.Started("x", "failed")
     assert ledger.started(sqlite_url, "default", DAY, "pre_open") is None
     assert ledger.started(sqlite_url, "other", DAY, "regular") is None
+
+
+class EveryDayOpensAtNine:
+    """A calendar on which every day trades and opens at 09:00 (for a run a second away)."""
+
+    def is_trading_day(self, day: date) -> bool:
+        return True
+
+    def opens_at(self, day: date) -> datetime:
+        return datetime.combine(day, time(9, 0), KST)
+
+
+def test_apscheduler_fires_the_job_at_the_planned_time(sqlite_url: str) -> None:
+    migrate.upgrade(sqlite_url)
+    now = datetime.now(KST)
+    at = (now + timedelta(seconds=2)).replace(microsecond=0)
+    if at.date() != now.date():
+        pytest.skip("too close to midnight KST for a run two seconds away")
+    sessions = Sessions(sqlite_url)
+    fired = threading.Event()
+
+    def start(planned: PlannedRun, thread_id: str, phase: str) -> str:
+        outcome = sessions.start(planned, thread_id, phase)
+        fired.set()
+        return outcome
+
+    schedule = Schedule(
+        runs=(ScheduledRun(at.time(), "regular"),),
+        calendar=EveryDayOpensAtNine(),
+        clock=FixedClock(at),  # what the job reads when it fires
+        portfolio="default",
+        start_run=start,
+        find_started=lambda planned, phase: ledger.started(
+            sqlite_url, "default", planned.day, phase
+        ),
+    )
+    scheduler = BackgroundScheduler(timezone=KST)
+    schedule.install(scheduler)
+    scheduler.start()
+    try:
+        assert fired.wait(timeout=15), "APScheduler did not fire the planned run"
+    finally:
+        scheduler.shutdown(wait=True)
+    assert sessions.started == [f"default:{at.date().isoformat()}:regular"]
+    assert ledger.started(sqlite_url, "default", at.date(), "regular") is not None
