@@ -26,8 +26,10 @@ from agents.schemas import AnalystOpinion, Signal
 
 Json = dict[str, Any]
 
-PHASES = ("regular",)
-"""Session phases; one regular session a day today (pre/after-market phases would add here)."""
+PHASES = ("pre_open", "regular")
+"""Session phases a day can have, each its own thread and claim: `regular` (the trading day's
+session) and `pre_open` (a run before the open, e.g. the scheduler's 08:40 analysis, whose
+approval can be given before 09:00). The graph treats both alike."""
 
 
 def thread_id_for(portfolio: str, session_date: date, phase: str = "regular") -> str:

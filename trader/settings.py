@@ -24,6 +24,7 @@ from agents.llm import LLMProvider
 from agents.risk.limits import RiskLimits
 from core.errors import ConfigurationError
 from tools.krx.tickers import FORM, bad_tickers, normalise_ticker
+from trader.schedule.plan import DEFAULT_SCHEDULE_RUNS, ScheduledRun, parse_runs
 
 DEFAULT_WATCHLIST: tuple[str, ...] = ("005930", "000660", "035420", "005380", "051910", "069500")
 """Real KRX tickers: Samsung Electronics, SK hynix, NAVER, Hyundai Motor, LG Chem, KODEX 200."""
@@ -211,6 +212,22 @@ class Settings(BaseSettings):
     """Bearer token every API request but health must carry. Required with TRADING_MODE=kis-real
     (`trader serve` refuses to start without it); without it, other modes are served to anyone
     who can reach the port, with a warning in the log."""
+    # --- the scheduler, `trader schedule` (trader/schedule/) ---------------------------------
+    schedule_runs: Annotated[tuple[ScheduledRun, ...], NoDecode] = DEFAULT_SCHEDULE_RUNS
+    """Comma-separated `HH:MM phase` runs in KST on KRX trading days (default
+    `08:40 pre_open,14:30 regular`); phases: pre_open, regular, each at most once a day."""
+    schedule_catch_up_minutes: int = Field(default=30, ge=0, le=360)
+    """A run whose time passed at most this long before `trader schedule` started starts at
+    once; an older one is reported as missed."""
+
+    @field_validator("schedule_runs", mode="before")
+    @classmethod
+    def _parse_schedule_runs(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            return parse_runs(value)
+        return value
 
     @field_validator(
         "kis_app_key",

@@ -259,3 +259,30 @@ def test_a_scheduled_run_that_did_not_start_is_notified_without_raising(
     assert len(receiver.requests) == 2
     assert "telegram notification (scheduled_run_failed) not sent: " in caplog.text
     assert TOKEN not in caplog.text
+
+
+def test_a_failed_scheduled_run_reaches_the_channels_from_the_schedule_s_worker(
+    monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    from datetime import date, time
+
+    from trader.cli.schedule import channel_notifier
+    from trader.schedule.plan import PlannedRun
+    from trader.schedule.runner import EventKind, ScheduleEvent
+
+    use_webhook(monkeypatch, receiver)
+    notify = channel_notifier(load_settings())
+    run = PlannedRun(
+        day=date(2026, 11, 26),
+        phase="regular",
+        at=datetime(2026, 11, 26, 14, 30, tzinfo=KST),
+        configured=time(14, 30),
+    )
+    # Called as the schedule calls it: from a plain thread with no event loop.
+    notify(ScheduleEvent(EventKind.FAILED, run, "default:2026-11-26:regular", "KIS is down"))
+    [request] = receiver.wait_for(1)
+    assert request.path == HOOK
+    assert request.body == {
+        "text": "Scheduled run regular of 2026-11-26 14:30 KST "
+        "(session default:2026-11-26:regular) failed: KIS is down"
+    }

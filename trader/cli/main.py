@@ -9,7 +9,7 @@ import typer
 
 from core.errors import ConfigurationError
 from trader import __version__
-from trader.cli import account, approve, backtest, db, demo, kis_sim, serve, session
+from trader.cli import account, approve, backtest, db, demo, kis_sim, schedule, serve, session
 from trader.cli.console import console
 from trader.observability import configure_logging, export_langsmith
 from trader.settings import load_settings
@@ -28,6 +28,7 @@ app.add_typer(session.app, name="session")
 app.command("approve")(approve.approve)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("schedule")(schedule.schedule)
 
 
 def _show_version(value: bool) -> None:

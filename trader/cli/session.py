@@ -9,6 +9,7 @@ market under the phase `demo`, beside the day's regular session.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from agents.state import SessionInput, thread_id_for
 from core.clock import kst_today
 from core.errors import ConfigurationError
 from db import migrate
-from graphs.runner import ThreadView, open_graph, read_thread, recent_runs
+from graphs.runner import ProgressFn, ThreadView, open_graph, read_thread, recent_runs
 from tools.krx.calendar import OutsideCalendarError, check_in_calendar
 from tools.krx.tickers import FORM, bad_tickers, normalise_ticker
 from trader.cli import clock as cli_clock
@@ -85,24 +86,58 @@ def phase_for(day: date, *, demo: bool) -> str:
     return f"{DEMO_PHASE}-{ANALYSIS_PHASE}" if demo else ANALYSIS_PHASE
 
 
-async def _start(
-    settings: Settings, *, demo: bool, thread_id: str, session: SessionInput
+def _say(text: str) -> None:
+    console.print(text, highlight=False)
+
+
+async def start_session(
+    settings: Settings,
+    *,
+    demo: bool,
+    thread_id: str,
+    session: SessionInput,
+    progress: ProgressFn = render.print_progress,
+    say: Callable[[str], None] = _say,
 ) -> tuple[ThreadView, bool]:
-    """Start the thread, or continue one that stopped part-way; (view, started or continued)."""
+    """Start the thread, or continue one that stopped part-way; (view, started or continued).
+
+    It stops at the approval and leaves it pending: answering is `trader approve`'s (or a
+    terminal's) business. The scheduler starts its runs through here, with log lines for
+    `progress` and `say`.
+    """
     async with open_runner(settings, demo=demo, clock=cli_clock.session_clock()) as runner:
         view = await runner.view(thread_id)
         if not view.exists:
-            console.print(
-                f"Starting session [bold]{thread_id}[/] ({runner.ctx.venue})", highlight=False
-            )
-            return await runner.start(thread_id, session, render.print_progress), True
+            say(f"Starting session [bold]{thread_id}[/] ({runner.ctx.venue})")
+            return await runner.start(thread_id, session, progress), True
         if view.stopped_part_way:
-            console.print(
-                f"Session {thread_id} stopped before {', '.join(view.next_nodes)}; continuing it.",
-                highlight=False,
-            )
-            return await runner.proceed(thread_id, render.print_progress), True
+            say(f"Session {thread_id} stopped before {', '.join(view.next_nodes)}; continuing it.")
+            return await runner.proceed(thread_id, progress), True
         return view, False
+
+
+def prepare_session(settings: Settings, thread_id: str, *, demo: bool) -> bool:
+    """Refuse a real account's foreign database, migrate, and tell the venue to continue on.
+
+    Returns whether the thread runs on the demo market (a thread keeps the venue it began on).
+    """
+    guard_real_database(settings, demo=demo)
+    migrate.upgrade(settings.resolved_database_url)
+    return resume_as_demo(settings, thread_id, demo_requested=demo)
+
+
+def session_input(
+    settings: Settings, day: date, phase: str, tickers: list[str] | None = None
+) -> SessionInput:
+    """The graph's input for the portfolio's session of `day` in `phase`."""
+    session: SessionInput = {
+        "portfolio": settings.portfolio,
+        "session_date": day.isoformat(),
+        "phase": phase,
+    }
+    if tickers is not None:
+        session["tickers"] = tickers
+    return session
 
 
 def run_session(
@@ -119,11 +154,11 @@ def run_session(
     # A real account: refused before anything is analysed, or a database created elsewhere.
     if auto_approve:
         refuse_auto_approval(settings, demo=demo, reason=auto_reason)
-    guard_real_database(settings, demo=demo)
-    migrate.upgrade(settings.resolved_database_url)
-    demo = resume_as_demo(settings, thread_id, demo_requested=demo)
+    demo = prepare_session(settings, thread_id, demo=demo)
     try:
-        view, ran = asyncio.run(_start(settings, demo=demo, thread_id=thread_id, session=session))
+        view, ran = asyncio.run(
+            start_session(settings, demo=demo, thread_id=thread_id, session=session)
+        )
     except KeyboardInterrupt:
         console.print(
             f"\nInterrupted. Session {thread_id} keeps its last finished step; "
@@ -162,14 +197,7 @@ def run(
         session_day = parse_day(day)
         phase = phase_for(session_day, demo=demo)
         thread_id = thread_id_for(settings.portfolio, session_day, phase)
-        session: SessionInput = {
-            "portfolio": settings.portfolio,
-            "session_date": session_day.isoformat(),
-            "phase": phase,
-        }
-        chosen = parse_tickers(tickers)
-        if chosen is not None:
-            session["tickers"] = chosen
+        session = session_input(settings, session_day, phase, parse_tickers(tickers))
         run_session(
             settings, thread_id=thread_id, session=session, demo=demo, auto_approve=auto_approve
         )
