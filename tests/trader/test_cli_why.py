@@ -20,7 +20,7 @@ from agents.executor import FillProgress
 from agents.state import read_risk_report, read_signals
 from core.orders import OrderStatus
 from db.engine import create_db_engine
-from db.models import Order, Run, RunStatus
+from db.models import Fill, Order, Run, RunStatus
 from graphs.approval_view import order_whys
 from graphs.runner import ThreadView, open_graph, read_thread
 from tests.trader.clocks import ShiftedClock
@@ -36,8 +36,10 @@ def _pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def engine() -> Iterator[sa.Engine]:
-    eng = create_db_engine(load_settings().resolved_database_url)
+def engine(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
+    """The test's database, SQLite or PostgreSQL, as the CLI's DATABASE_URL."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    eng = create_db_engine(db_url)
     yield eng
     eng.dispose()
 
@@ -192,5 +194,7 @@ def test_ctrl_c_while_following_fills_leaves_the_session_resumable(
         run_status = conn.scalar(sa.select(Run.status).where(Run.thread_id == THREAD))
     assert len(final) == 2
     assert all(s is OrderStatus.FILLED and q == f for s, q, f in final), final
+    with engine.connect() as conn:  # each share booked once, across both processes
+        assert conn.scalar(sa.select(sa.func.sum(Fill.qty))) == sum(q for _, q, _ in final)
     assert run_status is RunStatus.COMPLETED
     assert _view().finished

@@ -11,6 +11,8 @@ Studio and the SDK mean the same thing by the same answer. How orders are named 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import Annotated, Any
 
 import typer
@@ -39,7 +41,7 @@ from trader.wiring.runner import resume_as_demo as _resume_as_demo
 
 EXIT_INTERRUPTED = 130
 
-__all__ = ["EXIT_INTERRUPTED", "approve", "settle", "stdin_is_terminal"]
+__all__ = ["EXIT_INTERRUPTED", "FollowLine", "approve", "follow", "settle", "stdin_is_terminal"]
 
 
 # --- settling a waiting thread -------------------------------------------------------------
@@ -65,14 +67,33 @@ class FollowLine:
 
 async def _resume(
     settings: Settings,
+    line: FollowLine,
     *,
     demo: bool,
     thread_id: str,
     response: ApprovalResponse,
-    line: FollowLine,
 ) -> ThreadView:
     async with open_runner(settings, demo=demo, clock=cli_clock.session_clock()) as runner:
         return await runner.resume(thread_id, response, line.node, line.fills)
+
+
+Follow = Callable[[FollowLine], Coroutine[Any, Any, ThreadView]]
+"""A resume or a continuation of a thread, told how to show its progress."""
+
+
+def follow(thread_id: str, run: Follow, doing: str = "applying the answer…") -> ThreadView:
+    """Run `run` (a resume or a continuation) under the live line; Ctrl-C leaves it resumable.
+
+    Ctrl-C stops following: the thread keeps its last checkpoint (before the executor's end),
+    the executor's lease is freed, and the command that continues it is printed (exit 130).
+    """
+    try:
+        with console.status(doing) as status:
+            return asyncio.run(run(FollowLine(status)))
+    except KeyboardInterrupt:
+        console.print()
+        render.print_interrupted_while_executing(thread_id)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 def resume_with(
@@ -80,30 +101,18 @@ def resume_with(
 ) -> ThreadView:
     """Resume a waiting thread with an answer, showing progress; return the finished view.
 
-    While the executor follows fills a live line shows the orders placed and filled. Ctrl-C
-    stops following: the thread keeps its last checkpoint (before the executor's end), the
-    executor's lease is freed, and `trader session resume` continues it (exit code 130).
+    While the executor follows fills a live line shows the orders placed and filled; Ctrl-C
+    stops following and leaves the session resumable (`follow`).
     """
     assert view.request is not None
     console.print(
         f"Resuming {view.thread_id}: {describe_response(view.request.orders, response)}.",
         highlight=False,
     )
-    try:
-        with console.status("applying the answer…") as status:
-            return asyncio.run(
-                _resume(
-                    settings,
-                    demo=demo,
-                    thread_id=view.thread_id,
-                    response=response,
-                    line=FollowLine(status),
-                )
-            )
-    except KeyboardInterrupt:
-        console.print()
-        render.print_interrupted_while_executing(view.thread_id)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    return follow(
+        view.thread_id,
+        partial(_resume, settings, demo=demo, thread_id=view.thread_id, response=response),
+    )
 
 
 def settle(
