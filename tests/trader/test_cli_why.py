@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import io
 import os
 import signal
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from functools import partial
 
 import pytest
 import sqlalchemy as sa
+from rich.console import Console
 
 from agents.executor import FillProgress
 from agents.state import read_risk_report, read_signals
@@ -198,3 +200,27 @@ def test_ctrl_c_while_following_fills_leaves_the_session_resumable(
         assert conn.scalar(sa.select(sa.func.sum(Fill.qty))) == sum(q for _, q, _ in final)
     assert run_status is RunStatus.COMPLETED
     assert _view().finished
+
+
+def test_the_live_line_says_orders_placed_and_filled_and_how_to_stop() -> None:
+    with Console(file=io.StringIO(), force_terminal=True).status("applying…") as status:
+        line = FollowLine(status)
+        line.node("review", {"review": []})
+        assert str(status.status) == "sending the approved orders…"
+        line.fills(FillProgress(orders=3, placed=3, filled=1, filled_qty=12, qty=1_040, open=2))
+        text = str(status.status)
+    assert text.startswith("following fills: 3/3 placed, 1/3 filled (12/1,040 shares)")
+    assert "Ctrl-C" in text and "resumable" in text
+
+
+def test_a_thread_without_an_approval_explains_the_orders_the_gate_would_propose() -> None:
+    assert order_whys({}) == []
+    # Another date than today: analysed only, no approval request; the why reads the risk
+    # report's orders instead.
+    result = invoke("session", "run", "--demo", "--tickers", TICKERS, "--date", "2026-11-27")
+    assert result.exit_code == 0, result.output
+    view = _view("default:2026-11-27:demo-analysis")
+    assert view.finished and "approval_request" not in view.values
+    whys = order_whys(view.values)
+    assert whys and all(w.analysts and w.signal is not None for w in whys)
+    assert [w.order for w in whys] == list(read_risk_report(view.values).orders)  # type: ignore[arg-type]
