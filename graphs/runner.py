@@ -31,7 +31,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from agents.context import SessionContext
-from agents.executor import ExecutorLease
+from agents.executor import FILLS_KEY, ExecutorLease, FillProgress
 from agents.state import ApprovalRequest, SessionInput, SessionState, SessionStatus
 from agents.venue import check_venue
 from core.errors import BusyError, ConfigurationError, OperationalError, TraderError
@@ -45,6 +45,8 @@ from tools.krx.calendar import check_in_calendar
 
 ProgressFn = Callable[[str, dict[str, Any]], None]
 """Called with (node name, the node's state update) as each node finishes."""
+FillsFn = Callable[[FillProgress], None]
+"""Called with the executor's progress (orders placed, filled) after each send and each poll."""
 
 SessionGraph = CompiledStateGraph[SessionState, SessionContext, SessionInput, SessionState]
 
@@ -176,21 +178,32 @@ class SessionRunner:
             check_in_calendar(day)
         return await self._stream(thread_id, dict(session), progress, durability="async")
 
-    async def proceed(self, thread_id: str, progress: ProgressFn = _ignore) -> ThreadView:
+    async def proceed(
+        self, thread_id: str, progress: ProgressFn = _ignore, fills: FillsFn | None = None
+    ) -> ThreadView:
         """Continue a thread that stopped part-way (a crash) from its last checkpoint.
 
         The executor reconciles with the broker before it sends anything and never sends an
         order that may have reached the broker, so continuing a thread that died while trading
         does not send an order twice. A process killed while executing holds the session's
         executor lease until it lapses (`SessionContext.executor_lease_ttl`); until then this
-        raises `ExecutorBusyError`.
+        raises `ExecutorBusyError`. `fills` is told the executor's progress as it goes.
         """
-        return await self._stream(thread_id, None, progress, durability="sync")
+        return await self._stream(thread_id, None, progress, durability="sync", fills=fills)
 
     async def resume(
-        self, thread_id: str, response: ApprovalResponse, progress: ProgressFn = _ignore
+        self,
+        thread_id: str,
+        response: ApprovalResponse,
+        progress: ProgressFn = _ignore,
+        fills: FillsFn | None = None,
     ) -> ThreadView:
         """Answer the approval interrupt and run the thread to its end (checkpoints in sync).
+
+        `fills` is told the executor's progress (orders placed, filled) after each order sent
+        and each poll, for a live progress line. Interrupted while following (Ctrl-C), the
+        thread stops before the executor's end and `proceed` continues it: the executor
+        reconciles with the broker and sends nothing twice.
 
         Two processes may both find the thread waiting and resume it at once; the executor's
         lease on the run lets one of them execute, and the other gets `ExecutorBusyError`.
@@ -203,7 +216,7 @@ class SessionRunner:
         if not view.awaiting_approval:
             raise ConfigurationError(not_waiting_message(view))
         command: Command[Any] = Command(resume=response.model_dump(mode="json"))
-        return await self._stream(thread_id, command, progress, durability="sync")
+        return await self._stream(thread_id, command, progress, durability="sync", fills=fills)
 
     async def check_venue(self, thread_id: str) -> None:
         """Refuse a thread recorded with another venue, server or account than this runner's.
@@ -217,22 +230,32 @@ class SessionRunner:
             )
 
     async def _stream(
-        self, thread_id: str, payload: Any, progress: ProgressFn, *, durability: Any
+        self,
+        thread_id: str,
+        payload: Any,
+        progress: ProgressFn,
+        *,
+        durability: Any,
+        fills: FillsFn | None = None,
     ) -> ThreadView:
         # Before anything runs: a refusal here leaves the run's status as it is.
         await self.check_venue(thread_id)
         try:
             async with self._thread_lease(thread_id) as lease:
-                async for _mode, chunk in self.graph.astream(
+                async for mode, chunk in self.graph.astream(
                     payload,
                     _config(thread_id),
                     context=self.ctx,
-                    stream_mode=["updates"],
+                    stream_mode=["updates", "custom"] if fills else ["updates"],
                     durability=durability,
                 ):
                     if lease is not None:
                         await lease.keep()
                     if not isinstance(chunk, dict):
+                        continue
+                    if mode == "custom":
+                        if fills is not None and FILLS_KEY in chunk:
+                            fills(FillProgress.model_validate(chunk[FILLS_KEY]))
                         continue
                     for node, update in chunk.items():
                         if node.startswith("__"):

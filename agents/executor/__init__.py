@@ -50,12 +50,20 @@ through `db.order_books`), `lease` (one executor per session), `models` (mandate
 
 from agents.executor.lease import ExecutorLease
 from agents.executor.lifecycle import Executor
-from agents.executor.models import Mandate, OrderOutcome, average_price
+from agents.executor.models import (
+    FILLS_KEY,
+    FillProgress,
+    Mandate,
+    OrderOutcome,
+    average_price,
+)
 from agents.executor.node import executor, mandate_for
 
 __all__ = [
+    "FILLS_KEY",
     "Executor",
     "ExecutorLease",
+    "FillProgress",
     "Mandate",
     "OrderOutcome",
     "average_price",

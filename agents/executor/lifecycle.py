@@ -26,7 +26,9 @@ from agents.executor.models import (
     Ledger,
     Mandate,
     OrderOutcome,
+    ProgressReport,
     outcome_of,
+    progress_of,
 )
 from agents.executor.reconcile import Reconciler
 from agents.risk.models import ProposedOrder
@@ -61,6 +63,7 @@ class Executor:
         markets: Mapping[str, Market] | None = None,
         *,
         holder: str | None = None,
+        report: ProgressReport | None = None,
     ) -> None:
         """Bind the context and the approval's mandate.
 
@@ -69,6 +72,8 @@ class Executor:
             mandate: the run, its KRX day and the approval's expiry.
             markets: each ticker's market (for the sell tax: ETFs pay none); KOSPI when unknown.
             holder: the lease holder name (default: host, pid and a nonce).
+            report: told the pass's progress after each order sent and each poll; a report
+                that fails is logged and ignored.
         """
         self.ctx = ctx
         self.mandate = mandate
@@ -77,6 +82,15 @@ class Executor:
         self.books = Books(ctx, mandate.thread_id)
         self.reconciler = Reconciler(ctx, self.books, self.day, dict(markets or {}))
         self.lease = ExecutorLease(ctx, mandate.run_id, mandate.thread_id, holder)
+        self.report = report
+
+    def _report(self, ledger: Ledger) -> None:
+        if self.report is None:
+            return
+        try:
+            self.report(progress_of(ledger))
+        except Exception:  # a progress line never stops trading
+            log.warning("the progress report failed", exc_info=True)
 
     async def run(self, orders: list[ProposedOrder]) -> list[OrderOutcome]:
         """Take the lease; restore, settle, send what may be sent, follow fills; the outcomes.
@@ -110,6 +124,7 @@ class Executor:
                 continue
             await self.lease.renew()
             rows[cid] = await self._send(order, ledger)
+            self._report(ledger)
         await self._follow(ledger)
 
     async def _settle_earlier_day(self, ledger: Ledger) -> None:
@@ -188,6 +203,7 @@ class Executor:
                 return
             await self.lease.renew()
             await self.reconciler.poll(ledger)
+            self._report(ledger)
             if not ledger.any_in(OPEN_STATUSES):
                 return
         await self._cancel_the_rest(ledger)

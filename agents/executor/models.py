@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -109,6 +110,45 @@ def outcome_of(row: Order, ledger: Ledger) -> OrderOutcome:
         if row.status is not OrderStatus.FILLED
         else note or "",
     )
+
+
+class FillProgress(BaseModel):
+    """Where one executor pass stands, reported after each order sent and each poll."""
+
+    orders: int
+    """Orders the pass handles."""
+    placed: int
+    """Orders the broker holds or held (working, filled, cancelled after working)."""
+    filled: int
+    """Orders wholly filled."""
+    filled_qty: int
+    qty: int
+    """Shares filled and asked, over every order."""
+    open: int
+    """Orders still followed: working at the broker, or in doubt."""
+
+
+PLACED_STATUSES = SENT_STATUSES | {OrderStatus.FILLED, OrderStatus.CANCELLED}
+
+
+def progress_of(ledger: Ledger) -> FillProgress:
+    """The pass's progress from its rows as last written."""
+    rows = list(ledger.rows.values())
+    return FillProgress(
+        orders=len(rows),
+        placed=sum(1 for r in rows if r.status in PLACED_STATUSES),
+        filled=sum(1 for r in rows if r.status is OrderStatus.FILLED),
+        filled_qty=sum(r.filled_qty for r in rows),
+        qty=sum(r.qty for r in rows),
+        open=sum(1 for r in rows if r.status in OPEN_STATUSES),
+    )
+
+
+FILLS_KEY = "fills"
+"""The key of the executor's progress in the graph's `custom` stream."""
+
+ProgressReport = Callable[[FillProgress], None]
+"""Told the pass's progress after each order sent and each poll (a live progress line)."""
 
 
 def average_price(outcome: OrderOutcome) -> Decimal | None:

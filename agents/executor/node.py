@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 
 from agents.context import SessionContext, session_context
 from agents.executor.lifecycle import Executor
-from agents.executor.models import Mandate
+from agents.executor.models import FILLS_KEY, Mandate
 from agents.state import (
     ApprovalRequest,
     SessionState,
@@ -43,6 +43,14 @@ async def executor(state: SessionState, runtime: Runtime[SessionContext]) -> dic
         raise ConfigurationError("the executor needs a database to record its orders in")
     data = read_context(state)
     markets = {t: snapshot.market for t, snapshot in data.market.items()}
-    executor = Executor(ctx, mandate_for(state), markets, holder=ctx.lease_holder)
+    # Each report goes to the stream's `custom` mode as {"fills": FillProgress}: a runner
+    # following the session shows it live (`graphs.runner.SessionRunner.resume`).
+    executor = Executor(
+        ctx,
+        mandate_for(state),
+        markets,
+        holder=ctx.lease_holder,
+        report=lambda p: runtime.stream_writer({FILLS_KEY: p.model_dump(mode="json")}),
+    )
     outcomes = await executor.run(read_approved_orders(state))
     return {"executions": [dump(o) for o in outcomes], "status": SessionStatus.DONE.value}

@@ -13,6 +13,7 @@ from rich.prompt import Prompt
 
 from agents.risk.models import ProposedOrder
 from core.errors import ConfigurationError
+from graphs.approval_view import OrderWhy
 from graphs.nodes.approval import Action, ApprovalResponse, OrderDecision
 from graphs.nodes.review import preview_review
 from graphs.runner import ThreadView
@@ -115,15 +116,43 @@ class DecideLater(Exception):
     """The approver quit the prompt; the session stays waiting."""
 
 
-def _ask_each(orders: Sequence[ProposedOrder], decided_by: str) -> ApprovalResponse:
+def _view(answer: str, whys: Sequence[OrderWhy], current: int | None = None) -> bool:
+    """Show an order's full why for `v N` (or `v` alone on an order's own prompt).
+
+    Returns False when `answer` is not a view request, so the caller reads it otherwise.
+    """
+    words = answer.split()
+    if not words or words[0] not in {"v", "view"}:
+        return False
+    if len(words) == 1 and current is not None:
+        row = current
+    elif len(words) == 2 and words[1].lstrip("#").isdigit():
+        row = int(words[1].lstrip("#"))
+    else:
+        console.print("[red]say v N, N an order's row number[/]", highlight=False)
+        return True
+    if not whys:
+        console.print("[red]no details are known for these orders[/]", highlight=False)
+    elif not 1 <= row <= len(whys):
+        console.print(f"[red]no row {row}: rows are 1..{len(whys)}[/]", highlight=False)
+    else:
+        render.print_order_detail(whys[row - 1])
+    return True
+
+
+def _ask_each(
+    orders: Sequence[ProposedOrder], decided_by: str, whys: Sequence[OrderWhy] = ()
+) -> ApprovalResponse:
     decisions: list[OrderDecision] = []
     for index, order in enumerate(orders, start=1):
         label = (
             f"#{index} {order.side.value} {order.ticker} {order.qty:,} @ "
-            f"{render.krw(order.limit_price_krw)}: a=approve, r=reject, or QTY@PRICE"
+            f"{render.krw(order.limit_price_krw)}: a=approve, r=reject, QTY@PRICE, or v=why"
         )
         while True:
             answer = Prompt.ask(label, default="a", console=console).strip().lower()
+            if _view(answer, whys, index):
+                continue
             if answer in {"a", "r"}:
                 action = Action.APPROVE if answer == "a" else Action.REJECT
                 decisions.append(
@@ -149,14 +178,32 @@ def _ask_each(orders: Sequence[ProposedOrder], decided_by: str) -> ApprovalRespo
     return ApprovalResponse(decisions=decisions, decided_by=decided_by)
 
 
-def ask_approval(orders: Sequence[ProposedOrder], decided_by: str) -> ApprovalResponse:
-    """Ask the person at the terminal; raises `DecideLater` when they quit."""
-    choice = Prompt.ask(
-        "a=approve all, r=reject all, e=edit each, q=quit and decide later",
-        choices=["a", "r", "e", "q"],
-        default="q",
-        console=console,
-    )
+ALL_CHOICES = ("a", "r", "e", "q")
+
+
+def ask_approval(
+    orders: Sequence[ProposedOrder], decided_by: str, whys: Sequence[OrderWhy] = ()
+) -> ApprovalResponse:
+    """Ask the person at the terminal; raises `DecideLater` when they quit.
+
+    `v N` shows order N's full rationale and evidence (from `whys`) and asks again.
+    """
+    while True:
+        choice = (
+            Prompt.ask(
+                "a=approve all, r=reject all, e=edit each, v N=why order N, "
+                "q=quit and decide later",
+                default="q",
+                console=console,
+            )
+            .strip()
+            .lower()
+        )
+        if _view(choice, whys):
+            continue
+        if choice in ALL_CHOICES:
+            break
+        console.print("[red]Please answer a, r, e, v N or q[/]", highlight=False)
     if choice == "a":
         return ApprovalResponse(approve_all=True, decided_by=decided_by)
     if choice == "r":
@@ -168,5 +215,5 @@ def ask_approval(orders: Sequence[ProposedOrder], decided_by: str) -> ApprovalRe
             decided_by=decided_by,
         )
     if choice == "e":
-        return _ask_each(orders, decided_by)
+        return _ask_each(orders, decided_by, whys)
     raise DecideLater

@@ -11,12 +11,17 @@ Studio and the SDK mean the same thing by the same answer. How orders are named 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from functools import partial
+from typing import Annotated, Any
 
 import typer
+from rich.status import Status
 
+from agents.executor import FillProgress
 from core.errors import ConfigurationError
 from db import migrate
+from graphs.approval_view import order_whys
 from graphs.nodes.approval import ApprovalResponse
 from graphs.runner import ThreadView, not_waiting_message, open_graph, read_thread
 from trader.cli import clock as cli_clock
@@ -36,32 +41,78 @@ from trader.wiring.runner import resume_as_demo as _resume_as_demo
 
 EXIT_INTERRUPTED = 130
 
-__all__ = ["EXIT_INTERRUPTED", "approve", "settle", "stdin_is_terminal"]
+__all__ = ["EXIT_INTERRUPTED", "FollowLine", "approve", "follow", "settle", "stdin_is_terminal"]
 
 
 # --- settling a waiting thread -------------------------------------------------------------
 
 
+class FollowLine:
+    """The live line under a resumed session: node lines above it, the fills in it."""
+
+    def __init__(self, status: Status) -> None:
+        """Update `status` (a `console.status`) as the session goes."""
+        self.status = status
+
+    def node(self, node: str, update: dict[str, Any]) -> None:
+        """A node finished: print its line, and say what runs next."""
+        render.print_progress(node, update)
+        if node == "review":
+            self.status.update("sending the approved orders…")
+
+    def fills(self, progress: FillProgress) -> None:
+        """The executor sent an order or polled its fills."""
+        self.status.update(render.describe_fills(progress))
+
+
 async def _resume(
-    settings: Settings, *, demo: bool, thread_id: str, response: ApprovalResponse
+    settings: Settings,
+    line: FollowLine,
+    *,
+    demo: bool,
+    thread_id: str,
+    response: ApprovalResponse,
 ) -> ThreadView:
     async with open_runner(settings, demo=demo, clock=cli_clock.session_clock()) as runner:
-        return await runner.resume(thread_id, response, render.print_progress)
+        return await runner.resume(thread_id, response, line.node, line.fills)
+
+
+Follow = Callable[[FollowLine], Coroutine[Any, Any, ThreadView]]
+"""A resume or a continuation of a thread, told how to show its progress."""
+
+
+def follow(thread_id: str, run: Follow, doing: str = "applying the answer…") -> ThreadView:
+    """Run `run` (a resume or a continuation) under the live line; Ctrl-C leaves it resumable.
+
+    Ctrl-C stops following: the thread keeps its last checkpoint (before the executor's end),
+    the executor's lease is freed, and the command that continues it is printed (exit 130).
+    """
+    try:
+        with console.status(doing) as status:
+            return asyncio.run(run(FollowLine(status)))
+    except KeyboardInterrupt:
+        console.print()
+        render.print_interrupted_while_executing(thread_id)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 def resume_with(
     settings: Settings, view: ThreadView, response: ApprovalResponse, *, demo: bool
 ) -> ThreadView:
-    """Resume a waiting thread with an answer, showing progress; return the finished view."""
+    """Resume a waiting thread with an answer, showing progress; return the finished view.
+
+    While the executor follows fills a live line shows the orders placed and filled; Ctrl-C
+    stops following and leaves the session resumable (`follow`).
+    """
     assert view.request is not None
     console.print(
         f"Resuming {view.thread_id}: {describe_response(view.request.orders, response)}.",
         highlight=False,
     )
-    with console.status("executing…"):
-        return asyncio.run(
-            _resume(settings, demo=demo, thread_id=view.thread_id, response=response)
-        )
+    return follow(
+        view.thread_id,
+        partial(_resume, settings, demo=demo, thread_id=view.thread_id, response=response),
+    )
 
 
 def settle(
@@ -80,14 +131,15 @@ def settle(
     """
     if view.awaiting_approval and view.request is not None:
         request = view.request
-        render.print_approval_request(request)
+        whys = order_whys(view.values)
+        render.print_approval_request(request, whys)
         if auto_approve:
             refuse_auto_approval(settings, demo=demo, reason=auto_reason)
             console.print(f"Approving every order automatically ({auto_reason}).", highlight=False)
             response = ApprovalResponse(approve_all=True, decided_by=decided_by)
         elif stdin_is_terminal():
             try:
-                response = ask_approval(request.orders, decided_by)
+                response = ask_approval(request.orders, decided_by, whys)
                 response = confirm_edits(settings, view, response, interactive=True)
             except (DecideLater, KeyboardInterrupt, EOFError) as exc:
                 console.print()

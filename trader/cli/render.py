@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from agents.executor import OrderOutcome, average_price
+from agents.executor import FillProgress, OrderOutcome, average_price
 from agents.risk.models import ProposedOrder, RiskReport
 from agents.schemas import AnalystOpinion
 from agents.state import ApprovalRequest, SessionStatus
 from core.clock import KST
+from graphs.approval_view import OrderWhy, order_whys
 from graphs.nodes.approval import ReviewLine
 from graphs.nodes.report import SessionReport
 from graphs.runner import RunRow, ThreadView
@@ -97,6 +99,32 @@ def describe_update(node: str, update: dict[str, Any]) -> str:
     return "done"
 
 
+def describe_fills(progress: FillProgress) -> str:
+    """The live line while fills are followed: orders placed, filled, shares filled."""
+    n = progress.orders
+    return (
+        f"following fills: {progress.placed}/{n} placed, {progress.filled}/{n} filled "
+        f"({progress.filled_qty:,}/{progress.qty:,} shares) · Ctrl-C stops following; "
+        "the session stays resumable"
+    )
+
+
+def resume_command(thread_id: str) -> str:
+    """The exact command that continues a thread that stopped part-way."""
+    return f"trader session resume {thread_id}"
+
+
+def print_interrupted_while_executing(thread_id: str) -> None:
+    """Say what Ctrl-C while executing left behind, and the exact command that continues."""
+    console.print(
+        f"Interrupted. Session {thread_id} stopped before its executor finished: orders already "
+        "sent stay at the broker and are never sent twice. To continue following them:",
+        highlight=False,
+        markup=False,
+    )
+    console.print(f"  {resume_command(thread_id)}", highlight=False, markup=False)
+
+
 def print_progress(node: str, update: dict[str, Any]) -> None:
     """Print one progress line for a finished node."""
     console.print(f"  [green]✓[/] {node}: {describe_update(node, update)}", highlight=False)
@@ -153,9 +181,108 @@ def _local(iso: str) -> str:
         return iso
 
 
-def print_approval_request(request: ApprovalRequest) -> None:
-    """Show what waits for approval: the orders, the risk lines, the expiry."""
+def _num(value: Decimal | None, sign: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{float(value):+.2f}" if sign else f"{float(value):.2f}"
+
+
+def _signal_text(why: OrderWhy) -> str:
+    signal = why.signal
+    if signal is None:
+        return f"no signal ({why.order.origin.value})"
+    if signal.stance is None:
+        return f"signal {signal.status}"
+    return (
+        f"signal {signal.stance} {_num(signal.conviction)} (score {_num(signal.score, True)}; "
+        f"{signal.reason})"
+    )
+
+
+def _account_text(why: OrderWhy) -> str:
+    parts = [f"held {why.held_qty:,}"]
+    if why.cash_krw is not None:
+        parts.append(f"cash {why.cash_krw:,} KRW")
+    if why.equity_krw is not None:
+        parts.append(f"equity {why.equity_krw:,} KRW")
+    return " · ".join(parts)
+
+
+def order_why_table(why: OrderWhy) -> Table:
+    """One order's why: the signal, each analyst's stance, conviction and rationale line."""
+    order = why.order
+    title = (
+        f"#{why.row} {order.side.value} {order.ticker} "
+        f"{_at_price(order.qty, order.limit_price_krw)} · {_signal_text(why)}"
+    )
+    table = Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("analyst", no_wrap=True)
+    table.add_column("stance", no_wrap=True)
+    table.add_column("conviction", justify="right", no_wrap=True)
+    table.add_column("rationale", overflow="fold")
+    for analyst in why.analysts:
+        table.add_row(
+            analyst.agent.replace("_", " "),
+            analyst.stance or analyst.status,
+            _num(analyst.conviction),
+            escape(analyst.headline),
+        )
+    return table
+
+
+def _at_price(qty: int, price: int | None) -> str:
+    return f"{qty:,} @ {krw(price)}"
+
+
+def print_order_why(why: OrderWhy) -> None:
+    """One order's why, in brief: the analysts' table, the sizing and the risk decisions."""
+    console.print(order_why_table(why))
+    console.print(f"  size: {why.sizing}", highlight=False, markup=False)
+    console.print(f"  account: {_account_text(why)}", highlight=False, markup=False)
+    for line in why.risk or ("no clamp, denial or note on this order",):
+        console.print(f"  risk: {line}", highlight=False, markup=False)
+
+
+def print_order_detail(why: OrderWhy) -> None:
+    """One order's full why (`v N` at the prompt): every rationale and its evidence."""
+    order = why.order
+    at = _at_price(order.qty, order.limit_price_krw)
+    console.rule(escape(f"#{why.row} {order.side.value} {order.ticker} {at}"), style="dim")
+    console.print(_signal_text(why), highlight=False, markup=False)
+    for analyst in why.analysts:
+        head = f"{analyst.agent.replace('_', ' ')}: {analyst.stance or analyst.status}"
+        if analyst.conviction is not None:
+            head += f" {_num(analyst.conviction)}"
+        if analyst.horizon:
+            head += f" ({analyst.horizon})"
+        console.print(f"[bold]{escape(head)}[/]", highlight=False)
+        for line in (analyst.rationale or "(no rationale)").splitlines():
+            console.print(f"  {line}", highlight=False, markup=False)
+        if analyst.evidence:
+            evidence = Table(box=box.SIMPLE, show_header=False, padding=(0, 1))
+            evidence.add_column("name")
+            evidence.add_column("value", justify="right")
+            for name, value in analyst.evidence.items():
+                evidence.add_row(escape(name), "n/a" if value is None else str(value))
+            console.print(evidence)
+    console.print(f"Order reason: {order.reason}", highlight=False, markup=False)
+    console.print(f"Account: {_account_text(why)}", highlight=False, markup=False)
+    for line in why.risk or ("no clamp, denial or note on this order",):
+        console.print(f"  risk: {line}", highlight=False, markup=False)
+
+
+def print_approval_request(request: ApprovalRequest, whys: Sequence[OrderWhy] = ()) -> None:
+    """Show what waits for approval: the orders, why each, the risk lines, the expiry.
+
+    `whys` (`graphs.approval_view.order_whys` of the thread's state) adds, per order, the
+    signal, each analyst's stance, conviction and rationale, and the risk decisions behind
+    its size.
+    """
     console.print(orders_table(request.orders))
+    if whys:
+        console.print("[bold]Why each order[/] (v N at the prompt shows order N in full)")
+        for why in whys:
+            print_order_why(why)
     if request.risk_report:
         console.print("[bold]Risk report[/]")
         for line in request.risk_report:
@@ -349,7 +476,7 @@ def print_view(view: ThreadView) -> None:
         opinions = [AnalystOpinion.model_validate(o) for o in view.values.get("opinions", [])]
         print_report(view.report, proposed, opinions)
     elif view.awaiting_approval and view.request is not None:
-        print_approval_request(view.request)
+        print_approval_request(view.request, order_whys(view.values))
         print_how_to_continue(view.thread_id)
     elif view.exists:
         nodes = ", ".join(view.next_nodes) or "nothing"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -24,7 +25,7 @@ from tools.krx.calendar import OutsideCalendarError, check_in_calendar
 from tools.krx.tickers import FORM, bad_tickers, normalise_ticker
 from trader.cli import clock as cli_clock
 from trader.cli import render
-from trader.cli.approve import EXIT_INTERRUPTED, settle
+from trader.cli.approve import EXIT_INTERRUPTED, FollowLine, follow, settle
 from trader.cli.console import cli_errors, console
 from trader.cli.real_account import guard_real_database, refuse_auto_approval
 from trader.settings import Settings, load_settings
@@ -232,9 +233,11 @@ async def _read(settings: Settings, thread_id: str) -> ThreadView:
         return await read_thread(graph, thread_id)
 
 
-async def _proceed(settings: Settings, *, demo: bool, thread_id: str) -> ThreadView:
+async def _proceed(
+    settings: Settings, line: FollowLine, *, demo: bool, thread_id: str
+) -> ThreadView:
     async with open_runner(settings, demo=demo, clock=cli_clock.session_clock()) as runner:
-        return await runner.proceed(thread_id, render.print_progress)
+        return await runner.proceed(thread_id, line.node, line.fills)
 
 
 @app.command("resume")
@@ -251,5 +254,11 @@ def resume(
             raise ConfigurationError(f"no session with thread id {thread_id}")
         demo = resume_as_demo(settings, thread_id)
         if view.stopped_part_way:
-            view = asyncio.run(_proceed(settings, demo=demo, thread_id=thread_id))
+            # Under the live line (fills while the executor follows them); Ctrl-C leaves it
+            # resumable again.
+            view = follow(
+                thread_id,
+                partial(_proceed, settings, demo=demo, thread_id=thread_id),
+                "continuing…",
+            )
         settle(settings, view, demo=demo, auto_approve=False)
