@@ -15,7 +15,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -34,7 +34,7 @@ WAIT_MS = 120_000
 """Generous: the session runs and its orders fill at wall-clock speed on a shared machine."""
 
 
-def _need(reason: str) -> None:
+def _need(reason: str) -> NoReturn:
     if IN_CI:
         pytest.fail(f"CI=true but {reason}")
     pytest.skip(reason)
