@@ -28,6 +28,10 @@ def test_pages_and_files_are_served_from_the_package_without_a_token(client: Tes
     assert vendor.status_code == 200
     assert "max-age=" in vendor.headers["cache-control"]
     assert len(vendor.content) > 1_000_000 and b"plotly" in vendor.content[:2000].lower()
+    again = client.get(
+        "/static/vendor/plotly.min.js", headers={"If-None-Match": vendor.headers["etag"]}
+    )
+    assert again.status_code == 304 and not again.content
 
 
 def test_bars_need_the_token_and_come_from_the_sessions_market(client: TestClient) -> None:

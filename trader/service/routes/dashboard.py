@@ -11,15 +11,16 @@ from __future__ import annotations
 from functools import cache
 from importlib.resources import files
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 
 STATIC = files("trader.service") / "static"
 """The dashboard's own files, inside the package."""
-VENDOR_CACHE = "public, max-age=604800, immutable"
-"""plotly.js changes only with the installed package: browsers keep it a week."""
+VENDOR_CACHE = "public, max-age=86400"
+"""plotly.js changes only with the installed package: browsers keep it a day, then revalidate
+with its ETag (the package's version), which answers 304 until an upgrade."""
 PAGE_CACHE = "no-cache"
 """The page, script and style are checked on every load, so an upgrade shows at once."""
 
@@ -32,6 +33,13 @@ _FILES = {
 @cache
 def _read(name: str) -> str:
     return (STATIC / name).read_text(encoding="utf-8")
+
+
+@cache
+def _plotly_etag() -> str:
+    from importlib.metadata import version
+
+    return f'"plotly-{version("plotly")}"'
 
 
 @cache
@@ -60,13 +68,12 @@ def session_page(thread_id: str) -> HTMLResponse:
 
 
 @router.get("/static/vendor/plotly.min.js")
-def plotly_js() -> Response:
+def plotly_js(request: Request) -> Response:
     """plotly.js from the installed `plotly` package."""
-    return Response(
-        _plotly_js(),
-        media_type="text/javascript; charset=utf-8",
-        headers={"Cache-Control": VENDOR_CACHE},
-    )
+    headers = {"Cache-Control": VENDOR_CACHE, "ETag": _plotly_etag()}
+    if request.headers.get("if-none-match") == headers["ETag"]:
+        return Response(status_code=304, headers=headers)
+    return Response(_plotly_js(), media_type="text/javascript; charset=utf-8", headers=headers)
 
 
 @router.get("/static/{name}")
