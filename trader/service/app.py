@@ -14,7 +14,7 @@ from db.engine import create_db_engine, session_factory
 from trader import __version__
 from trader.service import errors
 from trader.service.auth import policy_for, require_token
-from trader.service.routes import health, orders, portfolio, sessions
+from trader.service.routes import bars, dashboard, health, orders, portfolio, sessions
 from trader.service.sessions import SessionService
 from trader.settings import Settings
 
@@ -56,6 +56,7 @@ def create_app(
     app.state.sessions = service
     errors.install(app)
     app.include_router(health.router)
-    for module in (portfolio, sessions, orders):
+    app.include_router(dashboard.router)
+    for module in (portfolio, sessions, orders, bars):
         app.include_router(module.router, dependencies=[Depends(require_token)])
     return app

@@ -27,9 +27,11 @@ from graphs.nodes.approval import Action, ApprovalResponse
 from graphs.nodes.review import preview_review
 from graphs.runner import ThreadView, not_waiting_message, open_graph, read_thread
 from tools.krx.costs import CostModel
+from tools.market_data import Bar, KISMarketData
 from trader.service.errors import NotFoundError, NotWaitingError
 from trader.service.models import OrderProposal, PendingApproval, SessionView
 from trader.settings import Settings, TradingMode
+from trader.wiring.context import kis_client_for
 from trader.wiring.runner import open_runner, resume_as_demo
 from trader.wiring.venue import venue_for
 
@@ -223,3 +225,14 @@ class SessionService:
                 if not now.awaiting_approval:
                     raise NotWaitingError(not_waiting_message(now)) from exc
                 raise
+
+    async def bars(self, ticker: str, days: int) -> list[Bar]:
+        """Up to `days` daily bars of `ticker` ending today, oldest first.
+
+        Read through the market a triggered session reads: the built-in market with `demo`
+        (or paper without KIS keys), otherwise the configured KIS account's quotes.
+        """
+        clock = self.clock()
+        async with kis_client_for(self.settings, demo=self.demo, clock=clock) as kis:
+            market = KISMarketData(kis, news=False)
+            return await market.daily_bars(ticker, kst_today(clock), days)
