@@ -23,10 +23,10 @@ from agents.state import SessionStatus
 from core.clock import KST, kst_today
 from core.errors import OperationalError
 from db import migrate
+from graphs.step_lines import describe_update
 from trader.cli import clock as cli_clock
 from trader.cli.console import cli_errors, console
 from trader.cli.real_account import guard_real_database
-from trader.cli.render import describe_update
 from trader.cli.session import prepare_session, session_input, start_session
 from trader.schedule import ledger
 from trader.schedule.days import KisCheckedCalendar, XkrxCalendar

@@ -112,6 +112,12 @@ class SessionView(BaseModel):
     notice: str | None
 
 
+class Today(BaseModel):
+    """The thread a trigger runs now."""
+
+    thread_id: str
+
+
 class Triggered(BaseModel):
     """The answer to a trigger: the session, which stops at its approval."""
 

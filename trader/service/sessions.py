@@ -30,6 +30,7 @@ from tools.krx.costs import CostModel
 from tools.market_data import Bar, KISMarketData
 from trader.service.errors import NotFoundError, NotWaitingError
 from trader.service.models import OrderProposal, PendingApproval, SessionView
+from trader.service.progress import ProgressHub
 from trader.settings import Settings, TradingMode
 from trader.wiring.context import kis_client_for
 from trader.wiring.runner import open_runner, resume_as_demo
@@ -147,6 +148,8 @@ class SessionService:
         self.settings = settings
         self.clock = clock
         self.demo = demo
+        self.progress = ProgressHub()
+        """Each step of the runs this service runs, for `GET /api/sessions/{id}/events`."""
         self._trigger_lock = asyncio.Lock()
 
     def guard_real_database(self) -> None:
@@ -172,6 +175,11 @@ class SessionService:
             raise NotFoundError(f"no session with thread id {thread_id}")
         return view
 
+    def today_thread_id(self) -> str:
+        """The thread id a trigger runs now (the page subscribes to it before triggering)."""
+        phase = DEMO_PHASE if self.demo else REGULAR_PHASE
+        return thread_id_for(self.settings.portfolio, kst_today(self.clock()), phase)
+
     async def trigger(self) -> tuple[ThreadView, bool]:
         """Start today's session of the settings' portfolio (or show it); (view, started).
 
@@ -195,11 +203,15 @@ class SessionService:
             )
             async with open_runner(self.settings, demo=demo, clock=clock) as runner:
                 view = await runner.view(thread_id)
-                if not view.exists:
-                    return await runner.start(thread_id, session), True
-                if view.stopped_part_way:
-                    return await runner.proceed(thread_id), True
-                return view, False
+                if view.exists and not view.stopped_part_way:
+                    return view, False
+                with self.progress.run(thread_id) as report:
+                    if view.exists:
+                        view = await runner.proceed(thread_id, report.node, report.fills)
+                    else:
+                        view = await runner.start(thread_id, session, report.node)
+                    report.stopped(view)
+                    return view, True
 
     async def approve(self, thread_id: str, response: ApprovalResponse) -> ThreadView:
         """Answer the thread's approval and run it to its end, as `trader approve` does.
@@ -218,7 +230,10 @@ class SessionService:
         demo = await asyncio.to_thread(resume_as_demo, self.settings, thread_id)
         async with open_runner(self.settings, demo=demo, clock=self.clock()) as runner:
             try:
-                return await runner.resume(thread_id, response)
+                with self.progress.run(thread_id) as report:
+                    view = await runner.resume(thread_id, response, report.node, report.fills)
+                    report.stopped(view)
+                    return view
             except ConfigurationError as exc:
                 # Answered by another request since the check above.
                 now = await runner.view(thread_id)

@@ -7,10 +7,11 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 
 from graphs.nodes.approval import ApprovalResponse
 from graphs.runner import recent_runs
-from trader.service.models import RunSummary, SessionView, Triggered
+from trader.service.models import RunSummary, SessionView, Today, Triggered
 from trader.service.sessions import SessionService, session_view
 
 router = APIRouter(tags=["sessions"])
@@ -42,6 +43,37 @@ async def trigger(request: Request) -> Triggered:
     """Run today's session of the settings' portfolio up to its approval (or show it)."""
     view, started = await _service(request).trigger()
     return Triggered(thread_id=view.thread_id, started=started, session=session_view(view))
+
+
+@router.get("/api/sessions/today")
+async def today(request: Request) -> Today:
+    """The thread id today's trigger runs: subscribe to its events, then trigger."""
+    return Today(thread_id=_service(request).today_thread_id())
+
+
+EVENT_STREAM: Responses = {
+    200: {
+        "content": {"text/event-stream": {}},
+        "description": "Server-sent events: `step` per node, `fills`, then `done`",
+    }
+}
+
+
+@router.get(
+    "/api/sessions/{thread_id}/events", response_class=StreamingResponse, responses=EVENT_STREAM
+)
+async def events(request: Request, thread_id: str) -> StreamingResponse:
+    """The progress of the thread's run as server-sent events (`step`, `fills`, `done`).
+
+    Subscribe before triggering or approving (the first line, a comment, says it is
+    subscribed), or while the run is under way (its steps so far come first). The stream ends
+    after `done`; a comment is sent every 15 s meanwhile.
+    """
+    return StreamingResponse(
+        _service(request).progress.sse_events(thread_id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.get("/api/sessions/{thread_id}", responses=NOT_FOUND)
