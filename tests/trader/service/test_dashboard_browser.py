@@ -83,6 +83,12 @@ def test_approve_edit_reject_in_the_browser(
         page.click("#run")
         rows = page.locator("#approval-orders tr")
         expect(rows.first).to_be_visible()
+        # Each step of the run, as the service streamed it.
+        steps = page.locator("#progress-steps li")
+        expect(steps.first).to_have_attribute("data-node", "load_context")
+        expect(page.locator('#progress-steps li[data-node="risk_manager"]')).to_contain_text(
+            "orders proposed"
+        )
         assert rows.count() >= 3
         expect(page.locator("#expiry")).not_to_be_empty()
         expect(page.locator("#signals tr").first).to_be_visible()
@@ -108,6 +114,12 @@ def test_approve_edit_reject_in_the_browser(
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 10_000
         page.click("#submit-approval")
+        # The approval's steps and fills appear as they happen.
+        expect(page.locator('#progress-steps li[data-node="review"]')).to_contain_text(
+            "2 of 4 orders approved"
+        )
+        expect(page.locator("#progress-fills")).to_contain_text("following fills")
+        expect(page.locator('#progress-steps li[data-node="report"]')).to_be_visible()
 
         def result(order_id: str, cell: str) -> Any:
             return page.locator(f'tr[data-result-id="{order_id}"] .{cell}')

@@ -172,11 +172,17 @@ function renderResults(view) {
   }));
 }
 
+// The session may be redrawn while charts load (the progress stream's `done`, then the POST's
+// answer): only the latest drawing adds charts.
+let chartsDrawing = 0;
+
 async function drawCharts(signals) {
+  const drawing = ++chartsDrawing;
   const box = $("charts");
   box.replaceChildren();
   if (!window.Plotly) return;
   for (const signal of signals) {
+    if (drawing !== chartsDrawing) return;
     const div = el("div", { class: "chart", dataset: { ticker: signal.ticker } });
     box.append(div);
     let bars;
@@ -186,6 +192,7 @@ async function drawCharts(signals) {
       div.textContent = `${signal.ticker}: no prices (${error.message})`;
       continue;
     }
+    if (drawing !== chartsDrawing) return;
     if (!bars.length) continue;
     const last = bars[bars.length - 1];
     const colour = signal.stance === "buy" ? "#11763a" : signal.stance === "sell" ? "#b3261e" : "#8a94a3";
@@ -217,6 +224,68 @@ async function loadHistory() {
   return runs;
 }
 
+// Progress of a run as it happens: the thread's server-sent events, read with fetch so the
+// token goes in the Authorization header (EventSource cannot send one). Resolves once the
+// service says it is subscribed (then the run is triggered); null when it cannot be watched.
+async function watchProgress(threadId) {
+  const controller = new AbortController();
+  const headers = { Accept: "text/event-stream" };
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(`/api/sessions/${encodeURIComponent(threadId)}/events`, { headers, signal: controller.signal });
+  } catch {
+    return null;
+  }
+  if (!response.ok || !response.body) return null;
+  $("progress").hidden = false;
+  $("progress-steps").replaceChildren();
+  $("progress-fills").textContent = "";
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let subscribed;
+  const ready = new Promise((resolve) => { subscribed = resolve; });
+  const onEvent = async (kind, data) => {
+    if (kind === "step") {
+      $("progress-steps").append(el("li", { dataset: { node: data.node } }, el("strong", {}, data.node), `: ${data.line}`));
+    } else if (kind === "fills") {
+      $("progress-fills").textContent = data.line;
+    } else if (kind === "done") {
+      if (data.error) $("progress-steps").append(el("li", { class: "error" }, `stopped: ${data.error}`));
+      else show(await api(`/api/sessions/${encodeURIComponent(threadId)}`));
+    }
+  };
+  const pump = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let kind = "message";
+          let data = "";
+          for (const line of block.split("\n")) {
+            if (line.startsWith(":")) subscribed();
+            else if (line.startsWith("event: ")) kind = line.slice(7);
+            else if (line.startsWith("data: ")) data += line.slice(6);
+          }
+          if (data) await onEvent(kind, JSON.parse(data));
+        }
+      }
+    } catch (error) {
+      if (error.name !== "AbortError") say(error.message, true);
+    } finally {
+      subscribed();
+    }
+  })();
+  await ready;
+  return { stop: () => controller.abort(), finished: pump };
+}
+
 let current = null;
 
 function show(view) {
@@ -244,13 +313,18 @@ async function start() {
 $("run").addEventListener("click", async () => {
   $("run").disabled = true;
   say("Running today's session up to its approval…");
+  let watch = null;
   try {
+    const today = await api("/api/sessions/today");
+    watch = await watchProgress(today.thread_id);
     const triggered = await api("/api/sessions", { method: "POST" });
     history.pushState(null, "", sessionPath(triggered.thread_id));
     show(triggered.session);
+    if (!triggered.started && watch) watch.stop();
     say(triggered.started ? "" : "Today's session had run already: shown.");
     await refreshSide();
   } catch (error) {
+    if (watch) watch.stop();
     say(error.message, true);
   } finally {
     $("run").disabled = false;
@@ -262,14 +336,17 @@ $("submit-approval").addEventListener("click", async () => {
   const button = $("submit-approval");
   button.disabled = true;
   say("Sending the decisions…");
+  let watch = null;
   try {
     const answer = answerFromForm(current);
+    watch = await watchProgress(current.thread_id);
     show(await api(`/api/sessions/${encodeURIComponent(current.thread_id)}/approval`, {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(answer),
     }));
     say("");
     await refreshSide();
   } catch (error) {
+    if (watch) watch.stop();
     say(error.message, true);
   } finally {
     button.disabled = false;
