@@ -10,17 +10,20 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 from agents.executor import FillProgress
 from core.clock import Clock
 from graphs.runner import ThreadView
 from tests.trader.service.conftest import AUTH, THREAD, TOKEN
 from tests.trader.service.test_sessions import served
+from trader.service.app import create_app
 from trader.service.progress import ProgressEvent, ProgressHub
 from trader.settings import Settings
 
@@ -197,3 +200,31 @@ def test_a_refused_overlapping_run_leaves_the_watchers_of_the_run_under_way() ->
     kinds = [c.split("\n")[0] for c in seen if not c.startswith(":")]
     assert kinds == ["event: step", "event: done"]
     assert "busy" not in "".join(seen)
+
+
+def test_a_client_that_leaves_is_unsubscribed(
+    settings: Settings, clock: Callable[[], Clock]
+) -> None:
+    app = create_app(settings, clock=clock, demo=True)
+    hub = app.state.sessions.progress
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "the service did not start"
+            time.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        url = f"http://127.0.0.1:{port}/api/sessions/{THREAD}/events"
+        with httpx.Client(timeout=30) as http, http.stream("GET", url, headers=AUTH) as response:
+            lines = response.iter_lines()  # kept: a dropped iterator closes the stream
+            assert next(lines) == ": subscribed"
+            assert THREAD in hub._threads
+        deadline = time.monotonic() + 10
+        while hub._threads and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert hub._threads == {}
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
