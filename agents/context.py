@@ -139,6 +139,10 @@ class SessionContext:
     set by `trader.wiring`); by default nowhere (backtests, unit tests)."""
     venue_hours: VenueHours = field(default_factory=KrxHours)
     """When the venue trades: KRX hours, or always open for the built-in demo market."""
+    order_window_wait: timedelta = timedelta(hours=1)
+    """How long the executor waits for the venue to take orders (a run approved at 08:10
+    waits for reception at 08:30); an order whose window opens later, or after the approval
+    expires, is refused for its time instead (`rejected`, never sent)."""
     is_trading_day: Callable[[date], bool] = is_trading_day
     """Whether KRX trades on a day: the XKRX calendar live; in backtests, whether the data
     has bars that day (old histories include Saturday sessions the calendar lacks)."""

@@ -219,6 +219,11 @@ class Settings(BaseSettings):
     schedule_catch_up_minutes: int = Field(default=30, ge=0, le=360)
     """A run whose time passed at most this long before `trader schedule` started starts at
     once; an older one is reported as missed."""
+    # --- order-time windows (agents/venue_hours.py, agents/executor/lifecycle.py) ------------
+    order_window_wait_minutes: int = Field(default=60, ge=0, le=390)
+    """How long the executor waits for KIS to take orders (reception opens at 08:30 KST): an
+    approved order whose window opens later, or after its approval expires, is refused for its
+    time (`rejected`, never sent)."""
 
     @field_validator("schedule_runs", mode="before")
     @classmethod

@@ -39,6 +39,11 @@ Its rules, in the order a pass applies them:
    as increments keyed by the cumulative quantity, so polling twice (or running the node
    again) never books a fill twice.
 
+An order goes out only while the venue takes orders (`SessionContext.venue_hours`; KIS from
+08:30 to 15:30 KST): a run approved before 08:30 waits for reception on the context's clock,
+and an order whose window does not open before its approval expires (or within
+`SessionContext.order_window_wait`) is refused for its time, `rejected`, and never sent.
+
 The approval that led here is on disk before the first order goes out, whatever durability
 the caller resumed with: `review` commits the decisions to our database first, and a re-run
 after a crash carries out what is recorded (`graphs.nodes.approval`).

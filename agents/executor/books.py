@@ -70,6 +70,13 @@ class Books:
         )
         return row
 
+    async def refuse(self, client_order_id: str, reason: str) -> Order:
+        """Move a row still `approved` to `rejected` (refused before sending: never sent)."""
+        _, row = await asyncio.to_thread(
+            self.store.move, client_order_id, APPROVED, OrderStatus.REJECTED, reason=reason
+        )
+        return row
+
     async def accepted(self, client_order_id: str, order_no: str, branch_no: str | None) -> Order:
         """Record that the broker holds the order as `order_no` (and tell a forgetful broker)."""
         if isinstance(self.ctx.broker, RemembersOrders):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
+from datetime import datetime
 
 from agents.context import SessionContext
 from agents.executor.books import Books
@@ -20,6 +21,7 @@ from agents.executor.models import (
     APPROVED,
     IN_DOUBT,
     OPEN_STATUSES,
+    OUTSIDE_ORDER_HOURS,
     SENT_STATUSES,
     SUBMITTING,
     Doubt,
@@ -32,7 +34,7 @@ from agents.executor.models import (
 )
 from agents.executor.reconcile import Reconciler
 from agents.risk.models import ProposedOrder
-from core.clock import kst_today
+from core.clock import KST, kst_today
 from core.errors import TraderError
 from core.orders import OrderStatus, PlacementStatus
 from db.models import Order
@@ -40,6 +42,10 @@ from tools.broker import OrderAck, OrderRequest, RemembersOrders
 from tools.krx.rules import Market
 
 log = logging.getLogger(__name__)
+
+
+def _kst(moment: datetime) -> str:
+    return moment.astimezone(KST).strftime("%Y-%m-%d %H:%M KST")
 
 
 def _request(order: ProposedOrder) -> OrderRequest:
@@ -122,6 +128,10 @@ class Executor:
             if stop is not None:
                 rows[cid] = await self.books.expire(cid, stop)
                 continue
+            refused = await self._await_order_window()
+            if refused is not None:
+                rows[cid] = await self.books.refuse(cid, refused)
+                continue
             await self.lease.renew()
             rows[cid] = await self._send(order, ledger)
             self._report(ledger)
@@ -146,6 +156,35 @@ class Executor:
         if expires is not None and self.ctx.clock.now() > expires:
             return f"not sent: the approval expired at {expires.isoformat(timespec='seconds')}"
         return None
+
+    async def _await_order_window(self) -> str | None:
+        """Wait for the venue to take orders if it soon will; why the order is refused, or None.
+
+        The wait (holding the lease on) happens only when the venue's next window opens on the
+        session's day, before the approval expires and within `SessionContext.order_window_wait`:
+        a pre-open run approved at 08:10 is sent when KIS starts receiving orders at 08:30.
+        Otherwise the order is refused for its time and never sent.
+        """
+        hours, clock = self.ctx.venue_hours, self.ctx.clock
+        now = clock.now()
+        if hours.accepts_orders(now):
+            return None
+        opens = hours.next_order_window(now)
+        expires = self.mandate.expires_at
+        at = f"{OUTSIDE_ORDER_HOURS}: the venue took no orders at {_kst(now)}"
+        if opens is None:
+            return at
+        if opens.astimezone(KST).date() != self.day:
+            return f"{at}, and takes none again on {self.day.isoformat()}"
+        if expires is not None and opens >= expires:
+            return f"{at}; it opens at {_kst(opens)}, after the approval expires ({_kst(expires)})"
+        if opens - now > self.ctx.order_window_wait:
+            return f"{at}; it opens at {_kst(opens)}, past the wait of {self.ctx.order_window_wait}"
+        step = max(1.0, self.ctx.executor_lease_ttl.total_seconds() / 3)
+        while (left := (opens - clock.now()).total_seconds()) > 0:
+            await self.ctx.sleep(min(left, step))
+            await self.lease.renew()
+        return None if hours.accepts_orders(clock.now()) else at
 
     def _restore(self, rows: dict[str, Order]) -> None:
         broker = self.ctx.broker

@@ -22,6 +22,7 @@ from pydantic import SecretStr
 
 from agents.context import NeedsReview, SessionContext
 from agents.executor import Executor, Mandate, OrderOutcome
+from agents.venue_hours import AlwaysOpen
 from core.clock import KST, FixedClock, SystemClock, kst_today
 from core.errors import ExecutorBusyError
 from core.orders import OrderStatus
@@ -338,6 +339,7 @@ def test_two_executors_resuming_one_session_at_once_send_each_order_once(
                 clock=clock,
                 fill_timeout=timedelta(seconds=15),
                 fill_poll_interval_s=0.2,
+                venue_hours=AlwaysOpen(),  # the simulator here is always open, on any day
             )
 
         try:

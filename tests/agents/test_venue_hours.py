@@ -31,3 +31,42 @@ def test_the_always_open_market_trades_today_whatever_the_calendar_says() -> Non
 def test_krx_approvals_lapse_at_the_close_and_the_demo_s_only_by_their_ttl() -> None:
     assert KrxHours().approval_deadline(MONDAY) == datetime(2025, 6, 16, 15, 30, tzinfo=KST)
     assert AlwaysOpen().approval_deadline(MONDAY) is None
+
+
+def _kst(day: date, hour: int, minute: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=KST)
+
+
+def test_kis_takes_orders_from_the_opening_auction_s_reception_to_the_close() -> None:
+    hours = KrxHours()  # the XKRX calendar's session hours
+    assert not hours.accepts_orders(_kst(MONDAY, 8, 29))
+    assert hours.accepts_orders(_kst(MONDAY, 8, 30))
+    assert hours.accepts_orders(_kst(MONDAY, 15, 29))
+    assert not hours.accepts_orders(_kst(MONDAY, 15, 30))
+    assert not hours.accepts_orders(_kst(SATURDAY, 10, 0))
+    assert hours.next_order_window(_kst(MONDAY, 8, 10)) == _kst(MONDAY, 8, 30)
+    assert hours.next_order_window(_kst(MONDAY, 11, 0)) == _kst(MONDAY, 11, 0)
+    # After the close, and over a weekend: the next trading day's reception.
+    assert hours.next_order_window(_kst(MONDAY, 15, 30)) == _kst(date(2025, 6, 17), 8, 30)
+    assert hours.next_order_window(_kst(SATURDAY, 9, 0)) == _kst(MONDAY, 8, 30)
+
+
+def test_the_year_s_first_session_opens_at_ten_so_reception_starts_at_half_past_nine() -> None:
+    first = date(2025, 1, 2)
+    hours = KrxHours()
+    assert not hours.accepts_orders(_kst(first, 9, 0))
+    assert hours.accepts_orders(_kst(first, 9, 30))
+    assert hours.next_order_window(_kst(first, 8, 30)) == _kst(first, 9, 30)
+
+
+def test_pinned_session_hours_decide_the_window() -> None:
+    hours = KrxHours(sessions=lambda d: (_kst(d, 10, 0), _kst(d, 16, 30)))  # a late-open day
+    assert not hours.accepts_orders(_kst(MONDAY, 9, 0))
+    assert hours.accepts_orders(_kst(MONDAY, 16, 0))
+    assert hours.next_order_window(_kst(MONDAY, 8, 0)) == _kst(MONDAY, 9, 30)
+
+
+def test_the_always_open_market_always_takes_orders() -> None:
+    at = _kst(SATURDAY, 3, 0)
+    assert AlwaysOpen().accepts_orders(at)
+    assert AlwaysOpen().next_order_window(at) == at

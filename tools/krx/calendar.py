@@ -5,7 +5,7 @@ Building an exchange_calendars calendar costs about a second, so one instance is
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -65,6 +65,20 @@ def is_trading_day(day: date) -> bool:
     """
     check_in_calendar(day)
     return bool(krx_calendar().is_session(pd.Timestamp(day)))
+
+
+def session_hours(day: date) -> tuple[datetime, datetime] | None:
+    """Return the regular session's open and close on `day` (UTC-aware), or None on a closed day.
+
+    Most days run 09:00-15:30 KST; the year's first trading day opens at 10:00.
+
+    Raises:
+        OutsideCalendarError: the calendar does not cover `day`.
+    """
+    if not is_trading_day(day):
+        return None
+    cal, ts = krx_calendar(), pd.Timestamp(day)
+    return cal.session_open(ts).to_pydatetime(), cal.session_close(ts).to_pydatetime()
 
 
 def next_trading_day(day: date) -> date:

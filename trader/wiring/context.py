@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 
 import httpx
 from pydantic import SecretStr
@@ -202,6 +203,7 @@ def _assemble(
             clock=clock,
         ),
         venue_hours=AlwaysOpen() if venue.demo else KrxHours(),
+        order_window_wait=timedelta(minutes=settings.order_window_wait_minutes),
     )
 
 
