@@ -15,6 +15,7 @@ hands the executor the orders as recorded, whatever a later answer says.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +38,7 @@ from agents.state import (
 )
 from core.clock import kst_today
 from db.models import ApprovalDecision, RunStatus
-from graphs.nodes.approval import Action, ApprovalResponse, ReviewLine
+from graphs.nodes.approval import Action, ApprovalResponse, OrderDecision, ReviewLine
 from tools.krx.costs import CostModel
 
 PRICE_MOVES = frozenset({RiskCode.TICK, RiskCode.PRICE_LIMIT})
@@ -113,6 +114,56 @@ def review_lines(
         if line.approved is not None:
             approved.append(line.approved)
     return lines
+
+
+@dataclass(frozen=True)
+class ChangedEdit:
+    """An edit the risk rules would not trade as typed (moved, cut, or refused)."""
+
+    row: int
+    """The order's row in the approval request, from 1."""
+    order: ProposedOrder
+    decision: OrderDecision
+    qty: int
+    """The quantity the approver asked for (the order's own when the edit left it)."""
+    limit_price_krw: int | None
+    """The price the approver asked for (the order's own when the edit left it)."""
+    line: ReviewLine
+    """What review would make of it: `approved` None when refused; `note` says why."""
+
+
+def changed_edits(
+    state: SessionState | Mapping[str, Any],
+    response: ApprovalResponse,
+    *,
+    limits: RiskLimits,
+    cost_model: CostModel,
+) -> list[ChangedEdit]:
+    """The answer's edits that the risk rules would change, for the approver's tools.
+
+    The CLI shows them and asks; the service refuses the answer. An edit traded exactly as
+    typed is not listed; nothing is computed when the answer has no edit.
+    """
+    edits = {d.client_order_id: d for d in response.decisions if d.action is Action.EDIT}
+    if not edits:
+        return []
+    request = ApprovalRequest.model_validate(state["approval_request"])
+    lines = preview_review(state, response, limits=limits, cost_model=cost_model)
+    changed: list[ChangedEdit] = []
+    for row, (order, line) in enumerate(zip(request.orders, lines, strict=True), start=1):
+        decision = edits.get(order.client_order_id)
+        if decision is None:
+            continue
+        qty = decision.qty or order.qty
+        price = (
+            decision.limit_price_krw
+            if decision.limit_price_krw is not None
+            else order.limit_price_krw
+        )
+        new = line.approved
+        if new is None or (new.qty, new.limit_price_krw) != (qty, price):
+            changed.append(ChangedEdit(row, order, decision, qty, price, line))
+    return changed
 
 
 def preview_review(

@@ -15,7 +15,7 @@ from agents.risk.models import ProposedOrder
 from core.errors import ConfigurationError
 from graphs.approval_view import OrderWhy
 from graphs.nodes.approval import Action, ApprovalResponse, OrderDecision
-from graphs.nodes.review import preview_review
+from graphs.nodes.review import changed_edits
 from graphs.runner import ThreadView
 from tools.krx.costs import CostModel
 from trader.cli import render
@@ -30,11 +30,6 @@ def stdin_is_terminal() -> bool:
 
 
 # --- edits the risk rules change --------------------------------------------------------------
-
-
-def _wanted(order: ProposedOrder, decision: OrderDecision) -> tuple[int, int | None]:
-    price = decision.limit_price_krw
-    return decision.qty or order.qty, price if price is not None else order.limit_price_krw
 
 
 def _at(qty: int, price: int | None) -> str:
@@ -55,35 +50,26 @@ def confirm_edits(
         ConfigurationError: an edit would change and there is no terminal to ask in.
         DecideLater: the approver quit at the question.
     """
-    assert view.request is not None
-    edits = {d.client_order_id: d for d in response.decisions if d.action is Action.EDIT}
-    if not edits:
-        return response
-    lines = preview_review(
+    changes: list[str] = []
+    adjusted: dict[str, OrderDecision] = {}
+    for edit in changed_edits(
         view.values,
         response,
         limits=settings.risk_limits,
         cost_model=CostModel(commission_rate=settings.commission_rate),
-    )
-    changes: list[str] = []
-    adjusted: dict[str, OrderDecision] = {}
-    for row, (order, line) in enumerate(zip(view.request.orders, lines, strict=True), start=1):
-        decision = edits.get(order.client_order_id)
-        if decision is None:
-            continue
-        qty, price = _wanted(order, decision)
-        new = line.approved
-        if new is not None and (new.qty, new.limit_price_krw) == (qty, price):
-            continue
-        head = f"#{row} {order.side.value} {order.ticker} {_at(qty, price)}"
+    ):
+        order, new = edit.order, edit.line.approved
+        head = (
+            f"#{edit.row} {order.side.value} {order.ticker} {_at(edit.qty, edit.limit_price_krw)}"
+        )
         if new is None:
-            changes.append(f"{head} is refused ({line.note})")
+            changes.append(f"{head} is refused ({edit.line.note})")
             adjusted[order.client_order_id] = OrderDecision(
                 client_order_id=order.client_order_id, action=Action.REJECT
             )
         else:
-            changes.append(f"{head} becomes {_at(new.qty, new.limit_price_krw)} ({line.note})")
-            adjusted[order.client_order_id] = decision.model_copy(
+            changes.append(f"{head} becomes {_at(new.qty, new.limit_price_krw)} ({edit.line.note})")
+            adjusted[order.client_order_id] = edit.decision.model_copy(
                 update={"qty": new.qty, "limit_price_krw": new.limit_price_krw}
             )
     if not changes:

@@ -23,8 +23,8 @@ from agents.state import (
 from core.clock import Clock, kst_today
 from core.errors import ConfigurationError
 from db.account_marker import guard_database
-from graphs.nodes.approval import Action, ApprovalResponse
-from graphs.nodes.review import preview_review
+from graphs.nodes.approval import ApprovalResponse
+from graphs.nodes.review import changed_edits
 from graphs.runner import ThreadView, not_waiting_message, open_graph, read_thread
 from tools.krx.costs import CostModel
 from tools.market_data import Bar, KISMarketData
@@ -104,29 +104,15 @@ def check_answer(settings: Settings, view: ThreadView, response: ApprovalRespons
         if named.client_order_id in seen:
             raise ConfigurationError(f"order {named.client_order_id!r} is named more than once")
         seen.add(named.client_order_id)
-    edits = {d.client_order_id: d for d in response.decisions if d.action is Action.EDIT}
-    if not edits:
-        return
-    lines = preview_review(
-        view.values,
-        response,
-        limits=settings.risk_limits,
-        cost_model=CostModel(commission_rate=settings.commission_rate),
-    )
-    changed: list[str] = []
-    for order, line in zip(view.request.orders, lines, strict=True):
-        decision = edits.get(order.client_order_id)
-        if decision is None:
-            continue
-        wanted = (
-            decision.qty or order.qty,
-            decision.limit_price_krw
-            if decision.limit_price_krw is not None
-            else order.limit_price_krw,
+    changed = [
+        f"{c.order.client_order_id} ({c.order.ticker}): {c.line.note}"
+        for c in changed_edits(
+            view.values,
+            response,
+            limits=settings.risk_limits,
+            cost_model=CostModel(commission_rate=settings.commission_rate),
         )
-        new = line.approved
-        if new is None or (new.qty, new.limit_price_krw) != wanted:
-            changed.append(f"{order.client_order_id} ({order.ticker}): {line.note}")
+    ]
     if changed:
         raise ConfigurationError(
             "the risk rules change an edit, so nothing was sent: "
