@@ -279,6 +279,45 @@ class MarketBar(Base):
     close_krw: Mapped[int] = mapped_column(MoneyKRW)
     volume: Mapped[int] = mapped_column(sa.BigInteger)
     source: Mapped[str] = mapped_column(sa.String(16))
+    adjustment: Mapped[str] = mapped_column(sa.String(16), default="raw", server_default="raw")
+    """The price basis: `adjusted` (KIS's daily chart with FID_ORG_ADJ_PRC=0, back-adjusted for
+    splits and rights issues as of `fetched_at`) or `raw` (as traded, e.g. imported files).
+    A later re-adjustment of the past is detected by comparing the overlap and rewrites it."""
+    fetched_at: Mapped[datetime | None]
+    """When the collector wrote this version of the bar (None: written before the data layer)."""
+
+
+class Fundamental(Base):
+    """One company report's figures as one source published them, with when they became known.
+
+    One row per (ticker, source, kind, period): KIS's financial-ratio or stability-ratio rows of
+    a settlement month (`period` = `YYYYMM`), or an OpenDART annual report (`period` = `YYYY`).
+    `figures` holds the numbers by name (decimals as strings, money as integer KRW).
+
+    Point in time: a decision on day t may use a row only when `known_on <= t`. `known_on` is
+    the first day the figures could be used: the day after publication where the source dates
+    it (OpenDART's receipt date), otherwise the statutory filing deadline after the period
+    (`known_basis` says which), never later than the day we first fetched it.
+    """
+
+    __tablename__ = "fundamentals"
+    __table_args__ = (
+        sa.UniqueConstraint("ticker", "source", "kind", "period"),
+        sa.Index("ix_fundamentals_ticker_known_on", "ticker", "known_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticker: Mapped[str] = mapped_column(sa.String(12))
+    source: Mapped[str] = mapped_column(sa.String(16))
+    """`kis` or `dart`."""
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    """`financial_ratio`, `stability_ratio`, `annual_report`..."""
+    period: Mapped[str] = mapped_column(sa.String(8))
+    figures: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    known_on: Mapped[date] = mapped_column(sa.Date)
+    known_basis: Mapped[str] = mapped_column(sa.String(16))
+    """`published` (the source's own date), `deadline` (the filing deadline) or `fetched`."""
+    fetched_at: Mapped[datetime]
 
 
 class Approval(Base):
@@ -314,6 +353,10 @@ class EconEvent(Base):
     unit: Mapped[str | None] = mapped_column(sa.String(32))
     published_at: Mapped[datetime | None]
     """When the value became public; the backtester uses it to avoid lookahead."""
+    period: Mapped[str | None] = mapped_column(sa.String(16))
+    """The period the value describes (`202410`, `2024Q3`), where it differs from the release."""
+    fetched_at: Mapped[datetime | None]
+    """When the collector wrote the row (None: written before the data layer)."""
 
 
 class BacktestRun(Base):

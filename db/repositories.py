@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.orders import OrderStatus
+from db.fundamentals import FundamentalsRepository
 from db.models import Approval, EconEvent, Fill, MarketBar, Order, Signal
 from db.portfolios import Holding, PortfolioRepository, PositionRepository
 from db.runs import RunOutcome, RunRepository, SessionClaimRepository
@@ -28,6 +29,7 @@ __all__ = [
     "ApprovalRepository",
     "EconEventRepository",
     "FillRepository",
+    "FundamentalsRepository",
     "Holding",
     "MarketDataRepository",
     "OrderRepository",
@@ -55,7 +57,16 @@ class MarketDataRepository:
             MarketBar,
             bars,
             key=("ticker", "interval", "bar_time"),
-            update=("open_krw", "high_krw", "low_krw", "close_krw", "volume", "source"),
+            update=(
+                "open_krw",
+                "high_krw",
+                "low_krw",
+                "close_krw",
+                "volume",
+                "source",
+                "adjustment",
+                "fetched_at",
+            ),
         )
 
     def bars(self, ticker: str, interval: str = "1d") -> list[MarketBar]:
@@ -219,5 +230,5 @@ class EconEventRepository:
             EconEvent,
             events,
             key=("source", "event_key", "scheduled_for"),
-            update=("name", "value", "unit", "published_at"),
+            update=("name", "value", "unit", "published_at", "period", "fetched_at"),
         )
