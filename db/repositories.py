@@ -90,6 +90,7 @@ class SignalRepository:
                 "rationale",
                 "evidence",
                 "prompt_version",
+                "rules_version",
             ),
         )
 
