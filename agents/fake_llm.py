@@ -13,7 +13,8 @@ careful tool-calling model:
   so the run's token accounting and budget are exercised for real;
 - it may wait `latency_s` per call (benches), and misbehave on chosen tickers (`failures`):
   raise (the analyst records `llm_failed`), answer prose without a tool call, or call
-  `submit_opinion` with a conviction of 7 (both `llm_unparseable`).
+  `submit_opinion` with a conviction of 7 (both `llm_unparseable`), or cite a number it was
+  never given (`invent`: a valid opinion, which the citation evaluator must catch).
 
 Every call is recorded in `calls` (ticker, analyst, tools offered, tool results read, answer),
 so a test can check what the model saw and did.
@@ -49,8 +50,11 @@ from pydantic import ConfigDict, Field, PrivateAttr
 
 SUBMIT_TOOL = "submit_opinion"
 CHARS_PER_TOKEN = 4
-Failure = Literal["error", "nonsense", "invalid"]
-"""How the model misbehaves on a ticker: raise, answer prose, or submit conviction 7."""
+Failure = Literal["error", "nonsense", "invalid", "invent"]
+"""How the model misbehaves on a ticker: raise, answer prose, submit conviction 7, or submit a
+valid opinion whose rationale cites a figure it was never given (`INVENTED_FIGURE`)."""
+INVENTED_FIGURE = "987,654"
+"""The made-up target price an `invent` answer cites (no payload holds it)."""
 Answer = Literal["tool_call", "submit", "error", "nonsense", "invalid"]
 
 
@@ -206,7 +210,9 @@ class ScriptedChatModel(BaseChatModel):
             answer = "tool_call"
             calls.append(ToolCall(name=name, args=args, id=f"call_{seq}_{name}", type="tool_call"))
         elif SUBMIT_TOOL in offered:
-            args = self._opinion_args(payload, results, invalid=failure == "invalid")
+            args = self._opinion_args(
+                payload, results, invalid=failure == "invalid", invent=failure == "invent"
+            )
             answer = "invalid" if failure == "invalid" else "submit"
             calls.append(
                 ToolCall(name=SUBMIT_TOOL, args=args, id=f"call_{seq}_submit", type="tool_call")
@@ -241,7 +247,12 @@ class ScriptedChatModel(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _opinion_args(
-        self, payload: dict[str, Any], results: tuple[ToolResult, ...], *, invalid: bool
+        self,
+        payload: dict[str, Any],
+        results: tuple[ToolResult, ...],
+        *,
+        invalid: bool,
+        invent: bool = False,
     ) -> dict[str, Any]:
         reading = payload.get("rules_reading") or {}
         stance = str(reading.get("stance", "hold"))
@@ -257,6 +268,7 @@ class ScriptedChatModel(BaseChatModel):
             "rationale": (
                 f"[{self.model_name}] follows the rules reading ({stance} at {base}); "
                 f"cites {cited}; tools read: {seen}"
+                + (f"; target price {INVENTED_FIGURE} KRW" if invent else "")
             ),
         }
 

@@ -43,8 +43,13 @@ from tools.econ.snapshot_models import MacroSnapshot
 from tools.krx.rules import Market
 
 AGENT = "fundamental"
-PROMPT_VERSION_RULES = "fundamental-rules-1"
+RULES_VERSION = "fundamental-rules-1"
+"""Version of `rules_judgement`: bump it with every change of the rules (recorded on each signal
+row and in every eval run)."""
+PROMPT_VERSION_RULES = RULES_VERSION
+"""The prompt version recorded in rules mode, where no prompt is sent: the rules' version."""
 PROMPT_VERSION_LLM = "fundamental-llm-1"
+"""Version of `SYSTEM_PROMPT`: bump it with every change of the prompt text."""
 ACT_THRESHOLD = 0.2
 HIGH_INFLATION_PCT = Decimal(4)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -42,6 +43,21 @@ PRICES_PER_MTOK: dict[str, tuple[Decimal, Decimal]] = {
     "gpt-4.1-mini": (Decimal("0.40"), Decimal("1.60")),
     "gpt-4.1": (Decimal("2.00"), Decimal("8.00")),
 }
+
+
+KNOWN_TRAINING_CUTOFFS: dict[str, date] = {
+    "gpt-4o-mini": date(2023, 10, 1),
+    "gpt-4o": date(2023, 10, 1),
+    "gpt-4.1-mini": date(2024, 6, 1),
+    "gpt-4.1": date(2024, 6, 1),
+}
+"""The last month each model's training data covers, as its provider documents it. A replay or
+an eval of a day before it may be judged by a model that remembers what happened next."""
+
+
+def training_cutoff(model: str, override: date | None = None) -> date | None:
+    """The model's training cutoff: `override` (`LLM_TRAINING_CUTOFF`), else the known one."""
+    return override if override is not None else KNOWN_TRAINING_CUTOFFS.get(model)
 
 
 class LLMProvider(StrEnum):

@@ -54,8 +54,13 @@ from tools.kis.client import DAILY_CHART_PAGE_ROWS
 from tools.market_data import PrecomputedIndicators
 
 AGENT = "market_analyst"
-PROMPT_VERSION_RULES = "market-rules-1"
+RULES_VERSION = "market-rules-1"
+"""Version of `rules_judgement`: bump it with every change of the rules (recorded on each signal
+row, and in every eval run, so a change of decisions can be traced to a change of rules)."""
+PROMPT_VERSION_RULES = RULES_VERSION
+"""The prompt version recorded in rules mode, where no prompt is sent: the rules' version."""
 PROMPT_VERSION_LLM = "market-llm-1"
+"""Version of `SYSTEM_PROMPT`: bump it with every change of the prompt text."""
 HISTORY_BARS = DAILY_CHART_PAGE_ROWS
 """100 bars: every indicator needs at most 60 (plus warm-up), and one KIS page holds 100."""
 ACT_THRESHOLD = 0.2

@@ -98,8 +98,13 @@ class Recorder(Protocol):
         opinions: Sequence[AnalystOpinion],
         signals: Sequence[Signal],
         prompt_versions: Mapping[str, str],
+        rules_versions: Mapping[str, str],
     ) -> None:
-        """Keep each analyst's opinion and each ticker's combined signal."""
+        """Keep each analyst's opinion and each ticker's combined signal.
+
+        `prompt_versions` and `rules_versions` map an agent to the versions it judged with;
+        both are kept on its rows, so a change of decisions can be traced to its cause.
+        """
         ...
 
     async def record_proposals(self, run_id: int, orders: Sequence[ProposedOrder]) -> None:
@@ -176,6 +181,7 @@ class NullRecorder:
         opinions: Sequence[AnalystOpinion],
         signals: Sequence[Signal],
         prompt_versions: Mapping[str, str],
+        rules_versions: Mapping[str, str],
     ) -> None:
         """Keep nothing."""
 

@@ -42,6 +42,8 @@ CONVICTION_PLACES = Decimal("0.00001")
 """Convictions are kept to 5 decimal places, the precision of the `signals.conviction` column."""
 HOLD_BAND = Decimal("0.1")
 """Combined scores closer to zero than this are a HOLD."""
+COMBINE_RULES_VERSION = "combine-1"
+"""Version of `combine_opinions`' rule, recorded as the rules version of each combined signal."""
 
 _FAILURE_PRECEDENCE: tuple[SignalStatus, ...] = (
     SignalStatus.DATA_FAILED,

@@ -200,6 +200,9 @@ class Signal(Base):
     rationale: Mapped[str | None] = mapped_column(sa.Text)
     evidence: Mapped[dict[str, Any] | None]
     prompt_version: Mapped[str | None] = mapped_column(sa.String(32))
+    """Version of the prompt the LLM was given (in rules mode: the rules' version)."""
+    rules_version: Mapped[str | None] = mapped_column(sa.String(32))
+    """Version of the rules reasoner (for a combined signal: of the combination rule)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

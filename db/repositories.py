@@ -101,6 +101,7 @@ class SignalRepository:
                 "rationale",
                 "evidence",
                 "prompt_version",
+                "rules_version",
             ),
         )
 

@@ -84,10 +84,16 @@ class DatabaseRecorder:
         opinions: Sequence[AnalystOpinion],
         signals: Sequence[Signal],
         prompt_versions: Mapping[str, str],
+        rules_versions: Mapping[str, str],
     ) -> None:
         """See `SessionRecords.record_signals`."""
         await asyncio.to_thread(
-            self.records.record_signals, run_id, opinions, signals, prompt_versions
+            self.records.record_signals,
+            run_id,
+            opinions,
+            signals,
+            prompt_versions,
+            rules_versions,
         )
 
     async def record_proposals(self, run_id: int, orders: Sequence[ProposedOrder]) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.llm import LLMUsage
 from agents.recorder import RecordedDecision, ReviewEntry, SessionHolder
 from agents.risk.models import ProposedOrder
-from agents.schemas import AnalystOpinion, Signal
+from agents.schemas import COMBINE_RULES_VERSION, AnalystOpinion, Signal
 from agents.venue import VenueIdentity
 from core.clock import Clock
 from core.orders import OrderStatus
@@ -121,9 +121,13 @@ class SessionRecords:
         opinions: Sequence[AnalystOpinion],
         signals: Sequence[Signal],
         prompt_versions: Mapping[str, str],
+        rules_versions: Mapping[str, str],
     ) -> None:
         """Write each opinion, and each combined signal under the agent name `combined`."""
-        rows = [_opinion_row(run_id, o, prompt_versions.get(o.agent)) for o in opinions]
+        rows = [
+            _opinion_row(run_id, o, prompt_versions.get(o.agent), rules_versions.get(o.agent))
+            for o in opinions
+        ]
         rows += [_signal_row(run_id, s) for s in signals]
         with transaction(self.sessions) as session:
             SignalRepository(session).save(rows)
@@ -220,7 +224,9 @@ class SessionRecords:
             RunRepository(session).finish(thread_id, outcome)
 
 
-def _opinion_row(run_id: int, o: AnalystOpinion, prompt_version: str | None) -> dict[str, Any]:
+def _opinion_row(
+    run_id: int, o: AnalystOpinion, prompt_version: str | None, rules_version: str | None
+) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "ticker": o.ticker,
@@ -232,6 +238,7 @@ def _opinion_row(run_id: int, o: AnalystOpinion, prompt_version: str | None) -> 
         "rationale": o.rationale,
         "evidence": {k: (str(v) if v is not None else None) for k, v in o.evidence.items()},
         "prompt_version": prompt_version,
+        "rules_version": rules_version,
     }
 
 
@@ -247,6 +254,7 @@ def _signal_row(run_id: int, s: Signal) -> dict[str, Any]:
         "rationale": s.reason,
         "evidence": {"score": str(s.score) if s.score is not None else None},
         "prompt_version": None,
+        "rules_version": COMBINE_RULES_VERSION,
     }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import os
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -134,6 +135,16 @@ class Settings(BaseSettings):
     llm_max_concurrency: int = Field(default=8, ge=1)
     llm_token_budget: int | None = Field(default=None, gt=0)
     """Stop calling the LLM in a session after this many tokens; remaining tickers are marked."""
+    llm_training_cutoff: date | None = None
+    """The last day LLM_MODEL's training data covers; empty = the known default for the model
+    (`agents.llm.KNOWN_TRAINING_CUTOFFS`). Evals and LLM backtests of earlier days say that the
+    model may remember what happened next."""
+
+    # --- evaluations (`trader evals`, evals/agents_eval/) ---------------------------------------
+    evals_market_data: Path = Path("../shared/market-data")
+    """Folder of real daily bars the `history` eval dataset is built from."""
+    evals_regression_threshold: float = Field(default=0.05, gt=0, lt=1)
+    """`trader evals compare` flags a score that dropped by more than this."""
 
     # --- observability and economic data ----------------------------------------------------
     langsmith_api_key: SecretStr | None = None
@@ -247,6 +258,7 @@ class Settings(BaseSettings):
         "fred_base_url",
         "dart_base_url",
         "llm_token_budget",
+        "llm_training_cutoff",
         "langsmith_api_key",
         "langsmith_endpoint",
         "langsmith_project",

@@ -32,6 +32,10 @@ async def signals(state: SessionState, runtime: Runtime[SessionContext]) -> dict
             market_analyst.AGENT: market_analyst.prompt_version(ctx),
             fundamental.AGENT: fundamental.prompt_version(ctx),
         },
+        {
+            market_analyst.AGENT: market_analyst.RULES_VERSION,
+            fundamental.AGENT: fundamental.RULES_VERSION,
+        },
     )
     payloads = opinion_payloads(state, opinions)
     return {"signals": [dump_signal(s, payloads) for s in combined]}

@@ -127,6 +127,7 @@ async def test_approved_session_trades_and_records_everything(db_url: str, data_
         combined = {s.ticker: s for s in signals if s.agent == COMBINED_AGENT}
         assert {t: c.stance for t, c in combined.items()} == dict.fromkeys(TICKERS, "buy")
         assert all(s.prompt_version for s in signals if s.agent != COMBINED_AGENT)
+        assert all(s.rules_version for s in signals)
 
         # Approvals, the run, the positions.
         approvals = await h.rows(Approval)

@@ -272,6 +272,10 @@ def test_an_llm_replay_says_what_it_may_cost_and_stops_at_its_token_cap(
     assert done.exit_code == 0, done.output
     assert "--llm-max-tokens caps the spend" in done.output
     assert re.search(r"fundamental\s+│\s+data_failed\s+│\s+40\s", done.output), done.output
+    # 2021 is before the default model's training cutoff: the replay says it may be remembered
+    assert "2021-01-04..2021-01-29 are before the model's training cutoff 2023-10-01" in " ".join(
+        done.output.split()
+    )
     no_llm = runner.invoke(app, [*args[:-1], "--llm-max-tokens", "10"])
     assert no_llm.exit_code == 2 and "--llm-max-tokens is for --llm runs" in no_llm.output
 

@@ -92,3 +92,21 @@ def test_blank_openai_key_counts_as_missing(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("OPENAI_API_KEY", "  ")
     with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
         load_settings()
+
+
+def test_training_cutoff_defaults_to_the_known_one_and_can_be_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datetime import date
+
+    from agents.llm import training_cutoff
+
+    settings = load_settings()
+    assert settings.llm_training_cutoff is None
+    assert training_cutoff("gpt-4o-mini", settings.llm_training_cutoff) == date(2023, 10, 1)
+    assert training_cutoff("my-local-model", settings.llm_training_cutoff) is None
+    monkeypatch.setenv("LLM_TRAINING_CUTOFF", "2025-01-31")
+    override = load_settings().llm_training_cutoff
+    assert training_cutoff("gpt-4o-mini", override) == date(2025, 1, 31)
+    monkeypatch.setenv("LLM_TRAINING_CUTOFF", "")
+    assert load_settings().llm_training_cutoff is None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from agents.llm import training_cutoff
 from core.errors import ConfigurationError
 from evals.backtest.strategies import STRATEGY_NAMES
 from tools.krx.costs import DEFAULT_COMMISSION_RATE
@@ -167,6 +168,7 @@ def environment(options: BacktestOptions) -> RunEnvironment:
         limits=settings.risk_limits,
         open_kis=open_kis,
         chat_model=partial(_chat_model, settings, options.llm.cache),
+        training_cutoff=training_cutoff(settings.llm_model, settings.llm_training_cutoff),
     )
 
 

@@ -71,6 +71,8 @@ class RunEnvironment:
     """Opens the KIS client --kis reads the daily chart through (the caller closes it)."""
     chat_model: Callable[[ExitStack], BaseChatModel]
     """Builds the --llm chat model, its cache closed by the stack given."""
+    training_cutoff: date | None = None
+    """The --llm model's training cutoff (None: unknown): earlier days may be remembered."""
 
 
 def run(options: BacktestOptions, env: RunEnvironment) -> None:
@@ -82,12 +84,32 @@ def run(options: BacktestOptions, env: RunEnvironment) -> None:
     with ExitStack() as stack:
         chosen = open_strategy(options, env, market, econ, stack)
         result = replay(market, chosen, options.config)
+    note = memorised_note(options, env.training_cutoff)
+    if note:
+        result.params = {**result.params, "memorised_history": note}
     print_summary(result)
     print_failed_opinions(chosen)
     write_outputs(result, options.outputs)
     if options.save:
         save(result, env.database_url, source_name)
     print_final_equity(result, options.broker.cost_mode)
+    if note:
+        console.print(f"memorised history: {note}", style="yellow")
+
+
+def memorised_note(options: BacktestOptions, cutoff: date | None) -> str:
+    """Say so when an --llm replay covers days the model may remember (before its cutoff)."""
+    if options.strategy != "agents" or not options.llm.enabled:
+        return ""
+    if cutoff is None:
+        return "the model's training cutoff is unknown (set LLM_TRAINING_CUTOFF)"
+    if options.start >= cutoff:
+        return ""
+    last = min(options.end, cutoff)
+    return (
+        f"the days {options.start}..{last} are before the model's training cutoff {cutoff}: "
+        "it may remember what happened next"
+    )
 
 
 def load_econ(options: BacktestOptions) -> RecordedEcon | None:
