@@ -16,6 +16,10 @@ from trader.service import errors
 from trader.service.auth import policy_for, require_token
 from trader.service.routes import bars, dashboard, health, orders, portfolio, sessions
 from trader.service.sessions import SessionService
+from trader.service.telegram_approvals import (
+    guard_telegram_approvals,
+    running_telegram_approvals,
+)
 from trader.settings import Settings
 
 
@@ -29,11 +33,13 @@ def create_app(
 
     Raises:
         ConfigurationError: a real account without `SERVICE_AUTH_TOKEN`, or on another database
-            than its marker names. Nothing is served then.
+            than its marker names, or with Telegram approvals but no approver named. Nothing
+            is served then.
     """
     policy = policy_for(settings)
     service = SessionService(settings, clock, demo=demo)
     service.guard_real_database()
+    guard_telegram_approvals(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -41,7 +47,8 @@ def create_app(
         engine = create_db_engine(settings.resolved_database_url)
         app.state.db_sessions = session_factory(engine)
         try:
-            yield
+            async with running_telegram_approvals(settings, service, app.state.db_sessions):
+                yield
         finally:
             await asyncio.to_thread(engine.dispose)
 
