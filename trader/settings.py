@@ -220,6 +220,11 @@ class Settings(BaseSettings):
     """Bearer token every API request but health must carry. Required with TRADING_MODE=kis-real
     (`trader serve` refuses to start without it); without it, other modes are served to anyone
     who can reach the port, with a warning in the log."""
+    service_follows_fills: bool = False
+    """`trader approve` hands its answer to the service at SERVICE_PUBLIC_URL (with
+    SERVICE_AUTH_TOKEN), which places the orders and follows their fills: the command returns
+    once they are placed and prints the session's page. An unreachable service: it follows
+    them itself, as without the setting."""
     # --- the scheduler, `trader schedule` (trader/schedule/) ---------------------------------
     schedule_runs: Annotated[tuple[ScheduledRun, ...], NoDecode] = DEFAULT_SCHEDULE_RUNS
     """Comma-separated `HH:MM phase` runs in KST on KRX trading days (default

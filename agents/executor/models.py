@@ -129,6 +129,8 @@ class FillProgress(BaseModel):
     """Shares filled and asked, over every order."""
     open: int
     """Orders still followed: working at the broker, or in doubt."""
+    waiting: int = 0
+    """Orders approved and not yet sent (their turn, or KIS order reception, still to come)."""
 
 
 PLACED_STATUSES = SENT_STATUSES | {OrderStatus.FILLED, OrderStatus.CANCELLED}
@@ -144,6 +146,7 @@ def progress_of(ledger: Ledger) -> FillProgress:
         filled_qty=sum(r.filled_qty for r in rows),
         qty=sum(r.qty for r in rows),
         open=sum(1 for r in rows if r.status in OPEN_STATUSES),
+        waiting=sum(1 for r in rows if r.status is OrderStatus.APPROVED),
     )
 
 

@@ -22,6 +22,9 @@ from trader.service.telegram_approvals import (
 )
 from trader.settings import Settings
 
+DRAIN_S = 30.0
+"""How long a stopping service lets handed-over approvals follow their fills."""
+
 
 def create_app(
     settings: Settings, *, clock: Callable[[], Clock] = SystemClock, demo: bool = False
@@ -49,6 +52,7 @@ def create_app(
         try:
             async with running_telegram_approvals(settings, service, app.state.db_sessions):
                 yield
+            await service.drain(DRAIN_S)
         finally:
             await asyncio.to_thread(engine.dispose)
 
