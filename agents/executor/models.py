@@ -21,8 +21,9 @@ APPROVED = frozenset({OrderStatus.APPROVED})
 SUBMITTING = frozenset({OrderStatus.SUBMITTING})
 """Orders in doubt: claimed for sending, whether the broker holds them is not known yet."""
 
-OUTSIDE_ORDER_HOURS = "not sent: outside KIS order hours (08:30–15:30 KST)"
-"""How the reason of an order refused for its time starts (the venue took no orders then)."""
+OUTSIDE_ORDER_HOURS = "not sent: outside KIS order hours"
+"""How the reason of an order held back for its time starts (the venue took no orders then);
+the venue's hours of the day follow in parentheses (`VenueHours.order_hours`)."""
 
 IN_DOUBT = "in doubt"
 """How a note about an order whose answer was lost starts (for the person reading it)."""
