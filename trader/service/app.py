@@ -14,7 +14,15 @@ from db.engine import create_db_engine, session_factory
 from trader import __version__
 from trader.service import errors
 from trader.service.auth import policy_for, require_token
-from trader.service.routes import bars, dashboard, health, orders, portfolio, sessions
+from trader.service.routes import (
+    backtests,
+    bars,
+    dashboard,
+    health,
+    orders,
+    portfolio,
+    sessions,
+)
 from trader.service.sessions import SessionService
 from trader.service.telegram_approvals import (
     guard_telegram_approvals,
@@ -68,6 +76,6 @@ def create_app(
     errors.install(app)
     app.include_router(health.router)
     app.include_router(dashboard.router)
-    for module in (portfolio, sessions, orders, bars):
+    for module in (portfolio, sessions, orders, bars, backtests):
         app.include_router(module.router, dependencies=[Depends(require_token)])
     return app

@@ -128,6 +128,27 @@ class Triggered(BaseModel):
     session: SessionView
 
 
+class BacktestRunView(BaseModel):
+    """One stored backtest (`trader backtest --save`): what was replayed and its headline."""
+
+    id: int
+    strategy: str
+    tickers: list[str]
+    start_date: date
+    end_date: date
+    cost_mode: str
+    initial_cash_krw: int
+    final_equity_krw: int
+    """Rounded down to the won (the parity cost mode books fractional commission)."""
+    total_return_pct: Decimal | None
+    max_drawdown_pct: Decimal | None
+    sharpe: Decimal | None
+    closed_trades: int | None
+    benchmark_return_pct: Decimal | None
+    """The buy-and-hold benchmark's total return over the same days."""
+    created_at: datetime
+
+
 class Handover(BaseModel):
     """The answer to a handed-over approval: the orders placed, the service following fills."""
 
