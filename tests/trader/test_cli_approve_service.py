@@ -60,15 +60,17 @@ def test_approve_hands_over_to_the_service_and_returns_once_placed(
         # Without the service's token: refused, nothing sent.
         refused = invoke("approve", THREAD, "--all")
         assert refused.exit_code != 0
-        assert "refused the token: set SERVICE_AUTH_TOKEN" in refused.output
+        assert "refused the token: set SERVICE_AUTH_TOKEN" in refused.output, refused.output
         assert broker_orders(settings) == []
 
         monkeypatch.setenv("SERVICE_AUTH_TOKEN", TOKEN)
         result = invoke("approve", THREAD, "--all")
         assert result.exit_code == 0, result.output
         assert f"Handing {THREAD} to the service: " in result.output
-        assert "The service placed 2 of 2 orders; it follows their fills" in result.output
-        assert f"Watch: {base}/sessions/{THREAD}" in result.output
+        assert "The service placed 2 of 2 orders; it follows their fills" in result.output, (
+            result.output
+        )
+        assert f"Watch: {base}/sessions/{THREAD}" in result.output, result.output
         assert "Portfolio: cash" not in result.output  # the report is the service's to show
         assert TOKEN not in result.output
 
@@ -78,9 +80,9 @@ def test_approve_hands_over_to_the_service_and_returns_once_placed(
             assert time.monotonic() < deadline, "the service did not finish the session"
             time.sleep(0.1)
         late = invoke("approve", THREAD, "--all")
-        assert late.exit_code != 0 and "is finished" in late.output
+        assert late.exit_code != 0 and "is finished" in late.output, late.output
     rows = db_orders(settings)
-    assert len(rows) == 2 and {r.status for r in rows} == {OrderStatus.FILLED}
+    assert len(rows) == 2 and {r.status for r in rows} == {OrderStatus.FILLED}, rows
     assert len(broker_orders(settings)) == 2
     assert approvers_of(settings) == {"cli"}
 
