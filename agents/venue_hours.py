@@ -55,6 +55,10 @@ class VenueHours(Protocol):
         """When the venue next takes orders: `after` itself if it does then (None: not soon)."""
         ...
 
+    def order_hours(self, day: date) -> str:
+        """The hours the venue takes orders on `day`, for a person (``08:30–15:30 KST``)."""
+        ...
+
 
 @dataclass(frozen=True)
 class KrxHours:
@@ -89,6 +93,17 @@ class KrxHours:
         window = self._reception(at.astimezone(KST).date())
         return window is not None and window[0] <= at < window[1]
 
+    def order_hours(self, day: date) -> str:
+        """``08:30–15:30 KST`` on most days, from the calendar (see the class).
+
+        ``09:30–15:30 KST`` on the year's first trading day; ``none: not a KRX trading day``.
+        """
+        window = self._reception(day)
+        if window is None:
+            return "none: not a KRX trading day"
+        opens, closes = (moment.astimezone(KST) for moment in window)
+        return f"{opens:%H:%M}–{closes:%H:%M} KST"
+
     def next_order_window(self, after: datetime) -> datetime | None:
         """`after` inside a window, else the next reception's start (within `SEARCH_DAYS`)."""
         day = after.astimezone(KST).date()
@@ -119,3 +134,7 @@ class AlwaysOpen:
     def next_order_window(self, after: datetime) -> datetime | None:
         """Now."""
         return after
+
+    def order_hours(self, day: date) -> str:
+        """At any time."""
+        return "at any time"

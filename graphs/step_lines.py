@@ -8,11 +8,42 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.executor.models import OUTSIDE_ORDER_HOURS
 from agents.state import SessionStatus
+from core.orders import OrderStatus
 
 
 def _count(items: Any) -> int:
     return len(items) if isinstance(items, list) else 0
+
+
+def _held_back(outcome: dict[str, Any]) -> bool:
+    """Refused by the executor for its time: KIS was not taking orders, so it was never sent."""
+    return outcome.get("status") == OrderStatus.REJECTED.value and str(
+        outcome.get("note") or ""
+    ).startswith(OUTSIDE_ORDER_HOURS)
+
+
+def describe_executions(outcomes: list[dict[str, Any]]) -> str:
+    """``2 orders sent (1 filled, 1 rejected); 1 held back outside order hours``.
+
+    Only orders that went to the broker count as sent, so `rejected` in the brackets is the
+    broker's refusal; an order the executor held back because the venue took no orders then,
+    or that expired before it could be sent, is said apart.
+    """
+    held = [o for o in outcomes if _held_back(o)]
+    expired = [o for o in outcomes if o.get("status") == OrderStatus.EXPIRED.value]
+    sent = [
+        o for o in outcomes if not _held_back(o) and o.get("status") != OrderStatus.EXPIRED.value
+    ]
+    statuses = [str(o.get("status")) for o in sent]
+    counts = ", ".join(f"{statuses.count(k)} {k}" for k in sorted(set(statuses)))
+    parts = [f"{len(sent)} orders sent ({counts})" if sent else "no orders sent"]
+    if held:
+        parts.append(f"{len(held)} held back outside order hours")
+    if expired:
+        parts.append(f"{len(expired)} not sent (expired)")
+    return "; ".join(parts)
 
 
 def describe_update(node: str, update: dict[str, Any]) -> str:
@@ -51,10 +82,7 @@ def describe_update(node: str, update: dict[str, Any]) -> str:
         approved = sum(1 for r in review if r.get("approved"))
         return f"{approved} of {len(review)} orders approved"
     if node == "executor":
-        outcomes = update.get("executions") or []
-        statuses = [o.get("status") for o in outcomes]
-        counts = ", ".join(f"{statuses.count(k)} {k}" for k in sorted(set(map(str, statuses))))
-        return f"{len(outcomes)} orders sent ({counts})" if outcomes else "no orders sent"
+        return describe_executions(update.get("executions") or [])
     if node == "report":
         return "report written"
     return "done"

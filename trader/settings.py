@@ -212,6 +212,14 @@ class Settings(BaseSettings):
     """The chat the bot writes to (a user, group or channel id)."""
     notify_telegram_base_url: str = "https://api.telegram.org"
     """The Bot API server (a local Bot API server, or a test's fake)."""
+    notify_telegram_approvals: bool = False
+    """Approve from Telegram: a pending approval's message gets approve / reject buttons, and
+    `trader serve` answers their presses (from NOTIFY_TELEGRAM_CHAT_ID only)."""
+    notify_telegram_approvers: Annotated[tuple[int, ...], NoDecode] = ()
+    """Comma-separated Telegram user ids allowed to press the buttons (empty: anyone in the
+    chat). Required for Telegram approvals with TRADING_MODE=kis-real."""
+    notify_telegram_poll_s: int = Field(default=30, ge=0, le=50)
+    """How long one Bot API `getUpdates` long poll waits for a press, seconds."""
     notify_webhook_url: SecretStr | None = None
     """A Slack-compatible incoming webhook (`POST {"text": ...}`); the URL is the credential."""
     notify_timeout_s: float = Field(default=5.0, gt=0, le=60)
@@ -223,6 +231,11 @@ class Settings(BaseSettings):
     """Bearer token every API request but health must carry. Required with TRADING_MODE=kis-real
     (`trader serve` refuses to start without it); without it, other modes are served to anyone
     who can reach the port, with a warning in the log."""
+    service_follows_fills: bool = False
+    """`trader approve` hands its answer to the service at SERVICE_PUBLIC_URL (with
+    SERVICE_AUTH_TOKEN), which places the orders and follows their fills: the command returns
+    once they are placed and prints the session's page. An unreachable service: it follows
+    them itself, as without the setting."""
     # --- the scheduler, `trader schedule` (trader/schedule/) ---------------------------------
     schedule_runs: Annotated[tuple[ScheduledRun, ...], NoDecode] = DEFAULT_SCHEDULE_RUNS
     """Comma-separated `HH:MM phase` runs in KST on KRX trading days (default
@@ -235,6 +248,13 @@ class Settings(BaseSettings):
     """How long the executor waits for KIS to take orders (reception opens at 08:30 KST): an
     approved order whose window opens later, or after its approval expires, is refused for its
     time (`rejected`, never sent)."""
+
+    @field_validator("notify_telegram_approvers", mode="before")
+    @classmethod
+    def _split_approvers(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("schedule_runs", mode="before")
     @classmethod

@@ -171,7 +171,10 @@ class Executor:
             return None
         opens = hours.next_order_window(now)
         expires = self.mandate.expires_at
-        at = f"{OUTSIDE_ORDER_HOURS}: the venue took no orders at {_kst(now)}"
+        at = (
+            f"{OUTSIDE_ORDER_HOURS} ({hours.order_hours(self.day)}): "
+            f"the venue took no orders at {_kst(now)}"
+        )
         if opens is None:
             return at
         if opens.astimezone(KST).date() != self.day:

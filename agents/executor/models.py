@@ -21,8 +21,9 @@ APPROVED = frozenset({OrderStatus.APPROVED})
 SUBMITTING = frozenset({OrderStatus.SUBMITTING})
 """Orders in doubt: claimed for sending, whether the broker holds them is not known yet."""
 
-OUTSIDE_ORDER_HOURS = "not sent: outside KIS order hours (08:30–15:30 KST)"
-"""How the reason of an order refused for its time starts (the venue took no orders then)."""
+OUTSIDE_ORDER_HOURS = "not sent: outside KIS order hours"
+"""How the reason of an order held back for its time starts (the venue took no orders then);
+the venue's hours of the day follow in parentheses (`VenueHours.order_hours`)."""
 
 IN_DOUBT = "in doubt"
 """How a note about an order whose answer was lost starts (for the person reading it)."""
@@ -129,6 +130,8 @@ class FillProgress(BaseModel):
     """Shares filled and asked, over every order."""
     open: int
     """Orders still followed: working at the broker, or in doubt."""
+    waiting: int = 0
+    """Orders approved and not yet sent (their turn, or KIS order reception, still to come)."""
 
 
 PLACED_STATUSES = SENT_STATUSES | {OrderStatus.FILLED, OrderStatus.CANCELLED}
@@ -144,6 +147,7 @@ def progress_of(ledger: Ledger) -> FillProgress:
         filled_qty=sum(r.filled_qty for r in rows),
         qty=sum(r.qty for r in rows),
         open=sum(1 for r in rows if r.status in OPEN_STATUSES),
+        waiting=sum(1 for r in rows if r.status is OrderStatus.APPROVED),
     )
 
 

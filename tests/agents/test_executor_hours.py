@@ -72,6 +72,7 @@ async def test_an_order_outside_order_hours_is_refused_and_never_sent(
     row = rig.row(SAMSUNG)
     assert row.status is OrderStatus.REJECTED
     assert row.reason is not None and row.reason.startswith(OUTSIDE_ORDER_HOURS)
+    assert row.reason.startswith(f"{OUTSIDE_ORDER_HOURS} (08:30–15:30 KST): ")
     assert why in row.reason
     outcome = outcomes[SAMSUNG.client_order_id]
     assert outcome.status is OrderStatus.REJECTED

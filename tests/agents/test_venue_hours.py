@@ -70,3 +70,13 @@ def test_the_always_open_market_always_takes_orders() -> None:
     at = _kst(SATURDAY, 3, 0)
     assert AlwaysOpen().accepts_orders(at)
     assert AlwaysOpen().next_order_window(at) == at
+
+
+def test_the_order_hours_are_said_from_the_day_s_calendar() -> None:
+    hours = KrxHours()
+    assert hours.order_hours(MONDAY) == "08:30–15:30 KST"
+    assert hours.order_hours(date(2025, 1, 2)) == "09:30–15:30 KST"  # the late first opening
+    assert hours.order_hours(SATURDAY) == "none: not a KRX trading day"
+    pinned = KrxHours(sessions=lambda d: (_kst(d, 10, 0), _kst(d, 16, 30)))
+    assert pinned.order_hours(MONDAY) == "09:30–16:30 KST"
+    assert AlwaysOpen().order_hours(SATURDAY) == "at any time"

@@ -79,8 +79,12 @@ class JsonPoster:
         """Mask this client's secrets in `text`."""
         return redact(text, *self._secrets)
 
-    async def post(self, url: str, body: dict[str, Any]) -> httpx.Response:
+    async def post(
+        self, url: str, body: dict[str, Any], *, timeout_s: float | None = None
+    ) -> httpx.Response:
         """POST `body` as JSON to `url` and return a 2xx response.
+
+        `timeout_s` replaces the policy's timeout for this request (a long poll waits longer).
 
         Raises:
             NotifyUnavailableError: no connection (after the retries), a timeout, 5xx or 429.
@@ -97,7 +101,11 @@ class JsonPoster:
         try:
             async for attempt in retrying:
                 with attempt:
-                    response = await self._client.post(url, json=body)
+                    response = await self._client.post(
+                        url,
+                        json=body,
+                        timeout=self._policy.timeout_s if timeout_s is None else timeout_s,
+                    )
         except httpx.TimeoutException as exc:
             detail = self.redact(f"timeout ({type(exc).__name__})")
             raise NotifyUnavailableError(self.channel, detail) from None

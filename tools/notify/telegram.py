@@ -8,12 +8,14 @@ server of one's own) can stand in for ``https://api.telegram.org``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
+from tools.notify.approval_buttons import approval_keyboard
 from tools.notify.errors import NotifyRejectedError
-from tools.notify.events import Event
+from tools.notify.events import Event, PendingApproval
 from tools.notify.http import HttpPolicy, JsonPoster
 
 DEFAULT_BASE_URL = "https://api.telegram.org"
@@ -26,6 +28,14 @@ class TelegramConfig:
     bot_token: SecretStr
     chat_id: str
     base_url: str = DEFAULT_BASE_URL
+    approval_buttons: bool = False
+    """Put approve / reject buttons under a pending approval (`tools.notify.approval_buttons`);
+    only worth it when something answers their presses (`trader serve`'s Telegram approvals)."""
+
+    def bot_url(self, method: str) -> str:
+        """The Bot API URL of `method`; it carries the token, so it is never logged or quoted."""
+        token = self.bot_token.get_secret_value()
+        return f"{self.base_url.rstrip('/')}/bot{token}/{method}"
 
 
 class TelegramNotifier:
@@ -49,23 +59,23 @@ class TelegramNotifier:
             transport=transport,
         )
 
-    def _url(self) -> str:
-        token = self._config.bot_token.get_secret_value()
-        return f"{self._config.base_url.rstrip('/')}/bot{token}/sendMessage"
-
     async def send(self, event: Event) -> None:
         """Send the event's text as a plain message (no markup to escape, no link preview).
+
+        A pending approval gets approve / reject buttons when the config asks for them.
 
         Raises:
             NotifyUnavailableError: the Bot API was unreachable, slow or failing.
             NotifyRejectedError: the Bot API refused the message (wrong token or chat).
         """
-        body = {
+        body: dict[str, Any] = {
             "chat_id": self._config.chat_id,
             "text": event.text(),
             "link_preview_options": {"is_disabled": True},
         }
-        response = await self._http.post(self._url(), body)
+        if self._config.approval_buttons and isinstance(event, PendingApproval):
+            body["reply_markup"] = approval_keyboard(event.thread_id)
+        response = await self._http.post(self._config.bot_url("sendMessage"), body)
         try:
             ok = response.json().get("ok") is True
         except ValueError:

@@ -33,6 +33,7 @@ from trader.cli.approval_prompt import (
     confirm_edits,
     stdin_is_terminal,
 )
+from trader.cli.approve_service import hand_to_service, print_handover
 from trader.cli.console import cli_errors, console
 from trader.cli.real_account import guard_real_database, refuse_auto_approval
 from trader.settings import Settings, load_settings
@@ -186,7 +187,9 @@ def approve(
 ) -> None:
     """Answer a waiting session's approval and run it to the end.
 
-    Orders not named are approved only with --all; otherwise they are rejected.
+    Orders not named are approved only with --all; otherwise they are rejected. With
+    SERVICE_FOLLOWS_FILLS=true the running service executes the answer and follows the fills:
+    the command returns once the orders are placed.
     """
     with cli_errors():
         decided_by = check_approver(by)
@@ -216,5 +219,19 @@ def approve(
         named = {d.client_order_id for d in response.decisions}
         if not all_ and any(o.client_order_id not in named for o in view.request.orders):
             console.print("Orders not named are rejected (add --all to approve them).")
+        if settings.service_follows_fills:
+            console.print(
+                f"Handing {view.thread_id} to the service: "
+                f"{describe_response(view.request.orders, response)}.",
+                highlight=False,
+            )
+            handed = hand_to_service(settings, thread_id, response)
+            if handed is not None:
+                print_handover(settings, handed)
+                return
+            console.print(
+                f"No service answers at {settings.service_public_url}: following the fills here.",
+                highlight=False,
+            )
         view = resume_with(settings, view, response, demo=demo)
         render.print_view(view)

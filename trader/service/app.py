@@ -14,9 +14,24 @@ from db.engine import create_db_engine, session_factory
 from trader import __version__
 from trader.service import errors
 from trader.service.auth import policy_for, require_token
-from trader.service.routes import bars, dashboard, health, orders, portfolio, sessions
+from trader.service.routes import (
+    backtests,
+    bars,
+    dashboard,
+    health,
+    orders,
+    portfolio,
+    sessions,
+)
 from trader.service.sessions import SessionService
+from trader.service.telegram_approvals import (
+    guard_telegram_approvals,
+    running_telegram_approvals,
+)
 from trader.settings import Settings
+
+DRAIN_S = 30.0
+"""How long a stopping service lets handed-over approvals follow their fills."""
 
 
 def create_app(
@@ -29,11 +44,13 @@ def create_app(
 
     Raises:
         ConfigurationError: a real account without `SERVICE_AUTH_TOKEN`, or on another database
-            than its marker names. Nothing is served then.
+            than its marker names, or with Telegram approvals but no approver named. Nothing
+            is served then.
     """
     policy = policy_for(settings)
     service = SessionService(settings, clock, demo=demo)
     service.guard_real_database()
+    guard_telegram_approvals(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -41,7 +58,9 @@ def create_app(
         engine = create_db_engine(settings.resolved_database_url)
         app.state.db_sessions = session_factory(engine)
         try:
-            yield
+            async with running_telegram_approvals(settings, service, app.state.db_sessions):
+                yield
+            await service.drain(DRAIN_S)
         finally:
             await asyncio.to_thread(engine.dispose)
 
@@ -57,6 +76,6 @@ def create_app(
     errors.install(app)
     app.include_router(health.router)
     app.include_router(dashboard.router)
-    for module in (portfolio, sessions, orders, bars):
+    for module in (portfolio, sessions, orders, bars, backtests):
         app.include_router(module.router, dependencies=[Depends(require_token)])
     return app

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from agents.executor import FillProgress
 from agents.risk.models import ProposedOrder, RiskDecision
 from agents.schemas import Signal
 from core.orders import OrderStatus, OrderType, Side
@@ -125,6 +126,39 @@ class Triggered(BaseModel):
     started: bool
     """False when the session existed already (it is shown instead of trading twice)."""
     session: SessionView
+
+
+class BacktestRunView(BaseModel):
+    """One stored backtest (`trader backtest --save`): what was replayed and its headline."""
+
+    id: int
+    strategy: str
+    tickers: list[str]
+    start_date: date
+    end_date: date
+    cost_mode: str
+    initial_cash_krw: int
+    final_equity_krw: int
+    """Rounded down to the won (the parity cost mode books fractional commission)."""
+    total_return_pct: Decimal | None
+    max_drawdown_pct: Decimal | None
+    sharpe: Decimal | None
+    closed_trades: int | None
+    benchmark_return_pct: Decimal | None
+    """The buy-and-hold benchmark's total return over the same days."""
+    created_at: datetime
+
+
+class Handover(BaseModel):
+    """The answer to a handed-over approval: the orders placed, the service following fills."""
+
+    thread_id: str
+    finished: bool
+    """True when the session ran to its end before the answer (nothing is left to follow)."""
+    progress: FillProgress | None
+    """The executor's last report: orders placed, filled, still followed, still to send."""
+    session: SessionView | None
+    """The finished session (None while the service still runs it)."""
 
 
 class FillView(BaseModel):

@@ -11,8 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from db.models import Order, Portfolio, Position, Run, RunStatus
-from trader.service.models import FillView, OrderView, PortfolioView, PositionView
+from db.models import BacktestRun, Order, Portfolio, Position, Run, RunStatus
+from trader.service.models import (
+    BacktestRunView,
+    FillView,
+    OrderView,
+    PortfolioView,
+    PositionView,
+)
 from trader.settings import Settings
 
 MAX_ORDERS = 1000
@@ -155,3 +161,52 @@ def read_orders(
             )
             for o, thread in session.execute(stmt).all()
         ]
+
+
+MAX_BACKTESTS = 200
+
+
+def _pct_of(fraction: Any) -> Decimal | None:
+    """A stored metric (a fraction, a JSON float) as a percent to two places; None if unset."""
+    if not isinstance(fraction, int | float) or isinstance(fraction, bool):
+        return None
+    return (Decimal(str(fraction)) * 100).quantize(Decimal("0.01")) + 0
+
+
+def _ratio(value: Any) -> Decimal | None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.01")) + 0
+
+
+def read_backtests(sessions: sessionmaker[Session], *, limit: int = 20) -> list[BacktestRunView]:
+    """Stored backtest runs, newest first, with their headline metrics."""
+    stmt = (
+        sa.select(BacktestRun)
+        .order_by(BacktestRun.created_at.desc(), BacktestRun.id.desc())
+        .limit(min(limit, MAX_BACKTESTS))
+    )
+    with sessions() as session:
+        views = []
+        for run in session.scalars(stmt).all():
+            metrics, bench = run.metrics or {}, run.benchmark_metrics or {}
+            trades = metrics.get("closed_trades")
+            views.append(
+                BacktestRunView(
+                    id=run.id,
+                    strategy=run.strategy,
+                    tickers=[str(t) for t in (run.tickers or {}).get("tickers", [])],
+                    start_date=run.start_date,
+                    end_date=run.end_date,
+                    cost_mode=run.cost_mode,
+                    initial_cash_krw=run.initial_cash_krw,
+                    final_equity_krw=int(run.final_equity_krw),
+                    total_return_pct=_pct_of(metrics.get("total_return")),
+                    max_drawdown_pct=_pct_of(metrics.get("max_drawdown")),
+                    sharpe=_ratio(metrics.get("sharpe")),
+                    closed_trades=trades if isinstance(trades, int) else None,
+                    benchmark_return_pct=_pct_of(bench.get("total_return")),
+                    created_at=run.created_at,
+                )
+            )
+        return views

@@ -9,10 +9,12 @@ arriving at once (two browsers) execute once, and the other gets `ExecutorBusyEr
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from functools import partial
 from typing import Any, cast
 
+from agents.executor import FillProgress
 from agents.state import (
     SessionInput,
     SessionState,
@@ -29,7 +31,7 @@ from graphs.runner import ThreadView, not_waiting_message, open_graph, read_thre
 from tools.krx.costs import CostModel
 from tools.market_data import Bar, KISMarketData
 from trader.service.errors import NotFoundError, NotWaitingError
-from trader.service.models import OrderProposal, PendingApproval, SessionView
+from trader.service.models import Handover, OrderProposal, PendingApproval, SessionView
 from trader.service.progress import ProgressHub
 from trader.settings import Settings, TradingMode
 from trader.wiring.context import kis_client_for
@@ -41,6 +43,10 @@ REGULAR_PHASE = "regular"
 DEMO_PHASE = "demo"
 """The phase of a session on the built-in market, as `trader demo` names it."""
 APPROVER_MAX_LENGTH = 64
+HANDOVER_WAIT_S = 30.0
+"""How long `hand_over` waits for the orders to be placed before it answers anyway."""
+
+log = logging.getLogger(__name__)
 
 
 def session_view(view: ThreadView) -> SessionView:
@@ -137,6 +143,8 @@ class SessionService:
         self.progress = ProgressHub()
         """Each step of the runs this service runs, for `GET /api/sessions/{id}/events`."""
         self._trigger_lock = asyncio.Lock()
+        self._background: set[asyncio.Task[ThreadView]] = set()
+        """Handed-over approvals still following their fills (`hand_over`)."""
 
     def guard_real_database(self) -> None:
         """Refuse a real account's service on another database than its marker names."""
@@ -199,8 +207,16 @@ class SessionService:
                     report.stopped(view)
                     return view, True
 
-    async def approve(self, thread_id: str, response: ApprovalResponse) -> ThreadView:
+    async def approve(
+        self,
+        thread_id: str,
+        response: ApprovalResponse,
+        *,
+        on_fills: Callable[[FillProgress], None] | None = None,
+    ) -> ThreadView:
         """Answer the thread's approval and run it to its end, as `trader approve` does.
+
+        `on_fills` is told each executor report too (`hand_over` waits for the orders placed).
 
         Raises:
             NotFoundError: no such session.
@@ -217,7 +233,13 @@ class SessionService:
         async with open_runner(self.settings, demo=demo, clock=self.clock()) as runner:
             try:
                 with self.progress.run(thread_id) as report:
-                    view = await runner.resume(thread_id, response, report.node, report.fills)
+
+                    def fills(progress: FillProgress) -> None:
+                        report.fills(progress)
+                        if on_fills is not None:
+                            on_fills(progress)
+
+                    view = await runner.resume(thread_id, response, report.node, fills)
                     report.stopped(view)
                     return view
             except ConfigurationError as exc:
@@ -226,6 +248,74 @@ class SessionService:
                 if not now.awaiting_approval:
                     raise NotWaitingError(not_waiting_message(now)) from exc
                 raise
+
+    async def hand_over(
+        self, thread_id: str, response: ApprovalResponse, *, wait_s: float = HANDOVER_WAIT_S
+    ) -> Handover:
+        """Answer the approval, return once its orders are placed; the service follows fills.
+
+        What `trader approve` calls when `SERVICE_FOLLOWS_FILLS` is set, so the terminal is
+        free while the fills come in. The answer is checked first (the same errors as
+        `approve`); then `approve` runs in the background and this returns when the executor
+        has sent every order it will send (`FillProgress.waiting` is 0), when the session ends,
+        or after `wait_s` (orders waiting for KIS order reception are still to be sent then).
+
+        Raises:
+            NotFoundError, NotWaitingError, ExecutorBusyError, ConfigurationError: as
+                `approve`, when the answer is refused before anything is sent.
+        """
+        view = await self.read(thread_id)
+        if not view.awaiting_approval or view.request is None:
+            raise NotWaitingError(not_waiting_message(view))
+        check_answer(self.settings, view, response)
+        placed = asyncio.Event()
+        last: list[FillProgress] = []
+
+        def on_fills(progress: FillProgress) -> None:
+            last[:] = [progress]
+            if progress.waiting == 0:
+                placed.set()
+
+        run = asyncio.create_task(self.approve(thread_id, response, on_fills=on_fills))
+        self._background.add(run)
+        run.add_done_callback(partial(self._background_done, thread_id))
+        waiter = asyncio.create_task(placed.wait())
+        try:
+            await asyncio.wait({run, waiter}, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        progress = last[0] if last else None
+        if run.done():
+            # A refusal that raced the check above (another approval) is the caller's error.
+            return Handover(
+                thread_id=thread_id,
+                finished=True,
+                progress=progress,
+                session=session_view(run.result()),
+            )
+        return Handover(thread_id=thread_id, finished=False, progress=progress, session=None)
+
+    def _background_done(self, thread_id: str, task: asyncio.Task[ThreadView]) -> None:
+        self._background.discard(task)
+        if task.cancelled():
+            log.warning("following %s stopped with the service; it stays resumable", thread_id)
+        elif (exc := task.exception()) is not None:
+            log.warning("the approval of %s handed to the service failed: %s", thread_id, exc)
+
+    async def drain(self, timeout_s: float) -> None:
+        """Wait (a bounded time) for handed-over approvals still following their fills.
+
+        Those still running then are cancelled: their sessions stay resumable (`trader
+        session resume`), as after Ctrl-C in the terminal.
+        """
+        pending = set(self._background)
+        if not pending:
+            return
+        _done, late = await asyncio.wait(pending, timeout=timeout_s)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
 
     async def bars(self, ticker: str, days: int) -> list[Bar]:
         """Up to `days` daily bars of `ticker` ending today, oldest first.

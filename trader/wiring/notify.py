@@ -55,6 +55,20 @@ def _set(secret: SecretStr | None) -> SecretStr | None:
     return secret if secret is not None and secret.get_secret_value().strip() else None
 
 
+def telegram_config(settings: Settings) -> TelegramConfig | None:
+    """The bot and chat the settings configure (None: Telegram is off, needing both)."""
+    token = _set(settings.notify_telegram_bot_token)
+    chat = (settings.notify_telegram_chat_id or "").strip()
+    if token is None or not chat:
+        return None
+    return TelegramConfig(
+        bot_token=token,
+        chat_id=chat,
+        base_url=settings.notify_telegram_base_url,
+        approval_buttons=settings.notify_telegram_approvals,
+    )
+
+
 def build_notifier(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> Notifier:
@@ -64,14 +78,13 @@ def build_notifier(
     """
     policy = HttpPolicy(timeout_s=settings.notify_timeout_s)
     notifiers: list[Notifier] = []
-    token = _set(settings.notify_telegram_bot_token)
-    chat = (settings.notify_telegram_chat_id or "").strip()
-    if token is not None and chat:
-        config = TelegramConfig(
-            bot_token=token, chat_id=chat, base_url=settings.notify_telegram_base_url
-        )
+    config = telegram_config(settings)
+    if config is not None:
         notifiers.append(TelegramNotifier(config, policy=policy, transport=transport))
-    elif token is not None or chat:
+    elif (
+        _set(settings.notify_telegram_bot_token) is not None
+        or (settings.notify_telegram_chat_id or "").strip()
+    ):
         log.warning(
             "Telegram notifications are off: set both NOTIFY_TELEGRAM_BOT_TOKEN and "
             "NOTIFY_TELEGRAM_CHAT_ID"

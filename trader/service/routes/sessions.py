@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from graphs.nodes.approval import ApprovalResponse
 from graphs.runner import recent_runs
-from trader.service.models import RunSummary, SessionView, Today, Triggered
+from trader.service.models import Handover, RunSummary, SessionView, Today, Triggered
 from trader.service.sessions import SessionService, session_view
 
 router = APIRouter(tags=["sessions"])
@@ -92,3 +92,16 @@ async def approve(request: Request, thread_id: str, response: ApprovalResponse) 
     Orders without a decision are approved only with `approve_all`; otherwise rejected.
     """
     return session_view(await _service(request).approve(thread_id, response))
+
+
+@router.post(
+    "/api/sessions/{thread_id}/approval/handover",
+    responses=NOT_FOUND | CONFLICT,
+)
+async def hand_over(request: Request, thread_id: str, response: ApprovalResponse) -> Handover:
+    """Answer the approval as above, but return once its orders are placed (or after 30 s).
+
+    The service goes on following their fills (watch the events stream or the session's
+    page); `trader approve` calls this when `SERVICE_FOLLOWS_FILLS` is set.
+    """
+    return await _service(request).hand_over(thread_id, response)

@@ -224,6 +224,17 @@ async function loadHistory() {
   return runs;
 }
 
+async function loadBacktests() {
+  const runs = await api("/api/backtests?limit=20");
+  const pct = (x) => (x === null || x === undefined ? "—" : `${num(x)}%`);
+  $("backtests").replaceChildren(...runs.map((b) => el("tr", { dataset: { backtest: b.id } },
+    el("td", { class: "num" }, b.id), el("td", {}, b.strategy), el("td", {}, b.tickers.join(", ")),
+    el("td", {}, `${b.start_date} – ${b.end_date}`), el("td", {}, b.cost_mode),
+    el("td", { class: "num" }, krw(b.final_equity_krw)), el("td", { class: "num" }, pct(b.total_return_pct)),
+    el("td", { class: "num" }, pct(b.benchmark_return_pct)), el("td", { class: "num" }, pct(b.max_drawdown_pct)),
+    el("td", { class: "num" }, num(b.sharpe)), el("td", { class: "num" }, b.closed_trades ?? "—"))));
+}
+
 // Progress of a run as it happens: the thread's server-sent events, read with fetch so the
 // token goes in the Authorization header (EventSource cannot send one). Resolves once the
 // service says it is subscribed (then the run is triggered); null when it cannot be watched.
@@ -302,7 +313,7 @@ async function start() {
     const health = await fetch("/api/health").then((r) => r.json());
     $("mode").textContent = `${health.trading_mode} · v${health.version}`;
     const runs = await loadHistory();
-    await loadPortfolio();
+    await Promise.all([loadPortfolio(), loadBacktests()]);
     const threadId = sessionFromPath() || (runs.length ? runs[0].thread_id : null);
     if (threadId) show(await api(`/api/sessions/${encodeURIComponent(threadId)}`));
   } catch (error) {
