@@ -7,10 +7,11 @@ fails for an unknown code. It keeps no history and no news.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import date
 
 from tools.krx.rules import Market
-from tools.market_data import Bar, MarketQuote
+from tools.market_data import Bar, MarketQuote, QuoteAnswer
 
 
 class FakeMarket:
@@ -48,6 +49,11 @@ class FakeMarket:
             return self._quotes[ticker]
         except KeyError:
             raise LookupError(f"no quote for {ticker}") from None
+
+    async def quotes(self, tickers: Sequence[str]) -> dict[str, QuoteAnswer]:
+        # Each ticker through `quote`, so the per-ticker counts stay what tests read; an
+        # unpriced ticker fails the batch as `quote` fails (LookupError is no TraderError).
+        return {t: await self.quote(t) for t in dict.fromkeys(tickers)}
 
     async def daily_bars(self, ticker: str, end: date, count: int) -> list[Bar]:
         return []
