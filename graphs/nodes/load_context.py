@@ -1,8 +1,10 @@
 """`load_context`: the day, the account as the broker reports it, and today's quotes.
 
 The broker is the source of truth for cash and positions; our portfolio row only keeps the last
-reconciled cash and the high-water mark. A ticker that cannot be quoted (a typo, a delisting,
-an outage) is listed with its reason and analysed no further; it never stops the session.
+reconciled cash and the high-water mark. The watchlist and the held tickers are quoted in one
+batch (`MarketData.quotes`: KIS's multi-ticker quote, 30 a call, with the day's limit prices the
+risk gate then prices inside). A ticker that cannot be quoted (a typo, a delisting, an outage)
+is listed with its reason and analysed no further; it never stops the session.
 KRX holidays and weekends close the session, except in the demo market for today (it is always
 open). Only today's session (the KRX date of the clock) can trade: a session for another date is
 analysed and reported with the status `analysis_only`, and never reaches approval or the broker.

@@ -51,6 +51,11 @@ async def test_a_malformed_body_for_one_ticker_fails_only_that_ticker(
             if path == MULTI_PATH:
                 reason = out["context"]["unknown_tickers"][BAD]
                 assert "could not be quoted" in reason and why in reason
+                # The others came in the same batch, with the day's limits KIS announced.
+                for ticker in good:
+                    snapshot = out["context"]["market"][ticker]
+                    lower, upper = snapshot["lower_limit_krw"], snapshot["upper_limit_krw"]
+                    assert lower < snapshot["last_price_krw"] < upper
             else:
                 # The market analyst could not read the chart: its opinion says why (the
                 # fundamental analyst, which reads no chart, still judged the ticker).
