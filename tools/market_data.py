@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Protocol, Self, runtime_checkable
@@ -231,8 +231,9 @@ class KISMarketData:
                 self.multi_quote_refused = str(exc)
                 log.info("the server does not offer the multi-ticker quote (%s)", exc)
             else:
-                return {t: await self._from_row(t, rows[t]) for t in wanted}
-        return await self._one_by_one(wanted)
+                # Rows are in; a ticker's listing market may still cost a call (once per ticker).
+                return await self._bounded(wanted, lambda t: self._from_row(t, rows[t]))
+        return await self._bounded(wanted, self._quote_or_error)
 
     async def _from_row(self, ticker: str, row: MultiQuote | KISError) -> QuoteAnswer:
         if isinstance(row, KISError):
@@ -253,15 +254,21 @@ class KISMarketData:
             lower_limit_krw=row.lower_limit or None,
         )
 
-    async def _one_by_one(self, tickers: list[str]) -> dict[str, QuoteAnswer]:
+    async def _quote_or_error(self, ticker: str) -> QuoteAnswer:
+        try:
+            return await self.quote(ticker)
+        except TraderError as exc:
+            return exc
+
+    async def _bounded(
+        self, tickers: list[str], answer: Callable[[str], Awaitable[QuoteAnswer]]
+    ) -> dict[str, QuoteAnswer]:
+        """Answer every ticker, at most `concurrency` at a time (the limiter paces the calls)."""
         semaphore = asyncio.Semaphore(self._concurrency)
 
         async def one(ticker: str) -> QuoteAnswer:
             async with semaphore:
-                try:
-                    return await self.quote(ticker)
-                except TraderError as exc:
-                    return exc
+                return await answer(ticker)
 
         answers = await asyncio.gather(*(one(t) for t in tickers))
         return dict(zip(tickers, answers, strict=True))
