@@ -30,9 +30,14 @@ class FakeMarket:
         market: Market | None = None,
         halted: bool = False,
         name: str | None = None,
+        limits: tuple[int, int] | None = None,
     ) -> None:
-        """Set a ticker's quote; unspecified fields keep their earlier value (or defaults)."""
+        """Set a ticker's quote; unspecified fields keep their earlier value (or defaults).
+
+        `limits`: the day's (lower, upper) limits as KIS announces them; None: not quoted.
+        """
         old = self._quotes.get(ticker)
+        lower, upper = limits if limits is not None else (None, None)
         self._quotes[ticker] = MarketQuote(
             ticker=ticker,
             name=name if name is not None else (old.name if old else ""),
@@ -40,6 +45,8 @@ class FakeMarket:
             prev_close_krw=prev_close or (old.prev_close_krw if old else last),
             market=market or (old.market if old else Market.KOSPI),
             halted=halted,
+            lower_limit_krw=lower,
+            upper_limit_krw=upper,
         )
 
     async def quote(self, ticker: str) -> MarketQuote:
