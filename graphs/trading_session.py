@@ -36,6 +36,7 @@ from graphs.nodes.approval import approval
 from graphs.nodes.load_context import load_context
 from graphs.nodes.report import report
 from graphs.nodes.review import review
+from graphs.nodes.scope import only_tickers
 from graphs.nodes.signals import signals
 
 NODES = (
@@ -125,17 +126,22 @@ def _decision_part(
     *,
     after_load: dict[Hashable, str],
     default_context: ContextProvider | None = None,
+    fundamental_tickers: frozenset[str] | None = None,
 ) -> None:
     """Add load_context -> (market_analyst || fundamental) -> signals -> risk_manager.
 
     `after_load` maps `after_context`'s answers onto nodes of the graph being built (the live
     graph's report, approval and executor; END in a backtest, which never resumes a thread).
     Both graphs call this, so what the backtester replays is wired exactly as what trades.
+    `fundamental_tickers` limits the fundamental analyst to the tickers it has data for (a
+    backtest's; None: every ticker).
     """
     nodes: dict[str, Node] = {
         "load_context": load_context,
         "market_analyst": market_analyst,
-        "fundamental": fundamental,
+        "fundamental": fundamental
+        if fundamental_tickers is None
+        else only_tickers(fundamental, fundamental_tickers),
         "signals": signals,
         "risk_manager": risk_manager,
     }
@@ -181,12 +187,18 @@ def build_graph(*, default_context: ContextProvider | None = None) -> Builder:
     return builder
 
 
-def build_decision_graph() -> Builder:
+def build_decision_graph(*, fundamental_tickers: frozenset[str] | None = None) -> Builder:
     """Return the decision part alone (up to risk_manager), for backtests.
 
     The run ends with `risk_report` in state; nothing is approved, placed or reported.
+    `fundamental_tickers`: the tickers the fundamental analyst has data for (None: all); the
+    others get no fundamental opinion and the market analyst alone decides them.
     """
     builder = _new_builder()
-    _decision_part(builder, after_load={"report": END, "approval": END, "executor": END, END: END})
+    _decision_part(
+        builder,
+        after_load={"report": END, "approval": END, "executor": END, END: END},
+        fundamental_tickers=fundamental_tickers,
+    )
     builder.add_edge("risk_manager", END)
     return builder

@@ -9,18 +9,24 @@ what lets the backtest replay the very graph that trades.
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.errors import TraderError
 from tools.indicators import IndicatorSnapshot
 from tools.kis.client import KISClient
-from tools.kis.errors import KISError
+from tools.kis.errors import KISError, KISRequestRejectedError, KISTemporaryError
+from tools.kis.models import MultiQuote
 from tools.krx.calendar import krx_calendar
 from tools.krx.rules import Market
+
+log = logging.getLogger(__name__)
 
 CALENDAR_DAYS_PER_BAR = 1.6
 """Calendar days spanned per trading day, generously (weekends and holidays)."""
@@ -55,6 +61,22 @@ class MarketQuote(BaseModel):
     """Price / earnings, when the source quotes it (KIS inquire-price does)."""
     pbr: Decimal | None = None
     """Price / book value, when the source quotes it."""
+    upper_limit_krw: int | None = Field(default=None, gt=0)
+    """Today's upper limit (상한가) as the exchange set it, when the source says (KIS does);
+    None: the risk gate computes it from the base price."""
+    lower_limit_krw: int | None = Field(default=None, gt=0)
+    """Today's lower limit (하한가), likewise."""
+
+    @model_validator(mode="after")
+    def _limits_in_order(self) -> Self:
+        lower, upper = self.lower_limit_krw, self.upper_limit_krw
+        if lower is not None and upper is not None and lower > upper:
+            raise ValueError(f"lower limit {lower} is above upper limit {upper}")
+        return self
+
+
+QuoteAnswer = MarketQuote | TraderError
+"""One ticker's answer in a batch: its quote, or why it could not be quoted."""
 
 
 @runtime_checkable
@@ -65,6 +87,13 @@ class MarketData(Protocol):
         """Return the ticker's current price and limit base."""
         ...
 
+    async def quotes(self, tickers: Sequence[str]) -> dict[str, QuoteAnswer]:
+        """Quote a whole watchlist: one answer per distinct ticker, a failure as its error.
+
+        One ticker's failure (a typo, a delisting) never fails the others.
+        """
+        ...
+
     async def daily_bars(self, ticker: str, end: date, count: int) -> list[Bar]:
         """Return up to `count` daily bars ending at `end` (inclusive), oldest first."""
         ...
@@ -72,6 +101,21 @@ class MarketData(Protocol):
     async def news_titles(self, ticker: str, day: date) -> list[str]:
         """Return the day's headlines about the ticker (may be empty)."""
         ...
+
+
+async def quote_each(market: MarketData, tickers: Sequence[str]) -> dict[str, QuoteAnswer]:
+    """`MarketData.quotes` by one `quote` per ticker, one after the other.
+
+    For sources where a quote costs no call (the backtest's history) and as the fallback of
+    sources whose batch call is not offered.
+    """
+    answers: dict[str, QuoteAnswer] = {}
+    for ticker in dict.fromkeys(tickers):
+        try:
+            answers[ticker] = await market.quote(ticker)
+        except TraderError as exc:
+            answers[ticker] = exc
+    return answers
 
 
 def history_start(end: date, count: int) -> date:
@@ -114,27 +158,43 @@ _ETF_GROUPS = frozenset({"EF", "EN"})
 
 
 class KISMarketData:
-    """`MarketData` over the KIS client (real, virtual or simulated server)."""
+    """`MarketData` over the KIS client (real, virtual or simulated server).
 
-    def __init__(self, client: KISClient, *, news: bool = True) -> None:
-        """Read through `client`; `news=False` skips headlines (the virtual server has none)."""
+    A watchlist is quoted with the multi-ticker quote (30 tickers a call) where the server
+    offers it, else with one inquire-price per ticker; a server that refuses the multi-ticker
+    quote once (the virtual server, an older gateway) is not asked again by this instance.
+    """
+
+    def __init__(self, client: KISClient, *, news: bool = True, concurrency: int = 8) -> None:
+        """Read through `client`; `news=False` skips headlines (the virtual server has none).
+
+        `concurrency` bounds the single quotes in flight when falling back to them (the
+        client's rate limiter paces them either way).
+        """
         self._client = client
         self._news = news
         self._markets: dict[str, Market] = {}
         self._lock = asyncio.Lock()
+        self._concurrency = max(concurrency, 1)
+        self.multi_quote_refused: str | None = None
+        """Why the server refused the multi-ticker quote (None: not refused so far)."""
 
-    async def _market(self, ticker: str) -> Market:
+    async def _market(self, ticker: str, board: str = "") -> Market:
         if ticker in self._markets:
             return self._markets[ticker]
-        try:
-            info = await self._client.stock_info(ticker)
-        except KISError:
-            # search-stock-info is real-server only; without it, assume KOSPI rules.
-            market = Market.KOSPI
+        if "코스닥" in board:
+            # Only the KOSPI board lists ETFs, so a KOSDAQ listing needs no further question.
+            market = Market.KOSDAQ
         else:
-            market = Market.ETF if info.security_group in _ETF_GROUPS else Market.KOSPI
-            if info.kosdaq_listed_on and not info.kospi_listed_on:
-                market = Market.KOSDAQ
+            try:
+                info = await self._client.stock_info(ticker)
+            except KISError:
+                # search-stock-info is real-server only; without it, assume KOSPI rules.
+                market = Market.KOSPI
+            else:
+                market = Market.ETF if info.security_group in _ETF_GROUPS else Market.KOSPI
+                if info.kosdaq_listed_on and not info.kospi_listed_on:
+                    market = Market.KOSDAQ
         async with self._lock:
             self._markets[ticker] = market
         return market
@@ -150,7 +210,68 @@ class KISMarketData:
             halted=bool(q.halted),
             per=q.per,
             pbr=q.pbr,
+            upper_limit_krw=q.upper_limit or None,
+            lower_limit_krw=q.lower_limit or None,
         )
+
+    async def quotes(self, tickers: Sequence[str]) -> dict[str, QuoteAnswer]:
+        """Quote the watchlist with the multi-ticker quote, falling back to single quotes.
+
+        The multi-ticker quote carries the day's limits but no PER/PBR: those stay None.
+        """
+        wanted = list(dict.fromkeys(tickers))
+        if not wanted:
+            return {}
+        if self.multi_quote_refused is None:
+            try:
+                rows = await self._client.prices(wanted)
+            except KISTemporaryError as exc:
+                log.warning("multi-ticker quote failed (%s); quoting one by one", exc)
+            except KISError as exc:
+                self.multi_quote_refused = str(exc)
+                log.info("the server does not offer the multi-ticker quote (%s)", exc)
+            else:
+                # Rows are in; a ticker's listing market may still cost a call (once per ticker).
+                return await self._bounded(wanted, lambda t: self._from_row(t, rows[t]))
+        return await self._bounded(wanted, self._quote_or_error)
+
+    async def _from_row(self, ticker: str, row: MultiQuote | KISError) -> QuoteAnswer:
+        if isinstance(row, KISError):
+            return row
+        if row.price is None or row.price <= 0:  # `prices` answers only listed rows
+            return KISRequestRejectedError(f"KIS sent no price for {ticker}")
+        base = row.base_price or row.prev_close
+        if not base:
+            return KISRequestRejectedError(f"KIS sent no base price for {ticker}")
+        return MarketQuote(
+            ticker=ticker,
+            name=row.name,
+            last_price_krw=row.price,
+            prev_close_krw=base,
+            market=await self._market(ticker, row.market_name),
+            halted="정지" in row.measure_name,
+            upper_limit_krw=row.upper_limit or None,
+            lower_limit_krw=row.lower_limit or None,
+        )
+
+    async def _quote_or_error(self, ticker: str) -> QuoteAnswer:
+        try:
+            return await self.quote(ticker)
+        except TraderError as exc:
+            return exc
+
+    async def _bounded(
+        self, tickers: list[str], answer: Callable[[str], Awaitable[QuoteAnswer]]
+    ) -> dict[str, QuoteAnswer]:
+        """Answer every ticker, at most `concurrency` at a time (the limiter paces the calls)."""
+        semaphore = asyncio.Semaphore(self._concurrency)
+
+        async def one(ticker: str) -> QuoteAnswer:
+            async with semaphore:
+                return await answer(ticker)
+
+        answers = await asyncio.gather(*(one(t) for t in tickers))
+        return dict(zip(tickers, answers, strict=True))
 
     async def daily_bars(self, ticker: str, end: date, count: int) -> list[Bar]:
         """Read the daily chart, paging back as far as `count` trading days need.

@@ -74,6 +74,12 @@ class MarketSnapshot(BaseModel):
     daily_volatility_pct: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] | None = None
     """Standard deviation of daily returns, percent; None when there is too little history."""
     market: Market = Market.KOSPI
+    upper_limit_krw: PositiveKRW | None = None
+    """Today's upper limit (상한가) as the exchange announced it (KIS's quote); None: computed
+    from `prev_close_krw` by the KRX rule. The exchange's figure wins where they differ (a
+    first trading day, a base price reset after a corporate action)."""
+    lower_limit_krw: PositiveKRW | None = None
+    """Today's lower limit (하한가), likewise."""
 
 
 class OrderOrigin(StrEnum):

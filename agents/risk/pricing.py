@@ -1,9 +1,10 @@
 """Limit prices that KRX will accept: on the tick grid and inside today's ±30 % band.
 
-The band from `tools.krx.rules.price_limits` is base ± width; its ends need not sit on the tick
-grid of their own price band, so the orderable range is the grid points inside it. A buyer's
-price is rounded down to the grid and a seller's up (each gives away nothing), then pulled
-inside the band.
+The band is the day's limits as KIS announced them (`MarketSnapshot.upper_limit_krw` /
+`lower_limit_krw`, from the quote), else `tools.krx.rules.price_limits` (base ± width). Its
+ends need not sit on the tick grid of their own price band, so the orderable range is the grid
+points inside it. A buyer's price is rounded down to the grid and a seller's up (each gives
+away nothing), then pulled inside the band.
 """
 
 from __future__ import annotations
@@ -33,9 +34,19 @@ class PriceBand:
         return self.lower <= price <= self.upper
 
 
+def day_limits(snapshot: MarketSnapshot, on: date | None = None) -> tuple[int, int]:
+    """Return today's (lower, upper) limits: KIS's where the quote gave them, else computed.
+
+    The exchange sets the limits; our computation from the previous close is the fallback for
+    sources that do not say (the backtest's history, a quote without them).
+    """
+    lower, upper = price_limits(snapshot.prev_close_krw, snapshot.market, on)
+    return snapshot.lower_limit_krw or lower, snapshot.upper_limit_krw or upper
+
+
 def price_band(snapshot: MarketSnapshot, on: date | None = None) -> PriceBand | None:
-    """Return the orderable band from the previous close, or None if no grid price fits."""
-    raw_lower, raw_upper = price_limits(snapshot.prev_close_krw, snapshot.market, on)
+    """Return the orderable band inside today's limits, or None if no grid price fits."""
+    raw_lower, raw_upper = day_limits(snapshot, on)
     lower = round_to_tick(raw_lower, snapshot.market, on, up=True)
     upper = round_to_tick(raw_upper, snapshot.market, on)
     # round_to_tick never goes below one tick, so a tiny band can snap outside itself
@@ -109,4 +120,4 @@ def check_price(
     """
     if order_type is OrderType.LIMIT and limit_price is not None:
         return limit_price
-    return price_limits(snapshot.prev_close_krw, snapshot.market, on)[1]
+    return day_limits(snapshot, on)[1]

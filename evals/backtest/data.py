@@ -6,7 +6,8 @@ and the point-in-time view only slice them. Sources implement `DailyBarSource`:
 - `CsvBarSource`: a folder with one file per ticker, `<ticker>.csv` or `<ticker>_<anything>.csv`.
   The layouts understood, and which bad cells are errors and which repairs warnings, are in
   `evals.backtest.price_csv`.
-- `DatabaseBarSource`: the `market_data` table (`1d` bars) through `MarketDataRepository`.
+- `DatabaseBarSource`: the `market_data` table (`1d` bars, as `trader data collect` writes
+  them: KIS's adjusted daily chart) through `MarketDataRepository`.
 - `KisBarSource`: the KIS daily chart through the KIS client (`daily_bars(ticker, start, end)`).
 """
 
@@ -15,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import difflib
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Protocol
@@ -26,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session
 
+from db.models import MarketBar
 from db.repositories import MarketDataRepository
 from evals.backtest.files import BarDataError, DataWarning
 from evals.backtest.price_csv import PriceFile, read_price_file
@@ -213,22 +216,45 @@ class CsvBarSource:
 # --- the database ----------------------------------------------------------------------------
 
 
+COLLECT_HINT = "fill it with `trader data collect --tickers {ticker} --since {start}`"
+"""How a user fills the `market_data` table (the collector writes KIS's adjusted daily chart)."""
+
+
 class DatabaseBarSource:
-    """Daily bars from the `market_data` table (interval `1d`); bar times are read in KST."""
+    """Daily bars from the `market_data` table (interval `1d`); bar times are read in KST.
+
+    The collector (`trader data collect`) writes KIS's adjusted daily chart (`adjustment`
+    `adjusted`: back-adjusted for splits and rights issues, and rewritten when KIS re-adjusts
+    the past), the same prices a live session reads. Bars imported as traded (`raw`) are read
+    too; a window mixing both bases is read with a warning, since a split before the adjusted
+    part would look like a crash.
+    """
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
         """Open a short session per request from `session_factory`."""
         self.session_factory = session_factory
 
     def daily_bars(self, ticker: str, start: date, end: date) -> Bars:
-        """Return the stored bars of `ticker` whose KST trading date is start..end."""
+        """Return the stored bars of `ticker` whose KST trading date is start..end.
+
+        Raises:
+            BarDataError: the table has no bar of `ticker` in the window (the message says how
+                to fill it).
+        """
+        hint = COLLECT_HINT.format(ticker=ticker, start=start.isoformat())
         with self.session_factory() as session:
             rows = MarketDataRepository(session).bars(ticker, "1d")
+            if not rows:
+                raise BarDataError(f"{ticker}: no daily bars in the database; {hint}")
             picked = [(r.bar_time.astimezone(KST).date(), r) for r in rows]
             picked = [(d, r) for d, r in picked if start <= d <= end]
             if not picked:
-                raise BarDataError(f"{ticker}: no daily bars between {start} and {end} in the db")
-            return Bars.from_columns(
+                first, last = picked_span(rows)
+                raise BarDataError(
+                    f"{ticker}: no daily bars between {start} and {end} in the database (it "
+                    f"holds {first} to {last}); {hint}"
+                )
+            bars = Bars.from_columns(
                 ticker,
                 [d for d, _ in picked],
                 [r.open_krw for _, r in picked],
@@ -237,6 +263,25 @@ class DatabaseBarSource:
                 [r.close_krw for _, r in picked],
                 [r.volume for _, r in picked],
             )
+            bases = Counter(r.adjustment for _, r in picked)
+        if len(bases) > 1:
+            counts = ", ".join(f"{n} {basis}" for basis, n in sorted(bases.items()))
+            warning = DataWarning(
+                "mixed_adjustment",
+                f"db:market_data {ticker}",
+                f"the bars mix price bases ({counts}); a split or rights issue before the "
+                f"adjusted bars is not adjusted for: {hint} to rewrite them adjusted",
+            )
+            bars = replace(bars, warnings=(*bars.warnings, warning))
+        return bars
+
+
+def picked_span(rows: Sequence[MarketBar]) -> tuple[date, date]:
+    """The first and last KST trading date of stored bars (oldest first)."""
+    return (
+        rows[0].bar_time.astimezone(KST).date(),
+        rows[-1].bar_time.astimezone(KST).date(),
+    )
 
 
 # --- the KIS daily chart ---------------------------------------------------------------------

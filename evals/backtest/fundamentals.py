@@ -113,6 +113,11 @@ class RecordedEcon:
         """The tickers with at least one recorded filing."""
         return frozenset(self._filings)
 
+    @property
+    def has_macro(self) -> bool:
+        """Whether macro values were recorded (ETFs are judged on macro alone)."""
+        return self._values is not None
+
     def usable_on(self, day: date) -> RecordedEcon:
         """The records a session on `day` may read, and nothing else.
 

@@ -10,7 +10,7 @@ at t, no news, and the indicators of day t read from rows computed once per tick
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -22,7 +22,7 @@ from evals.backtest.view import MarketData as BarData
 from evals.backtest.view import PointInTimeView
 from tools.indicators import COLUMNS, MIN_BARS, IndicatorSnapshot
 from tools.krx.rules import Market
-from tools.market_data import Bar, MarketQuote
+from tools.market_data import Bar, MarketQuote, QuoteAnswer, quote_each
 
 
 class NoPriceError(OperationalError):
@@ -87,6 +87,10 @@ class PointInTimeMarket:
             market=self._markets.get(ticker, Market.KOSPI),
             halted=halted,
         )
+
+    async def quotes(self, tickers: Sequence[str]) -> dict[str, QuoteAnswer]:
+        """Each ticker's `quote` (history costs no call, so there is nothing to batch)."""
+        return await quote_each(self, tickers)
 
     async def daily_bars(self, ticker: str, end: date, count: int) -> list[Bar]:
         """Up to `count` bars ending at `end`, never past today."""

@@ -251,6 +251,13 @@ def render_html(result: BacktestResult, metrics: Metrics, bench: CurveMetrics) -
         result.days, [("drawdown", -drawdown(result.equity) * 100, "#c0392b")], "{:.1f} %", True
     )
     params = ", ".join(f"{k}={v}" for k, v in result.params.items())
+    missing = result.params.get("fundamental_no_data") or []
+    no_data = (
+        f"<p>The fundamental analyst had no data for {html.escape(', '.join(missing))}: the "
+        "market analyst alone decided them.</p>"
+        if missing
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{_CSS}</style></head><body>
@@ -259,7 +266,7 @@ def render_html(result: BacktestResult, metrics: Metrics, bench: CurveMetrics) -
 {html.escape(params or "none")}; starting cash {cfg.cash:,} KRW; cost mode
 {cfg.broker.cost_mode.value}, commission {cfg.broker.commission_rate * 100} % per side,
 transaction tax {"on" if cfg.broker.charge_tax else "off"}. Fills at the next day's open.</p>
-<h2>Equity</h2>{equity_svg}
+{no_data}<h2>Equity</h2>{equity_svg}
 <h2>Drawdown</h2>{dd_svg}
 <h2>Metrics</h2>
 <table><tr><th></th><th>strategy</th><th>buy &amp; hold (equal weight)</th></tr>

@@ -11,10 +11,13 @@ risk_manager — the very node functions that trade live) with a `SessionContext
   snapshot; it places nothing;
 - `clock` stands at t's close; the recorder keeps nothing (`NullRecorder`); no KIS finance
   client; no settings (the risk limits and commission are given, typed);
-- `econ` is the recorded, point-in-time source given (`evals.backtest.fundamentals.RecordedEcon`:
-  annual reports from the day after their filing, macro values from their release), or None:
-  then the fundamental analyst reports `data_failed` for companies and judges ETFs without
-  macro, and the market analyst's vote decides.
+- `econ` is the recorded, point-in-time source given (`evals.backtest.fundamentals.RecordedEcon`
+  over files, `evals.backtest.stored_fundamentals.StoredFundamentals` over the `fundamentals`
+  table: annual reports from the day after their filing, macro values from their release), or
+  None. The fundamental analyst runs only on the tickers it has data for (a company with a
+  recorded report, an ETF when macro values are recorded); the others are named once in
+  `fundamental_missing` (and the run's parameters), get no fundamental opinion, and the market
+  analyst alone decides them, instead of a `data_failed` opinion every replayed day.
 
 The risk manager's proposed orders become the engine's order intents with their quantities and
 limit prices; the engine fills them at t+1's open under KRX rules, in place of approval and the
@@ -30,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from types import TracebackType
@@ -75,9 +78,32 @@ class ReplayBudgetSpentError(OperationalError):
 
 
 @cache
-def decision_graph() -> CompiledStateGraph[Any, Any, Any, Any]:
-    """The decision part of the session graph, compiled once per process."""
-    return build_decision_graph().compile(name="trading_session_decision")
+def decision_graph(
+    fundamental_tickers: frozenset[str] | None = None,
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The decision part of the session graph, compiled once per process (and scope)."""
+    return build_decision_graph(fundamental_tickers=fundamental_tickers).compile(
+        name="trading_session_decision"
+    )
+
+
+def fundamental_coverage(
+    econ: EconSource | None, tickers: Iterable[str], markets: Mapping[str, Market]
+) -> frozenset[str]:
+    """The tickers the fundamental analyst has data for in a replay.
+
+    A company needs a recorded annual report; an ETF is judged on macro alone, so it needs
+    macro values. A source that does not say what it holds (no `tickers`) covers everything.
+    """
+    if econ is None:
+        return frozenset()
+    reported: frozenset[str] | None = getattr(econ, "tickers", None)
+    if reported is None:
+        return frozenset(tickers)
+    has_macro = bool(getattr(econ, "has_macro", True))
+    return frozenset(
+        t for t in tickers if (has_macro if markets.get(t) is Market.ETF else t in reported)
+    )
 
 
 def intent_of(order: ProposedOrder) -> OrderIntent:
@@ -158,7 +184,13 @@ class AgentsStrategy:
             overlap_io=False,
             is_trading_day=self.market.is_trading_day,
         )
-        self.graph = decision_graph()
+        covered = fundamental_coverage(econ, data.tickers, self.markets)
+        self.fundamental_missing: tuple[str, ...] = tuple(
+            t for t in data.tickers if t not in covered
+        )
+        """Tickers the fundamental analyst has no data for: left out of its node, decided by
+        the market analyst alone (said once, not as a `data_failed` opinion a day)."""
+        self.graph = decision_graph(covered if self.fundamental_missing else None)
         self.config: RunnableConfig = {"callbacks": list(callbacks)} if callbacks else {}
         self.last_state: SessionState | None = None
         self.failed_opinions: Counter[tuple[str, SignalStatus]] = Counter()
@@ -170,13 +202,16 @@ class AgentsStrategy:
         """The reasoner and the risk limits, recorded with the run."""
         reasoner = f"llm:{model_name_of(self.llm)}" if self.llm is not None else "rules"
         econ = self.context.econ
-        return {
+        params: dict[str, Any] = {
             "reasoner": reasoner,
             "portfolio": self.portfolio,
             "limits": self.context.limits.model_dump(mode="json"),
             "markets": {t: m.value for t, m in sorted(self.markets.items())},
             "econ": None if econ is None else getattr(econ, "source", type(econ).__name__),
         }
+        if self.fundamental_missing:
+            params["fundamental_no_data"] = list(self.fundamental_missing)
+        return params
 
     def decide(self, view: PointInTimeView, portfolio: PortfolioSnapshot) -> Sequence[OrderIntent]:
         """Run the decision graph for the view's day; its proposed orders fill next open."""

@@ -1,8 +1,10 @@
 """`load_context`: the day, the account as the broker reports it, and today's quotes.
 
 The broker is the source of truth for cash and positions; our portfolio row only keeps the last
-reconciled cash and the high-water mark. A ticker that cannot be quoted (a typo, a delisting,
-an outage) is listed with its reason and analysed no further; it never stops the session.
+reconciled cash and the high-water mark. The watchlist and the held tickers are quoted in one
+batch (`MarketData.quotes`: KIS's multi-ticker quote, 30 a call, with the day's limit prices the
+risk gate then prices inside). A ticker that cannot be quoted (a typo, a delisting, an outage)
+is listed with its reason and analysed no further; it never stops the session.
 KRX holidays and weekends close the session, except in the demo market for today (it is always
 open). Only today's session (the KRX date of the clock) can trade: a session for another date is
 analysed and reported with the status `analysis_only`, and never reaches approval or the broker.
@@ -10,7 +12,6 @@ analysed and reported with the status `analysis_only`, and never reaches approva
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date
 from typing import Any
@@ -56,16 +57,26 @@ def _portfolio_and_tickers(state: SessionState, ctx: SessionContext) -> tuple[st
     return portfolio, _normalise(tickers)
 
 
-async def _quote(ctx: SessionContext, ticker: str) -> MarketQuote | str:
-    if not is_krx_code(ticker):
-        return f"{ticker!r} is not a KRX code ({FORM})"
-    try:
-        quote = await ctx.market.quote(ticker)
-    except TraderError as exc:
-        return f"could not be quoted: {exc}"
-    if quote.halted:
-        return "trading is halted"
-    return quote
+async def _quote_all(ctx: SessionContext, tickers: tuple[str, ...]) -> dict[str, MarketQuote | str]:
+    """Quote the tickers in one batch (`MarketData.quotes`); a failure becomes its reason.
+
+    A malformed code is refused before anything is asked; one ticker's failure never stops the
+    others (the batch answers each ticker on its own).
+    """
+    malformed = {t: f"{t!r} is not a KRX code ({FORM})" for t in tickers if not is_krx_code(t)}
+    answers = await ctx.market.quotes([t for t in tickers if t not in malformed])
+    quoted: dict[str, MarketQuote | str] = {}
+    for ticker in tickers:
+        answer = malformed.get(ticker) or answers.get(ticker)
+        if answer is None:
+            quoted[ticker] = "could not be quoted: the market data source gave no answer"
+        elif isinstance(answer, TraderError):
+            quoted[ticker] = f"could not be quoted: {answer}"
+        elif isinstance(answer, MarketQuote) and answer.halted:
+            quoted[ticker] = "trading is halted"
+        else:
+            quoted[ticker] = answer
+    return quoted
 
 
 async def _econ_events(ctx: SessionContext, day: date) -> tuple[str, ...]:
@@ -181,20 +192,9 @@ async def load_context(state: SessionState, runtime: Runtime[SessionContext]) ->
     account = await ctx.broker.account_snapshot()
     held = tuple(p.ticker for p in account.positions if p.qty > 0)
     wanted = _normalise(tickers + held)
-    semaphore = asyncio.Semaphore(ctx.analyst_concurrency)
-
-    async def quote(ticker: str) -> MarketQuote | str:
-        async with semaphore:
-            return await _quote(ctx, ticker)
-
-    if not trading:
-        answers: list[MarketQuote | str] = []
-    elif ctx.overlap_io:
-        answers = list(await asyncio.gather(*(quote(t) for t in wanted)))
-    else:
-        answers = [await _quote(ctx, t) for t in wanted]
-    quotes = {t: a for t, a in zip(wanted, answers, strict=False) if isinstance(a, MarketQuote)}
-    unknown = {t: a for t, a in zip(wanted, answers, strict=False) if isinstance(a, str)}
+    answers = await _quote_all(ctx, wanted) if trading else {}
+    quotes = {t: a for t, a in answers.items() if isinstance(a, MarketQuote)}
+    unknown = {t: a for t, a in answers.items() if isinstance(a, str)}
     peak = await ctx.recorder.reconcile_book(
         portfolio, account.cash.deposit, account.cash.total_eval
     )
@@ -218,6 +218,8 @@ async def load_context(state: SessionState, runtime: Runtime[SessionContext]) ->
                 last_price_krw=q.last_price_krw,
                 prev_close_krw=q.prev_close_krw,
                 market=q.market,
+                upper_limit_krw=q.upper_limit_krw,
+                lower_limit_krw=q.lower_limit_krw,
             )
             for t, q in quotes.items()
         },

@@ -14,6 +14,7 @@ import httpx
 
 QUOTE_PATH = "/uapi/domestic-stock/v1/quotations/inquire-price"
 CHART_PATH = "/uapi/domestic-stock/v1/quotations/inquire-daily-itemchartprice"
+MULTI_PATH = "/uapi/domestic-stock/v1/quotations/intstock-multprice"
 
 
 class MalformedFor(httpx.AsyncBaseTransport):
@@ -31,10 +32,17 @@ class MalformedFor(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
-        if request.url.path != self.path or request.url.params.get("FID_INPUT_ISCD") != self.ticker:
+        if request.url.path != self.path:
+            return response
+        asked = [v for k, v in request.url.params.items() if k.startswith("FID_INPUT_ISCD")]
+        if self.ticker not in asked:
             return response
         body: dict[str, Any] = json.loads(await response.aread())
-        if self.path == CHART_PATH and self.rows:
+        if self.path == MULTI_PATH:
+            # The multi-ticker quote answers one row per ticker: spoil only this ticker's row.
+            (row,) = [r for r in body["output"] if r["inter_shrn_iscd"] == self.ticker]
+            row["inter2_prpr"] = "12,3.4"
+        elif self.path == CHART_PATH and self.rows:
             body["output2"] = 7
         elif self.path == CHART_PATH:
             body["output2"][0]["stck_clpr"] = "N/A"

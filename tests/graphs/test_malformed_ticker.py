@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.graphs.malformed_kis import CHART_PATH, QUOTE_PATH, MalformedFor
+from tests.graphs.malformed_kis import CHART_PATH, MULTI_PATH, MalformedFor
 from tests.graphs.session_harness import TICKERS, open_harness
 from tools.kis.broker import KISBroker
 from tools.kis.client import KISClient
@@ -25,7 +25,7 @@ BAD = "051910"
     [
         (CHART_PATH, False, "output2[0].stck_clpr"),
         (CHART_PATH, True, "output2 is not a list"),
-        (QUOTE_PATH, False, "output.stck_prpr"),
+        (MULTI_PATH, False, "inter2_prpr"),
     ],
     ids=["chart-cell", "chart-rows", "quote"],
 )
@@ -48,9 +48,14 @@ async def test_a_malformed_body_for_one_ticker_fails_only_that_ticker(
             good = set(TICKERS) - {BAD}
             assert {o["ticker"] for o in orders} == good
             signals = {s["ticker"]: s for s in out["signals"]}
-            if path == QUOTE_PATH:
+            if path == MULTI_PATH:
                 reason = out["context"]["unknown_tickers"][BAD]
                 assert "could not be quoted" in reason and why in reason
+                # The others came in the same batch, with the day's limits KIS announced.
+                for ticker in good:
+                    snapshot = out["context"]["market"][ticker]
+                    lower, upper = snapshot["lower_limit_krw"], snapshot["upper_limit_krw"]
+                    assert lower < snapshot["last_price_krw"] < upper
             else:
                 # The market analyst could not read the chart: its opinion says why (the
                 # fundamental analyst, which reads no chart, still judged the ticker).

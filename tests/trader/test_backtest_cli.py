@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import re
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,11 @@ from typer.testing import CliRunner
 
 from db import migrate
 from db.engine import create_db_engine, session_factory, transaction
+from db.fundamentals import FundamentalsRepository
 from db.models import BacktestRun, BacktestTrade
 from db.repositories import MarketDataRepository
+from evals.backtest.data import CsvBarSource
+from tests.evals.backtest.stored_reports import FILED_FY2020, annual_report_row
 from trader.cli.main import app
 from trader.settings import Settings
 
@@ -220,11 +223,11 @@ def test_recorded_fundamentals_change_the_agents_decisions(shared_dir: Path) -> 
     )  # fmt: skip
     assert plain.exit_code == 0 and informed.exit_code == 0, plain.output + informed.output
     assert _final_equity(plain.output) != _final_equity(informed.output)
-    assert "no annual filing" not in informed.output  # the ETF needs none
+    assert "has no data for" not in informed.output  # the ETF needs no filing, only macro
     filings_only = ["--fundamentals", str(RECORDED / "filings.csv")]
     partial = runner.invoke(app, [*base[:4], "005930,035420", *base[9:], *filings_only])
     assert partial.exit_code == 0, partial.output
-    assert "no annual filing" in partial.output and "for 035420" in partial.output
+    assert "the fundamental analyst has no data for 035420:" in partial.output
 
 
 def test_fundamentals_errors_are_one_clear_line(shared_dir: Path, tmp_path: Path) -> None:
@@ -264,14 +267,19 @@ def test_an_llm_replay_says_what_it_may_cost_and_stops_at_its_token_cap(
             "agents", "--llm"]  # fmt: skip
     capped = runner.invoke(app, [*args, "--llm-max-tokens", "1500"])
     assert capped.exit_code == 3, capped.output
-    assert "up to 80 conversations (2 tickers x 20 days x 2 analysts)" in capped.output
+    # No --fundamentals: the fundamental analyst has nothing to read, so only the market
+    # analyst talks (said once, not as 40 data_failed opinions).
+    assert (
+        "up to 40 conversations (2 tickers x 20 days for the market analyst, 0 for the "
+        "fundamental analyst)" in capped.output
+    )
     assert "token budget of 1,500 tokens is spent on 2021-01-" in capped.output
-    # The answers of the first run are cached: without a cap the replay finishes, and says
-    # that both companies' fundamentals (no --fundamentals given) failed on each of 20 days.
+    # The answers of the first run are cached: without a cap the replay finishes.
     done = runner.invoke(app, args)
     assert done.exit_code == 0, done.output
     assert "--llm-max-tokens caps the spend" in done.output
-    assert re.search(r"fundamental\s+│\s+data_failed\s+│\s+40\s", done.output), done.output
+    assert done.output.count("the fundamental analyst has no data for 005930, 000660") == 1
+    assert "data_failed" not in done.output
     # 2021 is before the default model's training cutoff: the replay says it may be remembered
     assert "2021-01-04..2021-01-29 are before the model's training cutoff 2023-10-01" in " ".join(
         done.output.split()
@@ -349,3 +357,40 @@ def test_the_command_hands_the_agents_the_risk_limits_of_the_settings(
     env = environment(options)
     assert env.limits.max_order_krw == 1_000_000
     assert env.database_url == f"sqlite:///{tmp_path / 'trader.db'}"
+
+
+def test_without_data_the_agents_read_bars_and_annual_reports_from_the_database(
+    sqlite_url: str, shared_dir: Path, tmp_path: Path
+) -> None:
+    migrate.upgrade(sqlite_url)
+    engine = create_db_engine(sqlite_url)
+    bars = CsvBarSource(shared_dir / "market-data").daily_bars(
+        "005930", date(2020, 8, 1), date(2021, 3, 19)
+    )
+    rows = [
+        {"ticker": "005930", "interval": "1d",
+         "bar_time": datetime.combine(d.item(), datetime.min.time(), tzinfo=UTC),
+         "open_krw": round(o), "high_krw": round(h), "low_krw": round(lo), "close_krw": round(c),
+         "volume": int(v), "source": "kis", "adjustment": "adjusted",
+         "fetched_at": datetime(2024, 6, 1, tzinfo=UTC)}
+        for d, o, h, lo, c, v in zip(
+            bars.dates, bars.open, bars.high, bars.low, bars.close, bars.volume, strict=True
+        )
+    ]  # fmt: skip
+    try:
+        with transaction(session_factory(engine)) as session:
+            MarketDataRepository(session).save_bars(rows)
+            FundamentalsRepository(session).save([annual_report_row(2020, FILED_FY2020, 1)])
+    finally:
+        engine.dispose()
+    report = tmp_path / "report.html"
+    base = ["backtest", "--start", "2021-03-02", "--end", "2021-03-19", "--strategy", "agents",
+            "--db-url", sqlite_url]  # fmt: skip
+    result = runner.invoke(app, [*base, "--tickers", "005930", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "has no data for" not in result.output
+    assert "econ=db:fundamentals" in report.read_text(encoding="utf-8")
+    missing = runner.invoke(app, [*base, "--tickers", "005930,000660"])
+    assert missing.exit_code == 2, missing.output
+    assert "000660: no daily bars in the database" in missing.output
+    assert "trader data collect --tickers 000660" in missing.output

@@ -8,14 +8,16 @@ confirm exists before anything else is sent.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import date, time, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from tools.kis import endpoints as ep
 from tools.kis import responses
 from tools.kis.base import MAX_PAGES, ymd
+from tools.kis.errors import KISError, KISRequestRejectedError, KISResponseError
 from tools.kis.fields import parse_model, parse_rows
 from tools.kis.models import (
     ApprovalResponse,
@@ -29,6 +31,7 @@ from tools.kis.models import (
     HolidayDay,
     IncomeStatementRow,
     MinuteChart,
+    MultiQuote,
     NewsTitle,
     ProfitRatioRow,
     Quote,
@@ -100,6 +103,34 @@ class KISClient(TradingCalls):
         """Return the current price and day statistics of `ticker` (inquire-price)."""
         params = {"FID_COND_MRKT_DIV_CODE": market, "FID_INPUT_ISCD": ticker}
         return await self._output(ep.INQUIRE_PRICE, params, Quote)
+
+    async def prices(
+        self, tickers: Sequence[str], market: str = "J"
+    ) -> dict[str, MultiQuote | KISError]:
+        """Quote many tickers with intstock-multprice, 30 to a call (real server only).
+
+        Returns one entry per distinct ticker asked: its row, or the error of that ticker
+        alone: `KISRequestRejectedError` when KIS has no stock under the code (a typo, a
+        delisting; KIS leaves that slot blank), `KISResponseError` when its row is malformed.
+        Neither fails the other tickers of the chunk. Rows are matched by the code they
+        carry, and a row without one by its slot (KIS answers the slots in the order asked).
+
+        Raises:
+            KISConfigurationError: the account is on the virtual server, which does not offer it.
+            KISError: the server refused or failed a call (a caller may fall back to `price`).
+        """
+        wanted = list(dict.fromkeys(tickers))
+        found: dict[str, MultiQuote | KISError] = {}
+        tr_id = self.http.tr_id(ep.MULTI_PRICE)
+        for first in range(0, len(wanted), ep.MULTI_PRICE_MAX):
+            chunk = wanted[first : first + ep.MULTI_PRICE_MAX]
+            params: dict[str, str] = {}
+            for slot, ticker in enumerate(chunk, start=1):
+                params[f"FID_COND_MRKT_DIV_CODE_{slot}"] = market
+                params[f"FID_INPUT_ISCD_{slot}"] = ticker
+            response = await self._query(ep.MULTI_PRICE, params)
+            found |= _match_rows(chunk, response.body.get("output"), tr_id)
+        return found
 
     async def daily_chart_page(
         self,
@@ -255,3 +286,40 @@ class KISClient(TradingCalls):
     async def growth_ratio(self, ticker: str, *, quarterly: bool = False) -> list[GrowthRatioRow]:
         """Return growth-ratio rows."""
         return await self._finance(ep.GROWTH_RATIO, GrowthRatioRow, ticker, quarterly)
+
+
+def _match_rows(chunk: Sequence[str], output: Any, tr_id: str) -> dict[str, MultiQuote | KISError]:
+    """Pair a multi-quote's rows with the tickers asked, by code and else by slot."""
+    if output is None:
+        raise KISResponseError(f"KIS {tr_id}: field output is missing", tr_id=tr_id, field="output")
+    rows = [output] if isinstance(output, dict) else output
+    if not isinstance(rows, list):
+        raise KISResponseError(
+            f"KIS {tr_id}: field output is not a list", tr_id=tr_id, field="output"
+        )
+    slots: dict[str, int] = {}
+    for index, raw in enumerate(rows):
+        code = raw.get("inter_shrn_iscd") if isinstance(raw, dict) else None
+        code = code.strip() if isinstance(code, str) else ""
+        # A row without its code belongs to the ticker of its slot.
+        owner = code or (chunk[index] if index < len(chunk) else "")
+        slots.setdefault(owner, index)
+    matched: dict[str, MultiQuote | KISError] = {}
+    for ticker in chunk:
+        at = slots.get(ticker)
+        if at is None:
+            matched[ticker] = _not_listed(ticker, tr_id)
+            continue
+        try:
+            row = parse_model(MultiQuote, rows[at], tr_id=tr_id, where=f"output[{at}]")
+        except KISResponseError as exc:
+            matched[ticker] = exc
+            continue
+        matched[ticker] = row if row.listed else _not_listed(ticker, tr_id)
+    return matched
+
+
+def _not_listed(ticker: str, tr_id: str) -> KISRequestRejectedError:
+    return KISRequestRejectedError(
+        f"KIS {tr_id} lists no stock under the code {ticker!r}", tr_id=tr_id
+    )

@@ -77,6 +77,13 @@ MINUTE_CHART = Endpoint(
     "FHKST03010200",
     "FHKST03010200",
 )
+MULTI_PRICE = Endpoint(
+    "intstock-multprice", f"{_Q}/intstock-multprice", "GET", "FHKST11300006", None
+)
+"""관심종목(멀티종목) 시세조회: up to `MULTI_PRICE_MAX` tickers a call. Real server only: the
+official Postman collection lists it as [실전투자] and the 모의투자 collection does not have it."""
+MULTI_PRICE_MAX = 30
+"""Tickers per intstock-multprice call (FID_INPUT_ISCD_1..30)."""
 NEWS_TITLE = Endpoint("news-title", f"{_Q}/news-title", "GET", "FHKST01011800", None)
 SEARCH_STOCK_INFO = Endpoint(
     "search-stock-info", f"{_Q}/search-stock-info", "GET", "CTPF1002R", None
@@ -146,6 +153,7 @@ ALL_ENDPOINTS: tuple[Endpoint, ...] = (
     INQUIRE_PRICE,
     DAILY_CHART,
     MINUTE_CHART,
+    MULTI_PRICE,
     NEWS_TITLE,
     SEARCH_STOCK_INFO,
     CHK_HOLIDAY,

@@ -55,6 +55,45 @@ class Quote(KISModel):
     vi_code: KText = Field(default="", alias="vi_cls_code")
 
 
+class MultiQuote(KISModel):
+    """One row of intstock-multprice `output` (FHKST11300006): a watchlist quote.
+
+    The multi-ticker quote answers up to 30 tickers a call with each one's price and the day's
+    limits (`inter2_mxpr`/`inter2_llam`), but without PER/PBR or the halt flag of
+    inquire-price. Field names are from the official sample (OTA examples_llm/domestic_stock/
+    intstock_multprice/chk_intstock_multprice.py). A slot whose code the server does not know
+    comes back blank (no code, zero price); `price` is then None.
+    """
+
+    ticker: KText = Field(default="", alias="inter_shrn_iscd")
+    name: KText = Field(default="", alias="inter_kor_isnm")
+    market_name: KText = Field(default="", alias="kospi_kosdaq_cls_name")
+    """코스피 or 코스닥 (the listing board)."""
+    measure_name: KText = Field(default="", alias="mrkt_trtm_cls_name")
+    """시장 조치 구분 명: the market measure on the stock (e.g. 거래정지), blank when none."""
+    price: OptInt = Field(default=None, alias="inter2_prpr")
+    change: OptInt = Field(default=None, alias="inter2_prdy_vrss")
+    change_sign: KText = Field(default="", alias="prdy_vrss_sign")
+    change_rate: OptDecimal = Field(default=None, alias="prdy_ctrt")
+    open: OptInt = Field(default=None, alias="inter2_oprc")
+    high: OptInt = Field(default=None, alias="inter2_hgpr")
+    low: OptInt = Field(default=None, alias="inter2_lwpr")
+    upper_limit: OptInt = Field(default=None, alias="inter2_mxpr")
+    lower_limit: OptInt = Field(default=None, alias="inter2_llam")
+    ask: OptInt = Field(default=None, alias="inter2_askp")
+    bid: OptInt = Field(default=None, alias="inter2_bidp")
+    volume: OptInt = Field(default=None, alias="acml_vol")
+    trade_value: OptInt = Field(default=None, alias="acml_tr_pbmn")
+    prev_close: OptInt = Field(default=None, alias="inter2_prdy_clpr")
+    base_price: OptInt = Field(default=None, alias="inter2_sdpr")
+    """기준가, the base of today's limits (normally the previous close)."""
+
+    @property
+    def listed(self) -> bool:
+        """Tell whether the server knew the code (a blank slot has no price)."""
+        return self.price is not None and self.price > 0
+
+
 class DailyChartSummary(KISModel):
     """inquire-daily-itemchartprice `output1`."""
 
@@ -188,6 +227,7 @@ __all__ = [
     "MinuteBar",
     "MinuteChart",
     "MinuteChartSummary",
+    "MultiQuote",
     "NewsTitle",
     "Quote",
     "StockInfo",

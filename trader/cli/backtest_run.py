@@ -36,9 +36,10 @@ from evals.backtest.engine import (
 from evals.backtest.fundamentals import RecordedEcon
 from evals.backtest.orders import Strategy
 from evals.backtest.store import BacktestStore
+from evals.backtest.stored_fundamentals import StoredFundamentals, stored_report_tickers
 from evals.backtest.strategies import build_strategy
 from evals.backtest.view import MarketData
-from tools.krx.rules import Market
+from tools.econ.source import EconSource
 from trader.cli.backtest_options import BacktestOptions
 from trader.cli.backtest_output import (
     print_failed_opinions,
@@ -77,12 +78,13 @@ class RunEnvironment:
 
 def run(options: BacktestOptions, env: RunEnvironment) -> None:
     """Replay the strategy over the bars and report; decisions on day t fill at t+1's open."""
-    econ = load_econ(options)
+    econ = load_econ(options, env)
     bars, source_name = load_bars(options, env)
     print_warnings(bars)
     market = MarketData(bars)
     with ExitStack() as stack:
         chosen = open_strategy(options, env, market, econ, stack)
+        print_fundamental_gaps(chosen)
         result = replay(market, chosen, options.config)
     note = memorised_note(options, env.training_cutoff)
     if note:
@@ -112,22 +114,51 @@ def memorised_note(options: BacktestOptions, cutoff: date | None) -> str:
     )
 
 
-def load_econ(options: BacktestOptions) -> RecordedEcon | None:
-    """Load the recorded economic data (before any bars, so a bad file fails fast)."""
+def load_econ(options: BacktestOptions, env: RunEnvironment) -> EconSource | None:
+    """The replay's company figures and macro values (before any bars: a bad file fails fast).
+
+    `--fundamentals` reads annual reports from a file; without it, the `fundamentals` table
+    (`trader data collect`) is read point in time when it holds reports for the tickers (and
+    only for the agents, the one strategy that reads them). `--macro` adds the macro file.
+    """
     fundamentals, macro = options.fundamentals, options.macro
-    if fundamentals is None and macro is None:
-        return None
-    econ = RecordedEcon.from_files(fundamentals, macro)
     if fundamentals is not None:
-        companies = [t for t in options.tickers if options.markets.get(t) is not Market.ETF]
-        missing = [t for t in companies if t not in econ.tickers]
-        if missing:
-            console.print(
-                f"no annual filing in {fundamentals} for {', '.join(missing)}: the fundamental "
-                "analyst reports data_failed for them",
-                style="yellow",
-            )
-    return econ
+        return RecordedEcon.from_files(fundamentals, macro)
+    recorded_macro = RecordedEcon.from_files(None, macro) if macro is not None else None
+    if options.strategy == "agents" and not options.data and not options.kis:
+        stored = _stored_fundamentals(options, env, recorded_macro)
+        if stored is not None:
+            return stored
+    return recorded_macro
+
+
+def _stored_fundamentals(
+    options: BacktestOptions, env: RunEnvironment, macro: RecordedEcon | None
+) -> StoredFundamentals | None:
+    import sqlalchemy as sa
+
+    from db.engine import create_db_engine, session_factory
+
+    sessions = session_factory(create_db_engine(env.database_url))
+    try:
+        if not stored_report_tickers(sessions, options.tickers):
+            return None
+    except sa.exc.OperationalError:
+        return None  # no schema yet (`trader db upgrade`): nothing stored to read
+    return StoredFundamentals(sessions, options.tickers, macro=macro)
+
+
+def print_fundamental_gaps(strategy: Strategy) -> None:
+    """Say once which tickers the fundamental analyst has no data for (the agents only)."""
+    missing: tuple[str, ...] = getattr(strategy, "fundamental_missing", ())
+    if missing:
+        console.print(
+            f"the fundamental analyst has no data for {', '.join(missing)}: the market analyst "
+            "alone decides them (`trader data collect` stores annual reports, or give "
+            "--fundamentals)",
+            style="yellow",
+            highlight=False,
+        )
 
 
 def load_bars(options: BacktestOptions, env: RunEnvironment) -> tuple[list[Bars], str]:
@@ -163,20 +194,11 @@ def open_strategy(
     options: BacktestOptions,
     env: RunEnvironment,
     market: MarketData,
-    econ: RecordedEcon | None,
+    econ: EconSource | None,
     stack: ExitStack,
 ) -> Strategy:
     """Build the strategy (and its chat model with --llm); the stack closes what they hold."""
     model = env.chat_model(stack) if options.llm.enabled else None
-    if model is not None:
-        days = len(day_range(market, options.start, options.end))
-        n = len(options.tickers)
-        console.print(
-            f"LLM mode: up to {2 * days * n:,} conversations ({n} "
-            f"tickers x {days} days x 2 analysts); cached answers cost nothing"
-            + ("" if options.llm.max_tokens else "; --llm-max-tokens caps the spend"),
-            highlight=False,
-        )
     chosen = build_strategy(
         options.strategy,
         fast=options.fast,
@@ -192,6 +214,22 @@ def open_strategy(
     close = getattr(chosen, "close", None)
     if close is not None:
         stack.callback(close)
+    if model is not None:
+        days = len(day_range(market, options.start, options.end))
+        n = len(options.tickers)
+        judged = n - len(getattr(chosen, "fundamental_missing", ()))
+        shape = (
+            f"{n} tickers x {days} days x 2 analysts"
+            if judged == n
+            else f"{n} tickers x {days} days for the market analyst, {judged} for the "
+            "fundamental analyst"
+        )
+        console.print(
+            f"LLM mode: up to {(n + judged) * days:,} conversations ({shape}); cached answers "
+            "cost nothing"
+            + ("" if options.llm.max_tokens else "; --llm-max-tokens caps the spend"),
+            highlight=False,
+        )
     return chosen
 
 

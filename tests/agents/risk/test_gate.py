@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from agents.risk import RiskCode, RiskLimits, propose_orders
 from agents.risk.models import DecisionKind, MarketSnapshot, PortfolioSnapshot, RiskReport
+from agents.risk.pricing import check_price
 from agents.schemas import Signal
 from core.orders import OrderType, Side
 from db.models import SignalStatus, Stance
@@ -364,3 +365,30 @@ def test_the_session_date_picks_the_tick_table() -> None:
     )
     assert now.orders[0].limit_price_krw == 150_100
     assert before.orders[0].limit_price_krw == 150_000
+
+
+def with_limits(snapshot: MarketSnapshot, lower: int | None, upper: int) -> MarketSnapshot:
+    """The snapshot with the day's limits as a KIS quote gives them."""
+    fields = snapshot.model_dump() | {"lower_limit_krw": lower, "upper_limit_krw": upper}
+    return MarketSnapshot.model_validate(fields)
+
+
+def test_the_limits_kis_announced_win_over_our_computation() -> None:
+    # Computed from the previous close 70,000 the upper limit would be 91,000; KIS says the
+    # day's base (and so its limits) differ, e.g. after a corporate action reset the base.
+    kis = with_limits(snap(SAMSUNG, 100_000, prev_close=70_000), 45_500, 84_500)
+    report = run([ok_signal(SAMSUNG, Stance.BUY, "0.5")], market=book_of(kis))
+    assert report.orders[0].limit_price_krw == 84_500
+    (clamp,) = [d for d in report.decisions if d.code is RiskCode.PRICE_LIMIT]
+    assert (clamp.before, clamp.after) == (100_000, 84_500)
+    # A sell far below is pulled up to KIS's lower limit, not to the computed 49,000.
+    low = with_limits(snap(SAMSUNG, 40_000, prev_close=70_000), 45_500, 84_500)
+    portfolio = account(positions={SAMSUNG: (10, 400_000)})  # bought at 40,000: no stop-loss
+    sell = run([ok_signal(SAMSUNG, Stance.SELL, "1")], market=book_of(low), portfolio=portfolio)
+    assert sell.orders[0].limit_price_krw == 45_500
+
+
+def test_a_market_order_is_valued_at_the_upper_limit_kis_announced() -> None:
+    kis = with_limits(snap(SAMSUNG, 70_000), None, 80_000)
+    assert check_price(OrderType.MARKET, None, kis) == 80_000
+    assert check_price(OrderType.MARKET, None, snap(SAMSUNG, 70_000)) == 91_000

@@ -126,3 +126,40 @@ async def test_kis_source_reads_the_chart_through_the_kis_client(tmp_path: Path)
         assert days[0] >= date(2024, 1, 2) and days[-1] <= date(2024, 9, 30)
         assert (series.low <= series.close).all() and (series.close <= series.high).all()
     assert [b.ticker for b in bars] == ["005930", "000660"]
+
+
+def test_database_source_reads_collected_adjusted_bars_and_says_how_to_fill_gaps(
+    db_url: str,
+) -> None:
+    migrate.upgrade(db_url)
+    engine = create_db_engine(db_url)
+    factory = session_factory(engine)
+    try:
+        start = datetime(2024, 1, 2, 0, 0, tzinfo=UTC)  # 09:00 KST
+        fetched = datetime(2024, 2, 1, tzinfo=UTC)
+        rows = [
+            {"ticker": "005930", "interval": "1d", "bar_time": start + timedelta(days=i),
+             "open_krw": 70_000, "high_krw": 71_000, "low_krw": 69_000, "close_krw": 70_500,
+             "volume": 1_000, "source": "kis", "adjustment": "adjusted", "fetched_at": fetched}
+            for i in range(4)
+        ]  # fmt: skip
+        rows[0] |= {"adjustment": "raw", "source": "csv", "fetched_at": None}
+        with transaction(factory) as session:
+            MarketDataRepository(session).save_bars(rows)
+        source = DatabaseBarSource(factory)
+        adjusted = source.daily_bars("005930", date(2024, 1, 3), date(2024, 1, 5))
+        assert len(adjusted) == 3 and adjusted.warnings == ()
+        mixed = source.daily_bars("005930", date(2024, 1, 2), date(2024, 1, 5))
+        (warning,) = mixed.warnings
+        assert warning.kind == "mixed_adjustment"
+        assert "3 adjusted, 1 raw" in warning.message and "trader data collect" in warning.message
+        with pytest.raises(BarDataError) as empty:
+            source.daily_bars("000660", date(2024, 1, 1), date(2024, 2, 1))
+        assert "no daily bars in the database" in str(empty.value)
+        assert "`trader data collect --tickers 000660 --since 2024-01-01`" in str(empty.value)
+        with pytest.raises(BarDataError) as outside:
+            source.daily_bars("005930", date(2023, 1, 2), date(2023, 12, 29))
+        assert "it holds 2024-01-02 to 2024-01-05" in str(outside.value)
+        assert "trader data collect --tickers 005930 --since 2023-01-02" in str(outside.value)
+    finally:
+        engine.dispose()

@@ -7,10 +7,11 @@ fails for an unknown code. It keeps no history and no news.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import date
 
 from tools.krx.rules import Market
-from tools.market_data import Bar, MarketQuote
+from tools.market_data import Bar, MarketQuote, QuoteAnswer
 
 
 class FakeMarket:
@@ -29,9 +30,14 @@ class FakeMarket:
         market: Market | None = None,
         halted: bool = False,
         name: str | None = None,
+        limits: tuple[int, int] | None = None,
     ) -> None:
-        """Set a ticker's quote; unspecified fields keep their earlier value (or defaults)."""
+        """Set a ticker's quote; unspecified fields keep their earlier value (or defaults).
+
+        `limits`: the day's (lower, upper) limits as KIS announces them; None: not quoted.
+        """
         old = self._quotes.get(ticker)
+        lower, upper = limits if limits is not None else (None, None)
         self._quotes[ticker] = MarketQuote(
             ticker=ticker,
             name=name if name is not None else (old.name if old else ""),
@@ -39,6 +45,8 @@ class FakeMarket:
             prev_close_krw=prev_close or (old.prev_close_krw if old else last),
             market=market or (old.market if old else Market.KOSPI),
             halted=halted,
+            lower_limit_krw=lower,
+            upper_limit_krw=upper,
         )
 
     async def quote(self, ticker: str) -> MarketQuote:
@@ -48,6 +56,11 @@ class FakeMarket:
             return self._quotes[ticker]
         except KeyError:
             raise LookupError(f"no quote for {ticker}") from None
+
+    async def quotes(self, tickers: Sequence[str]) -> dict[str, QuoteAnswer]:
+        # Each ticker through `quote`, so the per-ticker counts stay what tests read; an
+        # unpriced ticker fails the batch as `quote` fails (LookupError is no TraderError).
+        return {t: await self.quote(t) for t in dict.fromkeys(tickers)}
 
     async def daily_bars(self, ticker: str, end: date, count: int) -> list[Bar]:
         return []

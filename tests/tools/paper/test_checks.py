@@ -93,6 +93,21 @@ async def test_limit_price_outside_the_daily_band(broker: PaperBroker, market: F
     assert (await broker.place(buy("h4", 1, limit=37_600))).status is PlacementStatus.ACCEPTED
 
 
+async def test_the_limits_kis_announced_bound_the_band(
+    broker: PaperBroker, market: FakeMarket
+) -> None:
+    # Computed from 53,600 the band is 37,600 - 69,600; the quote says 40,000 - 60,000.
+    market.set(SAMSUNG, 53_600, prev_close=53_600, limits=(40_000, 60_000))
+    await assert_rejected(broker, buy("k1", 1, limit=60_100), "PAPER_BAND")
+    await assert_rejected(broker, buy("k2", 1, limit=39_950), "PAPER_BAND")
+    # A market buy is priced at the announced upper limit: 167 x 60,000 is over the
+    # 10,000,000; 166 x 60,000 + 1,494 commission fits (at the computed 69,600 it would not).
+    await assert_rejected(broker, buy("k3", 167), "PAPER_CASH")
+    assert (await broker.place(buy("k4", 166))).status is PlacementStatus.ACCEPTED
+    assert (await broker.place(buy("k5", 1, limit=60_000))).status is PlacementStatus.ACCEPTED
+    assert (await broker.place(buy("k6", 1, limit=40_000))).status is PlacementStatus.ACCEPTED
+
+
 async def test_buy_beyond_the_cash(broker: PaperBroker) -> None:
     # 187 x 53,600 = 10,023,200 > 10,000,000
     await assert_rejected(broker, buy("c1", 187, limit=53_600), "PAPER_CASH")

@@ -67,6 +67,9 @@ class SimulatorConfig:
             virtual, executions 100 real / 15 virtual, news 40, statements 30).
         synthetic_instruments: how many made-up tickers (`SY0001`...) to list besides the
             default universe, for load tests with a large watchlist (not KRX listings).
+        multi_quote: serve the multi-ticker quote (intstock-multprice). It is real-server
+            only: in virtual mode it answers EGW02006 whatever this says; False removes the
+            path (HTTP 404), as a server that does not offer it, to test the fallback.
     """
 
     mode: Mode = "real"
@@ -89,6 +92,7 @@ class SimulatorConfig:
     monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
     page_size: int | None = None
     synthetic_instruments: int = 0
+    multi_quote: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in ("real", "virtual"):

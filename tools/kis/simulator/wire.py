@@ -183,6 +183,7 @@ QUOTE_TRS: dict[str, str] = {
     "/quotations/inquire-price": "FHKST01010100",
     "/quotations/inquire-daily-itemchartprice": "FHKST03010100",
     "/quotations/inquire-time-itemchartprice": "FHKST03010200",
+    "/quotations/intstock-multprice": "FHKST11300006",
     "/quotations/news-title": "FHKST01011800",
     "/quotations/search-stock-info": "CTPF1002R",
     "/quotations/chk-holiday": "CTCA0903R",
@@ -197,7 +198,7 @@ QUOTE_TRS: dict[str, str] = {
 REAL_ONLY: frozenset[str] = frozenset(
     p
     for p in QUOTE_TRS
-    if p.startswith("/finance") or p.endswith(("news-title", "info", "holiday"))
+    if p.startswith("/finance") or p.endswith(("news-title", "info", "holiday", "multprice"))
 )
 
 # Trading TRs on the real server (new and old IDs); the virtual server replaces the first letter

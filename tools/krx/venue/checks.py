@@ -52,10 +52,21 @@ class PriceBand:
         return isinstance(price, int) and self.lower <= price <= self.upper
 
 
-def band_of(base_price: int, market: Market, day: date) -> PriceBand:
-    """Return the day's band from its base price (기준가, the previous close)."""
-    lower, upper = price_limits(base_price, market, day)
-    return PriceBand(lower, upper)
+def band_of(
+    base_price: int,
+    market: Market,
+    day: date,
+    *,
+    lower: int | None = None,
+    upper: int | None = None,
+) -> PriceBand:
+    """Return the day's band from its base price (기준가, the previous close).
+
+    `lower`/`upper` are the limits the exchange announced (a KIS quote's 하한가/상한가); where
+    given they win over the computation, which is the rule, not the exchange's word.
+    """
+    computed_lower, computed_upper = price_limits(base_price, market, day)
+    return PriceBand(lower or computed_lower, upper or computed_upper)
 
 
 def check_qty(qty: object) -> VenueRejection | None:
