@@ -55,6 +55,12 @@ class MarketQuote(BaseModel):
     """Price / earnings, when the source quotes it (KIS inquire-price does)."""
     pbr: Decimal | None = None
     """Price / book value, when the source quotes it."""
+    open_krw: int | None = None
+    """Today's open so far, when the source quotes it (with high, low and volume: today's bar,
+    so a reader of stored history needs no chart call for the day in progress)."""
+    high_krw: int | None = None
+    low_krw: int | None = None
+    volume: int | None = None
 
 
 @runtime_checkable
@@ -150,6 +156,10 @@ class KISMarketData:
             halted=bool(q.halted),
             per=q.per,
             pbr=q.pbr,
+            open_krw=q.open,
+            high_krw=q.high,
+            low_krw=q.low,
+            volume=q.volume,
         )
 
     async def daily_bars(self, ticker: str, end: date, count: int) -> list[Bar]:

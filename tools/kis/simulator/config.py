@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from core.clock import Clock, SystemClock
+from tools.kis.simulator.corporate import CorporateAction
 from tools.krx.costs import DEFAULT_COMMISSION_RATE
 
 Mode = Literal["real", "virtual"]
@@ -67,6 +68,9 @@ class SimulatorConfig:
             virtual, executions 100 real / 15 virtual, news 40, statements 30).
         synthetic_instruments: how many made-up tickers (`SY0001`...) to list besides the
             default universe, for load tests with a large watchlist (not KRX listings).
+        corporate_actions: splits and rights issues (`corporate.CorporateAction`); the
+            adjusted daily chart served before an action's day is on the old price basis, so
+            the served past changes when the clock passes it.
     """
 
     mode: Mode = "real"
@@ -89,6 +93,7 @@ class SimulatorConfig:
     monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
     page_size: int | None = None
     synthetic_instruments: int = 0
+    corporate_actions: tuple[CorporateAction, ...] = ()
 
     def __post_init__(self) -> None:
         if self.mode not in ("real", "virtual"):
