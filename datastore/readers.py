@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, timedelta
+from datetime import date
 from typing import TypeVar
 
 from core.clock import kst_today
 from core.errors import TraderError
 from datastore.collector.bars import BarOutcome, stored_bars
-from datastore.collector.econ import kst_day
 from datastore.collector.fundamentals import (
     FINANCIAL_RATIO,
     KIS,
     STABILITY_RATIO,
-    needs_refresh,
 )
 from datastore.collector.run import Collector
 from db.fundamentals import FundamentalsRepository
@@ -137,10 +135,9 @@ def _ratio_row(model: type[R], row: Fundamental | None) -> R | None:
 class StoredCompanyFigures:
     """KIS ratios from `fundamentals`, refreshed only when a new report can have appeared."""
 
-    def __init__(self, collector: Collector, *, max_age: timedelta) -> None:
-        """Refresh through `collector` when the last fetch is `max_age` old or a deadline passed."""
+    def __init__(self, collector: Collector) -> None:
+        """Refresh through `collector` (its `fundamentals_max_age` and the filing deadlines)."""
         self.collector = collector
-        self.max_age = max_age
         self._checked: dict[str, date] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -150,18 +147,11 @@ class StoredCompanyFigures:
         async with lock:
             if self._checked.get(ticker) == today:
                 return
-            last = await asyncio.to_thread(self._last_fetch_day, ticker)
-            if needs_refresh(last, today, self.max_age):
-                try:
-                    await self.collector.kis_fundamentals(ticker)
-                except TraderError as exc:
-                    log.warning("%s: KIS ratios not refreshed, stored ones used: %s", ticker, exc)
+            try:
+                await self.collector.kis_fundamentals_if_due(ticker)
+            except TraderError as exc:
+                log.warning("%s: KIS ratios not refreshed, stored ones used: %s", ticker, exc)
             self._checked[ticker] = today
-
-    def _last_fetch_day(self, ticker: str) -> date | None:
-        with self.collector.sessions() as session:
-            row = FundamentalsRepository(session).latest_fetch(ticker, KIS)
-            return kst_day(row.fetched_at) if row is not None else None
 
     def _known(self, ticker: str, day: date) -> KisRatios:
         with self.collector.sessions() as session:

@@ -74,6 +74,15 @@ def last_closed_session(today: date) -> date:
         return today - timedelta(days=1)
 
 
+def first_session_from(day: date) -> date:
+    """The first KRX session on or after `day` (`day` itself outside the calendar)."""
+    cal = krx_calendar()
+    try:
+        return cal.date_to_session(pd.Timestamp(day), direction="next").date()  # type: ignore[no-any-return]
+    except (ValueError, KeyError, IndexError):
+        return day
+
+
 def bar_time(day: date) -> datetime:
     """A daily bar's `bar_time`: 09:00 KST of its session, in UTC."""
     return datetime.combine(day, time(9), KST).astimezone(UTC)
@@ -199,7 +208,7 @@ async def collect_bars(
         if fresh:
             await asyncio.to_thread(write_bars, sessions, ticker, fresh, now)
             written += len(fresh)
-    if since < span.first:
+    if first_session_from(since) < span.first:
         older = await client.daily_bars(ticker, since, span.first - timedelta(days=1))
         if older.bars:
             await asyncio.to_thread(write_bars, sessions, ticker, older.bars, now)

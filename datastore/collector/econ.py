@@ -19,7 +19,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.clock import KST
 from db.models import EconEvent
 from db.repositories import EconEventRepository
 from tools.econ.ecos_models import period_bounds
@@ -37,14 +36,17 @@ EASTERN_MIDNIGHT_UTC = time(5)
 """FRED dates are US Eastern days; 05:00 UTC is their start (or 04:00 in summer: earlier)."""
 
 
-def _last_scheduled(sessions: sessionmaker[Session], source: str, prefix: str) -> date | None:
+def _start(sessions: sessionmaker[Session], source: str, prefix: str, since: date) -> date:
+    """Where to read a series from: `since` unless stored from then on, else near its end."""
     with sessions() as session:
-        found: date | None = session.scalar(
-            sa.select(sa.func.max(EconEvent.scheduled_for)).where(
-                EconEvent.source == source, EconEvent.event_key.startswith(prefix)
-            )
-        )
-        return found
+        first, last = session.execute(
+            sa.select(
+                sa.func.min(EconEvent.scheduled_for), sa.func.max(EconEvent.scheduled_for)
+            ).where(EconEvent.source == source, EconEvent.event_key.startswith(prefix))
+        ).one()
+    if first is None or last is None or since < first - REVISION_WINDOW:
+        return since
+    return max(since, last - REVISION_WINDOW)
 
 
 def _save(sessions: sessionmaker[Session], rows: list[dict[str, Any]]) -> int:
@@ -80,8 +82,7 @@ async def collect_ecos(
     written = 0
     for series in MACRO_SERIES.values():
         key = f"{series.stat_code}/{series.item_code}"
-        last = _last_scheduled(sessions, "ecos", key)
-        start = max(since, last - REVISION_WINDOW) if last else since
+        start = _start(sessions, "ecos", key, since)
         rows = await econ.ecos.statistic_search(
             series.stat_code, series.cycle, start, today, [series.item_code]
         )
@@ -107,8 +108,7 @@ async def collect_fred(
     """Store FRED observations (with their publication day) and the release calendar."""
     written = 0
     for series_id, name in FRED_SERIES.items():
-        last = _last_scheduled(sessions, "fred", f"{series_id}:")
-        start = max(since, last - REVISION_WINDOW) if last else since
+        start = _start(sessions, "fred", f"{series_id}:", since)
         observations = await econ.fred.series_observations(series_id, start=start, end=today)
         rows = [
             {
@@ -127,8 +127,7 @@ async def collect_fred(
             if o.value is not None
         ]
         written += _save(sessions, rows)
-    last = _last_scheduled(sessions, "fred", "release:")
-    start = max(since, min(last, today) - REVISION_WINDOW) if last else since
+    start = min(_start(sessions, "fred", "release:", since), today)
     releases = await econ.fred.releases_dates(
         start=start, end=today + CALENDAR_AHEAD, include_no_data=True, sort_order=SortOrder.ASC
     )
@@ -148,8 +147,3 @@ async def collect_fred(
         for r in releases
     ]
     return written + _save(sessions, rows)
-
-
-def kst_day(value: datetime) -> date:
-    """The KST day of a stored UTC time."""
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(KST).date()

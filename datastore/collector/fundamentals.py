@@ -15,13 +15,16 @@ refetch never moves a known report later.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.clock import KST
 from db.fundamentals import FundamentalsRepository
+from db.models import Fundamental
 from tools.econ.dart_models import DartAccount, FsDiv, ReportCode
 from tools.econ.snapshot import EconSnapshots
 from tools.econ.snapshot_models import ACCOUNT_NAMES
@@ -148,6 +151,29 @@ def save_rows(sessions: sessionmaker[Session], rows: list[dict[str, Any]]) -> No
         return
     with sessions.begin() as session:
         FundamentalsRepository(session).save(rows)
+
+
+def last_kis_fetch_day(sessions: sessionmaker[Session], ticker: str) -> date | None:
+    """The KST day a ticker's KIS ratios were last fetched (None: never)."""
+    with sessions() as session:
+        row = FundamentalsRepository(session).latest_fetch(ticker, KIS)
+        if row is None:
+            return None
+        fetched = row.fetched_at if row.fetched_at.tzinfo else row.fetched_at.replace(tzinfo=UTC)
+        return fetched.astimezone(KST).date()
+
+
+def stored_dart_years(sessions: sessionmaker[Session], ticker: str) -> set[int]:
+    """The fiscal years whose OpenDART annual report is stored for a ticker."""
+    with sessions() as session:
+        periods = session.scalars(
+            sa.select(Fundamental.period).where(
+                Fundamental.ticker == ticker,
+                Fundamental.source == DART,
+                Fundamental.kind == ANNUAL_REPORT,
+            )
+        )
+        return {int(p) for p in periods if p.isdigit()}
 
 
 def dart_row(

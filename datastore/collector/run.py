@@ -28,7 +28,10 @@ from datastore.collector.bars import BarOutcome, collect_bars, last_closed_sessi
 from datastore.collector.fundamentals import (
     fetch_dart_reports,
     fetch_kis_ratios,
+    last_kis_fetch_day,
+    needs_refresh,
     save_rows,
+    stored_dart_years,
 )
 from tools.econ.snapshot import EconSnapshots
 from tools.kis.client import KISClient
@@ -98,8 +101,13 @@ class Collector:
         clock: Clock,
         econ: EconSnapshots | None = None,
         concurrency: int = 8,
+        fundamentals_max_age: timedelta = timedelta(days=30),
     ) -> None:
-        """Collect through `client` into `sessions`' database; `concurrency` tickers at once."""
+        """Collect through `client` into `sessions`' database; `concurrency` tickers at once.
+
+        A ticker's KIS ratios are fetched again only when a filing deadline passed since the
+        last fetch or that fetch is `fundamentals_max_age` old.
+        """
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.client = client
@@ -107,6 +115,7 @@ class Collector:
         self.clock = clock
         self.econ = econ
         self.concurrency = concurrency
+        self.fundamentals_max_age = fundamentals_max_age
 
     def last_closed(self) -> date:
         """The newest session whose bar is final (the one before today, KST)."""
@@ -132,11 +141,24 @@ class Collector:
         await asyncio.to_thread(save_rows, self.sessions, rows)
         return len(rows)
 
+    async def kis_fundamentals_if_due(self, ticker: str) -> int | None:
+        """Refresh one ticker's KIS ratios when a new report can have appeared.
+
+        Returns the rows written, or None when the stored ones are current.
+        """
+        last = await asyncio.to_thread(last_kis_fetch_day, self.sessions, ticker)
+        if not needs_refresh(last, kst_today(self.clock), self.fundamentals_max_age):
+            return None
+        return await self.kis_fundamentals(ticker)
+
     async def _dart(self, ticker: str, since: date) -> int:
         if self.econ is None:
             return 0
         today = kst_today(self.clock)
-        years = range(since.year, today.year)
+        stored = await asyncio.to_thread(stored_dart_years, self.sessions, ticker)
+        years = [y for y in range(since.year, today.year) if y not in stored]
+        if not years:
+            return 0
         rows = await fetch_dart_reports(self.econ, ticker, years, fetched_at=self.clock.now())
         await asyncio.to_thread(save_rows, self.sessions, rows)
         return len(rows)
@@ -148,7 +170,7 @@ class Collector:
             if options.bars:
                 outcome = await self.bars(ticker, options.since)
             if options.fundamentals:
-                written += await self.kis_fundamentals(ticker)
+                written += await self.kis_fundamentals_if_due(ticker) or 0
             if options.dart:
                 written += await self._dart(ticker, options.since)
         except TraderError as exc:

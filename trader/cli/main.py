@@ -9,7 +9,18 @@ import typer
 
 from core.errors import ConfigurationError
 from trader import __version__
-from trader.cli import account, approve, backtest, db, demo, kis_sim, schedule, serve, session
+from trader.cli import (
+    account,
+    approve,
+    backtest,
+    data,
+    db,
+    demo,
+    kis_sim,
+    schedule,
+    serve,
+    session,
+)
 from trader.cli.console import console
 from trader.observability import configure_logging, export_langsmith
 from trader.settings import load_settings
@@ -21,6 +32,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(data.app, name="data")
 app.add_typer(account.app, name="account")
 app.command("backtest")(backtest.backtest)
 app.command("kis-sim")(kis_sim.run)

@@ -120,7 +120,7 @@ def kis_client_for(settings: Settings, *, demo: bool, clock: Clock | None = None
     return _live_kis_client(settings, clock)
 
 
-def _econ(settings: Settings, clock: Clock, stack: AsyncExitStack) -> EconSnapshots:
+def econ_source(settings: Settings, clock: Clock, stack: AsyncExitStack) -> EconSnapshots:
     """Real ECOS/FRED/OpenDART when all three keys are set, else the in-process twin."""
     keys = (settings.ecos_api_key, settings.fred_api_key, settings.dart_api_key)
     ecos: EcosClient
@@ -165,7 +165,13 @@ def _assemble(
     sessions = session_factory(engine)
     # The data layer: history and KIS ratios from our database, kept current by the collector
     # (bars up to yesterday, ratios when a report can be new), quotes live.
-    collector = Collector(kis, sessions, clock=clock, concurrency=settings.collect_concurrency)
+    collector = Collector(
+        kis,
+        sessions,
+        clock=clock,
+        concurrency=settings.collect_concurrency,
+        fundamentals_max_age=timedelta(days=settings.fundamentals_max_age_days),
+    )
     market = StoredMarketData(live, collector)
     cost_model = CostModel(commission_rate=settings.commission_rate)
     broker: Broker
@@ -197,10 +203,8 @@ def _assemble(
         clock=clock,
         llm=llm,
         kis=kis,
-        company_figures=StoredCompanyFigures(
-            collector, max_age=timedelta(days=settings.fundamentals_max_age_days)
-        ),
-        econ=_econ(settings, clock, stack),
+        company_figures=StoredCompanyFigures(collector),
+        econ=econ_source(settings, clock, stack),
         limits=settings.risk_limits,
         cost_model=cost_model,
         usage=UsageMeter(
