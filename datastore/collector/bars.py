@@ -14,10 +14,10 @@ continues from what is stored. Upserts make a rewrite of a known bar harmless.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec
 
 import pandas as pd
 import sqlalchemy as sa
@@ -29,6 +29,8 @@ from db.repositories import MarketDataRepository
 from tools.kis.client import KISClient
 from tools.kis.models import DailyBar
 from tools.krx.calendar import krx_calendar
+
+P = ParamSpec("P")
 
 OVERLAP_BARS = 5
 """Stored sessions fetched again with each increment, to notice a re-adjusted past."""
@@ -59,6 +61,20 @@ class StoredSpan:
     last: date
     tail: tuple[tuple[date, int, int, int, int], ...]
     """The last `OVERLAP_BARS` bars as (day, open, high, low, close), oldest first."""
+
+
+async def write_in_thread(fn: Callable[P, None], *args: P.args, **kwargs: P.kwargs) -> None:
+    """Run a write in a worker thread and let it finish even when the caller is cancelled.
+
+    A thread cannot be stopped, so a cancelled run would otherwise return while a ticker's
+    transaction still commits behind it; waiting keeps "stopped" meaning "nothing is writing".
+    """
+    task = asyncio.ensure_future(asyncio.to_thread(fn, *args, **kwargs))
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
 
 
 def last_closed_session(today: date) -> date:
@@ -196,7 +212,7 @@ async def collect_bars(
         chart = await client.daily_bars(ticker, since, end)
         if not chart.bars:
             return BarOutcome(ticker, "empty")
-        await asyncio.to_thread(write_bars, sessions, ticker, chart.bars, now)
+        await write_in_thread(write_bars, sessions, ticker, chart.bars, now)
         return BarOutcome(ticker, "fetched", len(chart.bars))
     written = 0
     if span.last < end:
@@ -206,12 +222,12 @@ async def collect_bars(
             return await _rewrite(client, sessions, ticker, min(since, span.first), end, now)
         fresh = [b for b in chart.bars if b.day > span.last]
         if fresh:
-            await asyncio.to_thread(write_bars, sessions, ticker, fresh, now)
+            await write_in_thread(write_bars, sessions, ticker, fresh, now)
             written += len(fresh)
     if first_session_from(since) < span.first:
         older = await client.daily_bars(ticker, since, span.first - timedelta(days=1))
         if older.bars:
-            await asyncio.to_thread(write_bars, sessions, ticker, older.bars, now)
+            await write_in_thread(write_bars, sessions, ticker, older.bars, now)
             written += len(older.bars)
     return BarOutcome(ticker, "fetched" if written else "up_to_date", written)
 
@@ -225,7 +241,7 @@ async def _rewrite(
     now: datetime,
 ) -> BarOutcome:
     chart = await client.daily_bars(ticker, start, end)
-    await asyncio.to_thread(write_bars, sessions, ticker, chart.bars, now, replace=True)
+    await write_in_thread(write_bars, sessions, ticker, chart.bars, now, replace=True)
     return BarOutcome(ticker, "readjusted", len(chart.bars))
 
 

@@ -24,7 +24,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.clock import Clock, kst_today
 from core.errors import TraderError
 from datastore.collector import econ as econ_collect
-from datastore.collector.bars import BarOutcome, collect_bars, last_closed_session
+from datastore.collector.bars import (
+    BarOutcome,
+    collect_bars,
+    last_closed_session,
+    write_in_thread,
+)
 from datastore.collector.fundamentals import (
     fetch_dart_reports,
     fetch_kis_ratios,
@@ -138,7 +143,7 @@ class Collector:
         rows = await fetch_kis_ratios(
             self.client, ticker, fetched_at=self.clock.now(), fetched_on=kst_today(self.clock)
         )
-        await asyncio.to_thread(save_rows, self.sessions, rows)
+        await write_in_thread(save_rows, self.sessions, rows)
         return len(rows)
 
     async def kis_fundamentals_if_due(self, ticker: str) -> int | None:
@@ -160,7 +165,7 @@ class Collector:
         if not years:
             return 0
         rows = await fetch_dart_reports(self.econ, ticker, years, fetched_at=self.clock.now())
-        await asyncio.to_thread(save_rows, self.sessions, rows)
+        await write_in_thread(save_rows, self.sessions, rows)
         return len(rows)
 
     async def _ticker(self, ticker: str, options: CollectOptions) -> TickerDone:
