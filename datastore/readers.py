@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
@@ -33,30 +35,82 @@ from datastore.collector.run import Collector
 from db.fundamentals import FundamentalsRepository
 from db.models import Fundamental
 from tools.company_figures import KisRatios
+from tools.kis.client import DAILY_CHART_PAGE_ROWS
 from tools.kis.models import FinancialRatioRow, StabilityRatioRow
 from tools.krx.calendar import is_trading_day
+from tools.krx.rules import Market
 from tools.market_data import Bar, MarketData, MarketQuote, history_start
 
 log = logging.getLogger(__name__)
 
 
+Row = tuple[date, int, int, int, int, int]
+
+
+@dataclass(frozen=True)
+class StoredRows:
+    """A ticker's stored bars read ahead, and whether the store was brought up to date."""
+
+    trusted: bool
+    rows: list[Row]
+
+
 class StoredMarketData:
     """`MarketData` that reads daily history from the database, kept current by the collector."""
 
-    def __init__(self, live: MarketData, collector: Collector) -> None:
-        """Quote through `live`; store and read history through `collector`'s database."""
+    def __init__(
+        self,
+        live: MarketData,
+        collector: Collector,
+        *,
+        history_bars: int = DAILY_CHART_PAGE_ROWS,
+        on_quote: Sequence[Callable[[MarketQuote], Awaitable[None]]] = (),
+    ) -> None:
+        """Quote through `live`; store and read history through `collector`'s database.
+
+        Args:
+            live: quotes, headlines, and the fallback for history the store cannot give.
+            collector: brings stored bars up to date and owns the database.
+            history_bars: the history a ticker's quote prepares (the market analyst's).
+            on_quote: more preparation to start when a ticker is quoted (its ratios).
+        """
         self.live = live
         self.collector = collector
+        self.history_bars = history_bars
+        self.on_quote = tuple(on_quote)
         self._current: dict[str, tuple[date, date] | None] = {}
         """Per ticker: (last closed session, since) it was brought up to, None if that failed."""
         self._locks: dict[str, asyncio.Lock] = {}
         self._quotes: dict[str, MarketQuote] = {}
+        self._prepared: dict[tuple[str, date], asyncio.Task[StoredRows | None]] = {}
 
     async def quote(self, ticker: str) -> MarketQuote:
-        """Quote live, and keep the quote: it holds today's bar so far."""
+        """Quote live, keep the quote (it holds today's bar so far), and prepare the ticker.
+
+        The preparation (bars brought up to date and read, `on_quote` hooks) runs while the
+        session waits for its other quotes, so the analysts find the data ready.
+        """
         quote = await self.live.quote(ticker)
         self._quotes[ticker] = quote
+        key = (ticker, self.collector.last_closed())
+        if key not in self._prepared:
+            self._prepared[key] = asyncio.create_task(self._prepare(ticker, key[1]))
         return quote
+
+    async def _prepare(self, ticker: str, last_closed: date) -> StoredRows | None:
+        """Bring the ticker's bars up to date and read them; never raises (logs instead)."""
+        try:
+            since = history_start(last_closed, self.history_bars)
+            trusted = await self._bring_up_to_date(ticker, since)
+            rows = await asyncio.to_thread(
+                stored_bars, self.collector.sessions, ticker, last_closed, self.history_bars
+            )
+            for hook in self.on_quote:
+                await hook(self._quotes[ticker])
+        except Exception:  # a failed preparation only costs the analyst a direct read
+            log.exception("%s: preparing stored data failed", ticker)
+            return None
+        return StoredRows(trusted, rows)
 
     async def news_titles(self, ticker: str, day: date) -> list[str]:
         """Headlines come from the live source."""
@@ -106,12 +160,17 @@ class StoredMarketData:
         """
         today = kst_today(self.collector.clock)
         last_closed = self.collector.last_closed()
-        trusted = False
-        if end > last_closed:
-            trusted = await self._bring_up_to_date(ticker, history_start(last_closed, count))
-        rows = await asyncio.to_thread(
-            stored_bars, self.collector.sessions, ticker, min(end, last_closed), count
-        )
+        prepared = self._prepared.get((ticker, last_closed))
+        ready = await prepared if prepared is not None and end > last_closed else None
+        if ready is not None and count <= self.history_bars:
+            trusted, rows = ready.trusted, ready.rows[-count:]
+        else:
+            trusted = False
+            if end > last_closed:
+                trusted = await self._bring_up_to_date(ticker, history_start(last_closed, count))
+            rows = await asyncio.to_thread(
+                stored_bars, self.collector.sessions, ticker, min(end, last_closed), count
+            )
         live_today = end >= today and is_trading_day(today)
         today_bar = await self._today_bar(ticker, today) if live_today else None
         wanted = count - (1 if today_bar is not None else 0)
@@ -140,6 +199,19 @@ class StoredCompanyFigures:
         self.collector = collector
         self._checked: dict[str, date] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._today: dict[tuple[str, date], KisRatios] = {}
+
+    async def prepare(self, quote: MarketQuote) -> None:
+        """Refresh a quoted ticker if due and read today's ratios ahead.
+
+        A `StoredMarketData` hook. ETFs have no company figures: nothing to prepare.
+        """
+        if quote.market is Market.ETF:
+            return
+        ticker = quote.ticker
+        today = kst_today(self.collector.clock)
+        await self._refresh(ticker)
+        self._today[(ticker, today)] = await asyncio.to_thread(self._known, ticker, today)
 
     async def _refresh(self, ticker: str) -> None:
         today = kst_today(self.collector.clock)
@@ -168,4 +240,7 @@ class StoredCompanyFigures:
     async def kis_ratios(self, ticker: str, day: date) -> KisRatios:
         """The latest annual ratios known on `day` (refreshing the store first if due)."""
         await self._refresh(ticker)
+        ready = self._today.get((ticker, day))
+        if ready is not None:
+            return ready
         return await asyncio.to_thread(self._known, ticker, day)

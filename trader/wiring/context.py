@@ -172,7 +172,8 @@ def _assemble(
         concurrency=settings.collect_concurrency,
         fundamentals_max_age=timedelta(days=settings.fundamentals_max_age_days),
     )
-    market = StoredMarketData(live, collector)
+    figures = StoredCompanyFigures(collector)
+    market = StoredMarketData(live, collector, on_quote=(figures.prepare,))
     cost_model = CostModel(commission_rate=settings.commission_rate)
     broker: Broker
     if settings.trading_mode is TradingMode.PAPER and not venue.demo:
@@ -203,7 +204,7 @@ def _assemble(
         clock=clock,
         llm=llm,
         kis=kis,
-        company_figures=StoredCompanyFigures(collector),
+        company_figures=figures,
         econ=econ_source(settings, clock, stack),
         limits=settings.risk_limits,
         cost_model=cost_model,
