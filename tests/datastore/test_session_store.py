@@ -46,7 +46,7 @@ async def run_session(rig: Rig, db_url: str, thread: str, **session_input: Any) 
         open_session_context(settings, clock=rig.clock) as ctx,
         open_async_checkpointer(db_url) as saver,
     ):
-        graph = build_graph().compile(checkpointer=saver)
+        graph: Any = build_graph().compile(checkpointer=saver)
         config: Any = {"configurable": {"thread_id": thread}}
         out: dict[str, Any] = await graph.ainvoke(session_input, config, context=ctx)
         return out

@@ -193,7 +193,12 @@ class SimMarket:
             self.add_corporate_action(action)
 
     def add_corporate_action(self, action: CorporateAction) -> None:
-        """Announce a split or rights issue (tests call it on a running simulator too)."""
+        """Announce a split or rights issue (tests call it on a running simulator too).
+
+        The generated path is the final adjusted one, so from now on the days before the
+        action read on the old basis (`factor` times higher) until the clock reaches its
+        effective day: announce it before serving the history a test compares.
+        """
         self._actions[action.ticker] = (*self._actions.get(action.ticker, ()), action)
 
     def instrument(self, ticker: str) -> Instrument | None:
