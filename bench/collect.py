@@ -8,6 +8,10 @@ PostgreSQL). The simulator's price histories are generated before the clock star
 server has them stored). Each ticker costs one daily-chart page (`--days` of history) and,
 unless `--no-fundamentals`, its financial-ratio and stability-ratio calls.
 
+The simulator runs in the same process, so the memory figures include its share: its cache of
+256 minute paths and SQLAlchemy's compiled-statement cache (500 entries) fill up during the
+first few hundred tickers and then stay; nothing grows with every ticker.
+
 Prints, per size (default 100 and 1,000 tickers): KIS requests, wall time, requests per second
 against the limit (target >= 0.95 x 18 = 17.1/s), EGW00201 answers (target 0) and how far the
 peak RSS rose during the collection (flat in the number of tickers); `--trace` also traces
