@@ -91,11 +91,36 @@ class StoredMarketData:
         session waits for its other quotes, so the analysts find the data ready.
         """
         quote = await self.live.quote(ticker)
-        self._quotes[ticker] = quote
-        key = (ticker, self.collector.last_closed())
-        if key not in self._prepared:
-            self._prepared[key] = asyncio.create_task(self._prepare(ticker, key[1]))
+        self._quoted(quote)
         return quote
+
+    async def quotes(self, tickers: Sequence[str]) -> dict[str, MarketQuote | TraderError]:
+        """Quote a watchlist in one batch where the live source offers one (else one by one).
+
+        Each quote is kept and its ticker prepared, as `quote` does; a ticker's failure is its
+        answer, never the others'.
+        """
+        batch = getattr(self.live, "quotes", None)
+        answers: dict[str, MarketQuote | TraderError]
+        if batch is not None:
+            answers = dict(await batch(tickers))
+        else:
+            answers = {}
+            for ticker in dict.fromkeys(tickers):
+                try:
+                    answers[ticker] = await self.live.quote(ticker)
+                except TraderError as exc:
+                    answers[ticker] = exc
+        for answer in answers.values():
+            if isinstance(answer, MarketQuote):
+                self._quoted(answer)
+        return answers
+
+    def _quoted(self, quote: MarketQuote) -> None:
+        self._quotes[quote.ticker] = quote
+        key = (quote.ticker, self.collector.last_closed())
+        if key not in self._prepared:
+            self._prepared[key] = asyncio.create_task(self._prepare(quote.ticker, key[1]))
 
     async def _prepare(self, ticker: str, last_closed: date) -> StoredRows | None:
         """Bring the ticker's bars up to date and read them; never raises (logs instead)."""

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from agents.market_analyst import HISTORY_BARS
+from core.errors import TraderError
 from datastore.readers import StoredMarketData
 from db.checkpointer import open_async_checkpointer
 from db.fundamentals import FundamentalsRepository
@@ -121,3 +122,16 @@ async def test_a_report_known_after_day_t_never_reaches_day_t(db_url: str, tmp_p
     assert float(seen_yesterday["roe"]) == float(fy2024["financial_ratio"].figures["roe"])
     assert float(seen_today["roe"]) == float(fy2025["financial_ratio"].figures["roe"])
     assert seen_yesterday["roe"] != seen_today["roe"]
+
+
+async def test_a_batch_quote_prepares_each_quoted_ticker(db_url: str, tmp_path: Path) -> None:
+    with running_rig(db_url, tmp_path) as rig:
+        async with rig.client() as client:
+            stored = StoredMarketData(KISMarketData(client, news=False), rig.collector(client))
+            answers = await stored.quotes(["005930", "999999", "000660"])
+            assert isinstance(answers["999999"], TraderError)  # not listed: its own answer
+            today = date(2026, 3, 10)
+            for ticker in ("005930", "000660"):
+                bars = await stored.daily_bars(ticker, today, HISTORY_BARS)
+                assert len(bars) == HISTORY_BARS and bars[-1].day == today
+        assert rig.chart_calls() == 2  # prepared once each; the unknown ticker cost none
