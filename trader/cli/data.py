@@ -25,6 +25,7 @@ from trader.cli import clock as cli_clock
 from trader.cli.console import cli_errors, console
 from trader.cli.session import parse_tickers
 from trader.settings import Settings, load_settings
+from trader.wiring.context import serves_demo
 from trader.wiring.datastore import listed_tickers, open_collector
 
 app = typer.Typer(help="Collect market data into the database.", no_args_is_help=True)
@@ -53,7 +54,7 @@ async def _collect(
     async with open_collector(settings, demo=demo, clock=clock) as collector:
         chosen = list(tickers or ())
         if universe:
-            chosen = await listed_tickers(collector)
+            chosen = await listed_tickers(collector, demo=demo or serves_demo(settings))
         elif not chosen:
             chosen = list(settings.watchlist)
         console.print(

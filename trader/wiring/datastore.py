@@ -16,6 +16,7 @@ from core.clock import Clock, SystemClock
 from core.errors import ConfigurationError
 from datastore.collector import Collector
 from db.engine import create_db_engine, session_factory
+from tools.kis.simulator.instruments import DEFAULT_UNIVERSE
 from trader.settings import Settings
 from trader.wiring.context import econ_source, kis_client_for, serves_demo
 
@@ -41,12 +42,17 @@ async def open_collector(
         )
 
 
-async def listed_tickers(collector: Collector) -> list[str]:
-    """Every listed ticker OpenDART's company directory knows (the `--universe`), sorted.
+async def listed_tickers(collector: Collector, *, demo: bool) -> list[str]:
+    """Every listed ticker (the `--universe`), sorted.
+
+    The built-in market lists its own instruments; otherwise OpenDART's company directory
+    names every listed company.
 
     Raises:
         ConfigurationError: there is no econ source to ask.
     """
+    if demo:
+        return sorted(i.ticker for i in DEFAULT_UNIVERSE)
     if collector.econ is None:
         raise ConfigurationError("--universe needs OpenDART (DART_API_KEY) or the econ twin")
     directory = await collector.econ.dart.corp_codes()
