@@ -31,6 +31,7 @@ from agents.venue_hours import KrxHours, VenueHours
 from core.clock import Clock, SystemClock
 from core.errors import ConfigurationError
 from tools.broker import Broker
+from tools.company_figures import CompanyFigures
 from tools.econ.source import EconSource
 from tools.kis.client import KISClient
 from tools.krx.calendar import is_trading_day
@@ -106,6 +107,9 @@ class SessionContext:
     """None: the deterministic rules reasoners."""
     kis: KISClient | None = None
     """For the KIS finance endpoints the fundamental analyst reads (None in backtests)."""
+    company_figures: CompanyFigures | None = None
+    """Stored KIS ratios as of a day (the data layer's `fundamentals` table); None: the
+    fundamental analyst asks KIS's finance endpoints directly, every session."""
     econ: EconSource | None = None
     """Macro data and annual reports as of a date: ECOS, FRED and OpenDART live, recorded files
     in backtests (None: the fundamental analyst works without macro and company figures)."""

@@ -40,6 +40,8 @@ from agents.state import SessionContextData, SessionState, Valuation, read_conte
 from core.errors import TraderError
 from db.models import SignalStatus, Stance
 from tools.econ.snapshot_models import MacroSnapshot
+from tools.kis.client import KISClient
+from tools.kis.models import FinancialRatioRow, StabilityRatioRow
 from tools.krx.rules import Market
 
 AGENT = "fundamental"
@@ -145,31 +147,20 @@ async def company_numbers(
     """Gather a company's ratios: KIS first, OpenDART as the second source."""
     numbers: dict[str, Decimal | None] = {}
     if ctx.kis is not None:
-        kis = ctx.kis
-        # PER and PBR come with load_context's quote; quote again only when it had none.
-        valuation = data.valuations.get(ticker)
         try:
-            if valuation is None:
-                quote, ratios, stability = await asyncio.gather(
-                    kis.price(ticker), kis.financial_ratio(ticker), kis.stability_ratio(ticker)
-                )
-                valuation = Valuation(per=quote.per, pbr=quote.pbr)
-            else:
-                ratios, stability = await asyncio.gather(
-                    kis.financial_ratio(ticker), kis.stability_ratio(ticker)
-                )
+            valuation, ratios, stability = await _kis_numbers(ctx, ctx.kis, data, ticker)
         except TraderError:
             pass  # the second source may still answer; an empty result is data_failed
         else:
             numbers["per"], numbers["pbr"] = valuation.per, valuation.pbr
-            if ratios:
-                latest = ratios[0]
-                numbers["roe"] = latest.roe
-                numbers["sales_growth"] = latest.sales_growth
-                numbers["operating_profit_growth"] = latest.operating_profit_growth
-                numbers["debt_ratio"] = latest.debt_ratio
-            if stability:
-                numbers["current_ratio"] = stability[0].current_ratio
+            if ratios is not None:
+                numbers["roe"] = ratios.roe
+                numbers["sales_growth"] = ratios.sales_growth
+                numbers["operating_profit_growth"] = ratios.operating_profit_growth
+                numbers["debt_ratio"] = ratios.debt_ratio
+                numbers["kis_period"] = Decimal(ratios.period) if ratios.period.isdigit() else None
+            if stability is not None:
+                numbers["current_ratio"] = stability.current_ratio
     if ctx.econ is not None:
         try:
             dart = await ctx.econ.fundamentals(ticker, data.session_date)
@@ -189,6 +180,37 @@ async def company_numbers(
                 )
             numbers["dart_fiscal_year"] = Decimal(dart.fiscal_year)
     return numbers
+
+
+async def _kis_numbers(
+    ctx: SessionContext, kis: KISClient, data: SessionContextData, ticker: str
+) -> tuple[Valuation, FinancialRatioRow | None, StabilityRatioRow | None]:
+    """PER/PBR and the latest annual ratios, stored or fresh from KIS.
+
+    Stored ones, as of the session day, when the context has a store; else KIS's finance
+    endpoints. PER and PBR come with load_context's quote; quote again only when it had none.
+    """
+    valuation = data.valuations.get(ticker)
+    figures = ctx.company_figures
+    if figures is not None:
+        if valuation is None:
+            quote, stored = await asyncio.gather(
+                kis.price(ticker), figures.kis_ratios(ticker, data.session_date)
+            )
+            valuation = Valuation(per=quote.per, pbr=quote.pbr)
+        else:
+            stored = await figures.kis_ratios(ticker, data.session_date)
+        return valuation, stored.financial, stored.stability
+    if valuation is None:
+        quote, ratios, stability = await asyncio.gather(
+            kis.price(ticker), kis.financial_ratio(ticker), kis.stability_ratio(ticker)
+        )
+        valuation = Valuation(per=quote.per, pbr=quote.pbr)
+    else:
+        ratios, stability = await asyncio.gather(
+            kis.financial_ratio(ticker), kis.stability_ratio(ticker)
+        )
+    return valuation, (ratios[0] if ratios else None), (stability[0] if stability else None)
 
 
 def macro_numbers(macro: MacroSnapshot | None) -> dict[str, Decimal | None]:

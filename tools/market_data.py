@@ -66,6 +66,12 @@ class MarketQuote(BaseModel):
     None: the risk gate computes it from the base price."""
     lower_limit_krw: int | None = Field(default=None, gt=0)
     """Today's lower limit (하한가), likewise."""
+    open_krw: int | None = None
+    """Today's open so far, when the source quotes it (with high, low and volume: today's bar,
+    so a reader of stored history needs no chart call for the day in progress)."""
+    high_krw: int | None = None
+    low_krw: int | None = None
+    volume: int | None = None
 
     @model_validator(mode="after")
     def _limits_in_order(self) -> Self:
@@ -212,6 +218,10 @@ class KISMarketData:
             pbr=q.pbr,
             upper_limit_krw=q.upper_limit or None,
             lower_limit_krw=q.lower_limit or None,
+            open_krw=q.open,
+            high_krw=q.high,
+            low_krw=q.low,
+            volume=q.volume,
         )
 
     async def quotes(self, tickers: Sequence[str]) -> dict[str, QuoteAnswer]:
@@ -252,6 +262,10 @@ class KISMarketData:
             halted="정지" in row.measure_name,
             upper_limit_krw=row.upper_limit or None,
             lower_limit_krw=row.lower_limit or None,
+            open_krw=row.open,
+            high_krw=row.high,
+            low_krw=row.low,
+            volume=row.volume,
         )
 
     async def _quote_or_error(self, ticker: str) -> QuoteAnswer:

@@ -164,6 +164,16 @@ class Settings(BaseSettings):
     dart_base_url: str | None = None
     """Override the OpenDART host (default https://opendart.fss.or.kr/api)."""
 
+    # --- data layer (datastore/: the collector and the database-first readers) ---------------
+    fundamentals_max_age_days: int = Field(default=30, ge=0)
+    """A session refreshes a ticker's stored KIS ratios from KIS when a filing deadline passed
+    since the last fetch or the last fetch is this many days old (0: every session)."""
+    collect_concurrency: int = Field(default=8, ge=1, le=64)
+    """Tickers `trader data collect` works on at once (the KIS rate limiter sets the pace)."""
+    collect_years: int = Field(default=5, ge=1, le=30)
+    """Years of history `trader data collect` fetches for a ticker it has none of (`--since`
+    overrides it)."""
+
     # --- costs ----------------------------------------------------------------------------
     commission_rate: Decimal = Field(default=Decimal("0.00015"), ge=0, lt=Decimal("0.01"))
     """Broker commission per side, as a fraction of the traded value."""

@@ -99,6 +99,10 @@ class KISHttp:
             timeout=config.timeout_s,
         )
         self.tokens = TokenManager(config, self.issue_token, self.clock, sleep=sleep)
+        self.sent = 0
+        """Requests sent through the limiter (resends after EGW00201 included)."""
+        self.rate_limited = 0
+        """EGW00201 answers received: a paced client should see none."""
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
@@ -205,12 +209,14 @@ class KISHttp:
         attempt = 0
         while True:
             await self.limiter.acquire()
+            self.sent += 1
             try:
                 return await self._send_once(
                     method, path, tr_id, headers, json=json, params=params, is_order=is_order
                 )
             except KISRateLimitError:
                 attempt += 1
+                self.rate_limited += 1
                 self.limiter.penalize(self._rate_limit_backoff_s)
                 if attempt > self._rate_limit_retries:
                     raise

@@ -13,6 +13,7 @@ from trader.cli import (
     account,
     approve,
     backtest,
+    data,
     db,
     demo,
     evals,
@@ -33,6 +34,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(evals.app, name="evals")
+app.add_typer(data.app, name="data")
 app.add_typer(account.app, name="account")
 app.command("backtest")(backtest.backtest)
 app.command("kis-sim")(kis_sim.run)

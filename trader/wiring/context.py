@@ -3,6 +3,9 @@
 The composition root: the one place that turns `Settings` into the `SessionContext` the graph's
 nodes take (the venues are `trader.wiring.venue`):
 
+Every venue reads daily history and KIS ratios from our database first (`datastore.readers`),
+which the collector keeps current; quotes and orders go to the venue.
+
 - `demo`: the built-in market. The KIS simulator runs in-process (an ASGI transport, no port)
   with its seeded market and its own store file, and it is also the broker, so the demo
   exercises the live KIS code path end to end. Its store lives in the data folder, so another
@@ -27,6 +30,8 @@ from agents.context import SessionContext
 from agents.llm import UsageMeter, build_chat_model, model_name_of
 from agents.venue_hours import AlwaysOpen, KrxHours
 from core.clock import Clock, SystemClock, kst_today
+from datastore.collector import Collector
+from datastore.readers import StoredCompanyFigures, StoredMarketData
 from db.account_marker import guard_database
 from db.engine import create_db_engine, session_factory
 from graphs.recorder import DatabaseRecorder
@@ -115,7 +120,7 @@ def kis_client_for(settings: Settings, *, demo: bool, clock: Clock | None = None
     return _live_kis_client(settings, clock)
 
 
-def _econ(settings: Settings, clock: Clock, stack: AsyncExitStack) -> EconSnapshots:
+def econ_source(settings: Settings, clock: Clock, stack: AsyncExitStack) -> EconSnapshots:
     """Real ECOS/FRED/OpenDART when all three keys are set, else the in-process twin."""
     keys = (settings.ecos_api_key, settings.fred_api_key, settings.dart_api_key)
     ecos: EcosClient
@@ -154,7 +159,21 @@ def _assemble(
         )
     kis = kis_client_for(settings, demo=venue.demo, clock=clock)
     stack.push_async_callback(kis.aclose)
-    market = KISMarketData(kis, news=kis.config.mode is Mode.REAL)
+    live = KISMarketData(kis, news=kis.config.mode is Mode.REAL)
+    engine = create_db_engine(settings.resolved_database_url)
+    stack.push_async_callback(asyncio.to_thread, engine.dispose)
+    sessions = session_factory(engine)
+    # The data layer: history and KIS ratios from our database, kept current by the collector
+    # (bars up to yesterday, ratios when a report can be new), quotes live.
+    collector = Collector(
+        kis,
+        sessions,
+        clock=clock,
+        concurrency=settings.collect_concurrency,
+        fundamentals_max_age=timedelta(days=settings.fundamentals_max_age_days),
+    )
+    figures = StoredCompanyFigures(collector)
+    market = StoredMarketData(live, collector, on_quote=(figures.prepare,))
     cost_model = CostModel(commission_rate=settings.commission_rate)
     broker: Broker
     if settings.trading_mode is TradingMode.PAPER and not venue.demo:
@@ -162,7 +181,7 @@ def _assemble(
         store = PaperStore(settings.data_dir / PAPER_STORE)
         stack.push_async_callback(asyncio.to_thread, store.close)
         broker = PaperBroker(
-            market,
+            live,
             store=store,
             clock=clock,
             cost_model=cost_model,
@@ -171,10 +190,7 @@ def _assemble(
         )
     else:
         broker = KISBroker(kis)
-    engine = create_db_engine(settings.resolved_database_url)
-    stack.push_async_callback(asyncio.to_thread, engine.dispose)
     llm = build_chat_model(llm_config(settings))
-    sessions = session_factory(engine)
     return SessionContext(
         market=market,
         broker=broker,
@@ -188,7 +204,8 @@ def _assemble(
         clock=clock,
         llm=llm,
         kis=kis,
-        econ=_econ(settings, clock, stack),
+        company_figures=figures,
+        econ=econ_source(settings, clock, stack),
         limits=settings.risk_limits,
         cost_model=cost_model,
         usage=UsageMeter(

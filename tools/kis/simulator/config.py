@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from core.clock import Clock, SystemClock
+from tools.kis.simulator.corporate import CorporateAction
 from tools.krx.costs import DEFAULT_COMMISSION_RATE
 
 Mode = Literal["real", "virtual"]
@@ -70,6 +71,9 @@ class SimulatorConfig:
         multi_quote: serve the multi-ticker quote (intstock-multprice). It is real-server
             only: in virtual mode it answers EGW02006 whatever this says; False removes the
             path (HTTP 404), as a server that does not offer it, to test the fallback.
+        corporate_actions: splits and rights issues (`corporate.CorporateAction`); the
+            adjusted daily chart served before an action's day is on the old price basis, so
+            the served past changes when the clock passes it.
     """
 
     mode: Mode = "real"
@@ -93,6 +97,7 @@ class SimulatorConfig:
     page_size: int | None = None
     synthetic_instruments: int = 0
     multi_quote: bool = True
+    corporate_actions: tuple[CorporateAction, ...] = ()
 
     def __post_init__(self) -> None:
         if self.mode not in ("real", "virtual"):

@@ -19,6 +19,7 @@ from typing import Literal
 import pandas as pd
 
 from core.clock import KST
+from tools.kis.simulator.corporate import CorporateAction, factor_as_of, raw_factor, scale
 from tools.kis.simulator.instruments import DEFAULT_UNIVERSE, Instrument, synthetic_universe
 from tools.kis.simulator.replay import DailyBar, ReplaySeries
 from tools.krx.calendar import is_trading_day, krx_calendar
@@ -154,10 +155,12 @@ class SimMarket:
         *,
         always_open: bool = False,
         synthetic: int = 0,
+        actions: tuple[CorporateAction, ...] = (),
     ) -> None:
         """Set up the default universe, `synthetic` made-up tickers, and any replayed series.
 
-        Replayed series win on a shared ticker.
+        Replayed series win on a shared ticker. `actions` (splits, rights issues) re-adjust
+        the history served as of the days before they take effect (`corporate`).
         """
         self.seed = seed
         self.always_open = always_open
@@ -185,6 +188,18 @@ class SimMarket:
             self._replayed[series.ticker] = series.bars
         self._generated: dict[str, tuple[DailyBar, ...]] = {}
         self._days: dict[str, list[date]] = {}
+        self._actions: dict[str, tuple[CorporateAction, ...]] = {}
+        for action in actions:
+            self.add_corporate_action(action)
+
+    def add_corporate_action(self, action: CorporateAction) -> None:
+        """Announce a split or rights issue (tests call it on a running simulator too).
+
+        The generated path is the final adjusted one, so from now on the days before the
+        action read on the old basis (`factor` times higher) until the clock reaches its
+        effective day: announce it before serving the history a test compares.
+        """
+        self._actions[action.ticker] = (*self._actions.get(action.ticker, ()), action)
 
     def instrument(self, ticker: str) -> Instrument | None:
         """Return the instrument, or None for a ticker the market does not list."""
@@ -204,7 +219,20 @@ class SimMarket:
         if days is None:
             days = self._days[ticker] = [b.day for b in bars]
         end = bisect.bisect_left(days, through) if before else bisect.bisect_right(days, through)
-        return bars[:end]
+        actions = self._actions.get(ticker)
+        if not actions:
+            return bars[:end]
+        # Adjusted as of `through`: actions still ahead then leave the past on its old basis.
+        return tuple(scale(b, factor_as_of(actions, b.day, through)) for b in bars[:end])
+
+    def as_traded(
+        self, ticker: str, bars: tuple[DailyBar, ...], as_of: date
+    ) -> tuple[DailyBar, ...]:
+        """Return `bars`, as served adjusted on `as_of`, at the prices they traded at."""
+        actions = self._actions.get(ticker)
+        if not actions:
+            return bars
+        return tuple(scale(b, raw_factor(actions, b.day, as_of)) for b in bars)
 
     def bar_on(self, ticker: str, day: date) -> DailyBar | None:
         """Return the full daily bar of `day`, or None when there is none."""

@@ -204,6 +204,8 @@ def daily_chart(state: SimulatorState, call: Call) -> Response:
         return q
     inst = q.instrument
     all_bars = bars_so_far(state, q)
+    if call.param("FID_ORG_ADJ_PRC") == "1":  # 원주가: as traded, before any adjustment
+        all_bars = list(state.market.as_traded(inst.ticker, tuple(all_bars), q.day))
     start = _date_param(call, "FID_INPUT_DATE_1", date(1900, 1, 1))
     end = _date_param(call, "FID_INPUT_DATE_2", q.day)
     period = call.param("FID_PERIOD_DIV_CODE", "D").upper() or "D"

@@ -49,7 +49,11 @@ def build_state(cfg: SimulatorConfig, *, reset: bool = False) -> SimulatorState:
     store.open_account(cfg.account_no, cfg.account_product_code, cfg.starting_cash_krw)
     replay = tuple(load_csv(path) for path in cfg.replay_csv)
     market = SimMarket(
-        cfg.seed, replay, always_open=cfg.always_open, synthetic=cfg.synthetic_instruments
+        cfg.seed,
+        replay,
+        always_open=cfg.always_open,
+        synthetic=cfg.synthetic_instruments,
+        actions=cfg.corporate_actions,
     )
     matcher = Matcher(cfg, store, market)
     return SimulatorState(
