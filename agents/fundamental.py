@@ -182,6 +182,21 @@ async def company_numbers(
     return numbers
 
 
+def valuation_from_ratios(price: int | None, ratios: FinancialRatioRow | None) -> Valuation | None:
+    """PER and PBR from today's price and the stored annual EPS and BPS (None: cannot say).
+
+    The multi-ticker quote that a session takes carries no PER/PBR, and asking inquire-price
+    for them would cost a KIS call per ticker that the data layer exists to save. KIS's own
+    quote divides by its latest per-share figures too, which may be a later period than the
+    annual report stored here; a loss (EPS <= 0) leaves PER unknown rather than negative.
+    """
+    if price is None or ratios is None or (ratios.eps is None and ratios.bps is None):
+        return None
+    per = round(Decimal(price) / ratios.eps, 2) if ratios.eps and ratios.eps > 0 else None
+    pbr = round(Decimal(price) / ratios.bps, 2) if ratios.bps and ratios.bps > 0 else None
+    return Valuation(per=per, pbr=pbr)
+
+
 async def _kis_numbers(
     ctx: SessionContext, kis: KISClient, data: SessionContextData, ticker: str
 ) -> tuple[Valuation, FinancialRatioRow | None, StabilityRatioRow | None]:
@@ -193,13 +208,14 @@ async def _kis_numbers(
     valuation = data.valuations.get(ticker)
     figures = ctx.company_figures
     if figures is not None:
+        stored = await figures.kis_ratios(ticker, data.session_date)
         if valuation is None:
-            quote, stored = await asyncio.gather(
-                kis.price(ticker), figures.kis_ratios(ticker, data.session_date)
-            )
+            snapshot = data.market.get(ticker)
+            price = snapshot.last_price_krw if snapshot is not None else None
+            valuation = valuation_from_ratios(price, stored.financial)
+        if valuation is None:
+            quote = await kis.price(ticker)
             valuation = Valuation(per=quote.per, pbr=quote.pbr)
-        else:
-            stored = await figures.kis_ratios(ticker, data.session_date)
         return valuation, stored.financial, stored.stability
     if valuation is None:
         quote, ratios, stability = await asyncio.gather(

@@ -20,7 +20,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TypeVar
 
 from core.clock import kst_today
@@ -32,19 +32,24 @@ from datastore.collector.fundamentals import (
     STABILITY_RATIO,
 )
 from datastore.collector.run import Collector
+from db.engine import transaction
 from db.fundamentals import FundamentalsRepository
+from db.instruments import InstrumentRepository
 from db.models import Fundamental
 from tools.company_figures import KisRatios
 from tools.kis.client import DAILY_CHART_PAGE_ROWS
 from tools.kis.models import FinancialRatioRow, StabilityRatioRow
 from tools.krx.calendar import is_trading_day
 from tools.krx.rules import Market
-from tools.market_data import Bar, MarketData, MarketQuote, history_start
+from tools.market_data import Bar, ListingMemory, MarketData, MarketQuote, history_start
 
 log = logging.getLogger(__name__)
 
 
 Row = tuple[date, int, int, int, int, int]
+
+LISTING_REFRESH = timedelta(days=30)
+"""How long a stored listing market is trusted before KIS is asked again (transfer listings)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,11 @@ class StoredMarketData:
         Each quote is kept and its ticker prepared, as `quote` does; a ticker's failure is its
         answer, never the others'.
         """
+        memory = self.live if isinstance(self.live, ListingMemory) else None
+        stored: dict[str, Market] = {}
+        if memory is not None:
+            stored = await asyncio.to_thread(self._stored_markets, tickers)
+            memory.remember_markets(stored)
         batch = getattr(self.live, "quotes", None)
         answers: dict[str, MarketQuote | TraderError]
         if batch is not None:
@@ -114,7 +124,24 @@ class StoredMarketData:
         for answer in answers.values():
             if isinstance(answer, MarketQuote):
                 self._quoted(answer)
+        if memory is not None:
+            learned = {t: m for t, m in memory.known_markets().items() if t not in stored}
+            if learned:
+                await asyncio.to_thread(self._store_markets, learned)
         return answers
+
+    def _stored_markets(self, tickers: Sequence[str]) -> dict[str, Market]:
+        """The listing markets stored for these tickers within the refresh age."""
+        since = self.collector.clock.now() - LISTING_REFRESH
+        with self.collector.sessions() as session:
+            stored = InstrumentRepository(session).fetched_since(tickers, since)
+        return {ticker: Market(market) for ticker, market in stored.items()}
+
+    def _store_markets(self, markets: dict[str, Market]) -> None:
+        with transaction(self.collector.sessions) as session:
+            InstrumentRepository(session).save(
+                {t: m.value for t, m in markets.items()}, self.collector.clock.now()
+            )
 
     def _quoted(self, quote: MarketQuote) -> None:
         self._quotes[quote.ticker] = quote

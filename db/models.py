@@ -323,6 +323,23 @@ class Fundamental(Base):
     fetched_at: Mapped[datetime]
 
 
+class Instrument(Base):
+    """A ticker's listing as the broker described it: which market's rules apply to it.
+
+    KIS answers the listing market (KOSPI, KOSDAQ, ETF) only through a per-ticker query; kept
+    here, a session asks once per ticker and then only when the row is older than the refresh
+    age (a transfer listing from KOSDAQ to KOSPI happens, rarely).
+    """
+
+    __tablename__ = "instruments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticker: Mapped[str] = mapped_column(sa.String(12), unique=True)
+    market: Mapped[str] = mapped_column(sa.String(8))
+    """`KOSPI`, `KOSDAQ` or `ETF` (`tools.krx.rules.Market` values)."""
+    fetched_at: Mapped[datetime]
+
+
 class Approval(Base):
     """The approver's decision on one order, with who and when."""
 

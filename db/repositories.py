@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.orders import OrderStatus
 from db.fundamentals import FundamentalsRepository
+from db.instruments import InstrumentRepository
 from db.models import Approval, EconEvent, Fill, MarketBar, Order, Signal
 from db.portfolios import Holding, PortfolioRepository, PositionRepository
 from db.runs import RunOutcome, RunRepository, SessionClaimRepository
@@ -31,6 +32,7 @@ __all__ = [
     "FillRepository",
     "FundamentalsRepository",
     "Holding",
+    "InstrumentRepository",
     "MarketDataRepository",
     "OrderRepository",
     "PortfolioRepository",

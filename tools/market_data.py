@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Protocol, Self, runtime_checkable
@@ -141,6 +141,23 @@ def history_start(end: date, count: int) -> date:
 
 
 @runtime_checkable
+class ListingMemory(Protocol):
+    """An optional part of a `MarketData` that learns listing markets by asking the source.
+
+    KIS tells a ticker's market (KOSPI, KOSDAQ, ETF: the tick table and the tax) only through a
+    per-ticker query; a store that keeps the answers hands them back before the next session.
+    """
+
+    def known_markets(self) -> dict[str, Market]:
+        """Return the listing markets learnt so far."""
+        ...
+
+    def remember_markets(self, markets: Mapping[str, Market]) -> None:
+        """Take listing markets known from elsewhere."""
+        ...
+
+
+@runtime_checkable
 class PrecomputedIndicators(Protocol):
     """An optional fast path a `MarketData` may offer: indicator rows computed once.
 
@@ -184,6 +201,14 @@ class KISMarketData:
         self._concurrency = max(concurrency, 1)
         self.multi_quote_refused: str | None = None
         """Why the server refused the multi-ticker quote (None: not refused so far)."""
+
+    def known_markets(self) -> dict[str, Market]:
+        """The listing markets learnt so far (to be kept by whoever stores them)."""
+        return dict(self._markets)
+
+    def remember_markets(self, markets: Mapping[str, Market]) -> None:
+        """Take listing markets known from elsewhere (a store), so KIS is not asked for them."""
+        self._markets.update(markets)
 
     async def _market(self, ticker: str, board: str = "") -> Market:
         if ticker in self._markets:

@@ -71,9 +71,19 @@ async def test_a_warm_session_asks_kis_for_no_history_and_no_ratios(
                 FundamentalsRepository(session).known_by(t, date(2026, 3, 10)) for t in TICKERS
             )
 
+        before_warm = dict(rig.sim.stats.requests_by_path)
         warm = await run_session(rig, db_url, "warm", phase="afternoon")
         assert rig.chart_calls() == cold_charts, "the warm session fetched daily bars"
         assert rig.finance_calls() == cold_finance, "the warm session fetched ratios"
+        warm_paths = {
+            path.rsplit("/", 1)[-1]: n - before_warm.get(path, 0)
+            for path, n in rig.sim.stats.requests_by_path.items()
+            if n > before_warm.get(path, 0)
+        }
+        # One multi-ticker quote for the watchlist and the balance: the listing markets and
+        # PER/PBR come from the store (instruments, stored EPS/BPS), not from a call a ticker.
+        assert set(warm_paths) <= {"intstock-multprice", "inquire-balance", "tokenP"}, warm_paths
+        assert warm_paths.get("intstock-multprice") == 1
     # Same instant, same data: the warm session judges exactly as the cold one did.
     for agent in ("market_analyst", "fundamental"):
         assert opinions(warm, agent) == opinions(cold, agent)
