@@ -22,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 from langchain_core.tracers.langchain import wait_for_all_tracers
 from langgraph.types import Command
+from langsmith import utils as ls_utils
 
 from agents.fake_llm import ScriptedChatModel
 from core.clock import FixedClock
@@ -59,6 +60,15 @@ SECRETS = {
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def forget_tracing() -> Iterator[None]:
+    """LangSmith caches the environment it read; without this, tests that run after this one
+    in the same process keep tracing to its trace sink after the sink has stopped."""
+    yield
+    wait_for_all_tracers()
+    ls_utils.get_env_var.cache_clear()
 
 
 @pytest.fixture
@@ -229,7 +239,12 @@ async def test_no_secret_anywhere(
 
     # What was searched was really there.
     assert rows > 50 and blobs > 10, (rows, blobs)
-    assert len(kis_answers.bodies) > 20
+    # The real-account session's answers: its token, quotes, the finance pages the data layer
+    # stored, and the orders (a second session of the day would need far fewer).
+    answered = b"\n".join(kis_answers.bodies)
+    assert len(kis_answers.bodies) > 10
+    for field in (b'"access_token"', b'"inter2_prpr"', b'"stac_yymm"', b'"ODNO"'):
+        assert field in answered, field
     assert sink.bodies and any(b"leak-demo" in b or b"market_analyst" in b for b in sink.bodies)
     assert caplog.records
     assert sorted(set(leaks)) == []

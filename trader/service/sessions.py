@@ -33,6 +33,7 @@ from tools.market_data import Bar, KISMarketData
 from trader.service.errors import NotFoundError, NotWaitingError
 from trader.service.models import Handover, OrderProposal, PendingApproval, SessionView
 from trader.service.progress import ProgressHub
+from trader.service.tasks import drain
 from trader.settings import Settings, TradingMode
 from trader.wiring.context import kis_client_for
 from trader.wiring.runner import open_runner, resume_as_demo
@@ -308,14 +309,7 @@ class SessionService:
         Those still running then are cancelled: their sessions stay resumable (`trader
         session resume`), as after Ctrl-C in the terminal.
         """
-        pending = set(self._background)
-        if not pending:
-            return
-        _done, late = await asyncio.wait(pending, timeout=timeout_s)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.wait(late)
+        await drain(self._background, timeout_s)
 
     async def bars(self, ticker: str, days: int) -> list[Bar]:
         """Up to `days` daily bars of `ticker` ending today, oldest first.

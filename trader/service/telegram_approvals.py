@@ -41,6 +41,7 @@ from tools.notify.http import HttpPolicy
 from tools.notify.telegram_bot import CallbackQuery, TelegramBot, chat_matches
 from trader.service.errors import NotFoundError, NotWaitingError
 from trader.service.sessions import SessionService
+from trader.service.tasks import drain
 from trader.settings import Settings, TradingMode
 from trader.wiring.notify import telegram_config
 
@@ -229,14 +230,7 @@ class TelegramApprovals:
 
     async def drain(self, timeout_s: float) -> None:
         """Wait (a bounded time) for decisions being applied; cancel the ones still running."""
-        pending = set(self._tasks)
-        if not pending:
-            return
-        _done, late = await asyncio.wait(pending, timeout=timeout_s)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.wait(late)
+        await drain(self._tasks, timeout_s)
 
 
 def guard_telegram_approvals(settings: Settings) -> None:
