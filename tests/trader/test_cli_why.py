@@ -10,6 +10,7 @@ import asyncio
 import gc
 import io
 import os
+import re
 import signal
 from collections.abc import Iterator
 from functools import partial
@@ -93,14 +94,18 @@ def test_approval_shows_why_before_asking_and_v_n_shows_one_order_in_full(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("trader.cli.approve.stdin_is_terminal", a_terminal)
-    # A cap on an order's value the first order (9 shares, 3,028,500 KRW) runs into.
+    # A cap on an order's value the first order (over 3,000,000 KRW) runs into.
     monkeypatch.setenv("RISK_MAX_ORDER_KRW", "2000000")
     result = invoke("session", "run", "--demo", "--tickers", TICKERS, input="v 1\nx\nv 9\nq\n")
     assert result.exit_code == 0, result.output
     out = result.output
     whys = order_whys(_view().values)
     clamp = next(line for line in whys[0].risk if line.startswith("CLAMP"))
-    assert "[max_order_value]" in clamp and "qty 9->" in clamp, clamp
+    assert "[max_order_value]" in clamp, clamp
+    cut = re.search(r"qty (\d+)->(\d+) .* at ([\d,]+) KRW", clamp)
+    assert cut is not None, clamp
+    asked, kept, price = int(cut[1]), int(cut[2]), int(cut[3].replace(",", ""))
+    assert asked * price > 2_000_000 >= kept * price > 0, clamp
     first_prompt = out.index(PROMPT)
     before = out[:first_prompt]
     assert "Why each order" in before
