@@ -25,6 +25,7 @@ from tools.kis.errors import KISError, KISRequestRejectedError, KISTemporaryErro
 from tools.kis.models import MultiQuote
 from tools.krx.calendar import krx_calendar
 from tools.krx.rules import Market
+from tools.krx.venue import PriceBand, band_of
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,16 @@ class MarketQuote(BaseModel):
     high_krw: int | None = None
     low_krw: int | None = None
     volume: int | None = None
+
+    def band(self, day: date) -> PriceBand:
+        """The day's limits: the ones the source announced, else computed from the base price."""
+        return band_of(
+            self.prev_close_krw,
+            self.market,
+            day,
+            lower=self.lower_limit_krw,
+            upper=self.upper_limit_krw,
+        )
 
     @model_validator(mode="after")
     def _limits_in_order(self) -> Self:

@@ -14,7 +14,8 @@ from datetime import date
 
 from agents.risk.models import DecisionKind, MarketSnapshot, RiskCode, RiskDecision
 from core.orders import OrderType, Side
-from tools.krx.rules import price_limits, round_to_tick
+from tools.krx import venue
+from tools.krx.rules import round_to_tick
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +41,14 @@ def day_limits(snapshot: MarketSnapshot, on: date | None = None) -> tuple[int, i
     The exchange sets the limits; our computation from the previous close is the fallback for
     sources that do not say (the backtest's history, a quote without them).
     """
-    lower, upper = price_limits(snapshot.prev_close_krw, snapshot.market, on)
-    return snapshot.lower_limit_krw or lower, snapshot.upper_limit_krw or upper
+    band = venue.band_of(
+        snapshot.prev_close_krw,
+        snapshot.market,
+        on,
+        lower=snapshot.lower_limit_krw,
+        upper=snapshot.upper_limit_krw,
+    )
+    return band.lower, band.upper
 
 
 def price_band(snapshot: MarketSnapshot, on: date | None = None) -> PriceBand | None:

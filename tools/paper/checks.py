@@ -73,13 +73,7 @@ def check_order(
     """Return why `order` must be refused, or None when it may be placed."""
     if not is_open:
         return Rejection(CLOSED, "the KRX regular session is closed")
-    band = venue.band_of(
-        quote.prev_close_krw,
-        quote.market,
-        day,
-        lower=quote.lower_limit_krw,
-        upper=quote.upper_limit_krw,
-    )
+    band = quote.band(day)
     limit = order.limit_price if order.order_type is OrderType.LIMIT else None
     refused = venue.check_order(order.qty, limit, quote.market, day, band)
     if refused is not None:

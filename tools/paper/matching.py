@@ -74,13 +74,7 @@ def fill(
 ) -> Match | None:
     """Return how an order for `qty` fills against `quote` on KRX date `day`, or None."""
     bar = VenueBar.at_price(quote.last_price_krw, halted=quote.halted)
-    band = venue.band_of(
-        quote.prev_close_krw,
-        quote.market,
-        day,
-        lower=quote.lower_limit_krw,
-        upper=quote.upper_limit_krw,
-    )
+    band = quote.band(day)
     limit = limit_price if order_type is OrderType.LIMIT else None
     matched = venue.match(side, limit, qty, bar, band, rules)
     return matched if isinstance(matched, Match) else None

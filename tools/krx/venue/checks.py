@@ -55,7 +55,7 @@ class PriceBand:
 def band_of(
     base_price: int,
     market: Market,
-    day: date,
+    day: date | None,
     *,
     lower: int | None = None,
     upper: int | None = None,
@@ -63,7 +63,8 @@ def band_of(
     """Return the day's band from its base price (기준가, the previous close).
 
     `lower`/`upper` are the limits the exchange announced (a KIS quote's 하한가/상한가); where
-    given they win over the computation, which is the rule, not the exchange's word.
+    given they win over the computation, which is the rule, not the exchange's word. `day`
+    None means today's rules (as `tools.krx.rules.price_limits`).
     """
     computed_lower, computed_upper = price_limits(base_price, market, day)
     return PriceBand(lower or computed_lower, upper or computed_upper)
