@@ -19,8 +19,10 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
+from sqlalchemy.orm import Session, sessionmaker
 
-from db.engine import parse_database_url, psycopg_conninfo
+from db import migrate
+from db.engine import create_db_engine, parse_database_url, psycopg_conninfo, session_factory
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,6 +86,15 @@ def db_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return str(request.getfixturevalue("sqlite_url"))
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on `db_url` after every migration, on each engine."""
+    migrate.upgrade(db_url)
+    engine = create_db_engine(db_url)
+    yield session_factory(engine)
+    engine.dispose()
 
 
 @pytest.fixture(autouse=True)

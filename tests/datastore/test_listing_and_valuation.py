@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents.fundamental import valuation_from_ratios
 from agents.state import Valuation
-from db import migrate
-from db.engine import create_db_engine, session_factory, transaction
+from db.engine import transaction
 from db.instruments import InstrumentRepository
 from tools.kis.models import FinancialRatioRow
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    migrate.upgrade(db_url)
-    engine = create_db_engine(db_url)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def test_listing_markets_are_trusted_only_within_the_refresh_age(

@@ -1,22 +1,11 @@
 """The point-in-time store of company figures, on SQLite and PostgreSQL."""
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import migrate
-from db.engine import create_db_engine, session_factory, transaction
+from db.engine import transaction
 from db.repositories import FundamentalsRepository
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    migrate.upgrade(db_url)
-    engine = create_db_engine(db_url)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def _row(period: str, known_on: date, roe: str, kind: str = "financial_ratio") -> dict[str, object]:

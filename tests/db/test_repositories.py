@@ -1,5 +1,4 @@
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -8,8 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.orders import OrderStatus, OrderType, Side
-from db import migrate
-from db.engine import create_db_engine, session_factory, transaction
+from db.engine import transaction
 from db.models import (
     Fill,
     MarketBar,
@@ -35,14 +33,6 @@ from db.repositories import (
 )
 
 KST = timezone(timedelta(hours=9))
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    migrate.upgrade(db_url)
-    engine = create_db_engine(db_url)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def _count(factory: sessionmaker[Session], model: type) -> int:
