@@ -2,8 +2,10 @@
 
 The session calls `Dispatcher.submit` from wherever it is (an event-loop task, a worker thread:
 the executor's needs-review hook is synchronous), which returns at once; the message is sent by
-a task on the dispatcher's event loop. A notifier that raises is logged (one redacted line) and
-forgotten. `aclose` waits a bounded time for messages still in flight, then closes the notifier.
+one sender task on the dispatcher's event loop, one after another in the order they were
+submitted: a reader sees "new buys are halted" before the review it caused, whatever the network
+does. A notifier that raises is logged (one redacted line) and forgotten. `aclose` waits a bounded
+time for messages still queued, then closes the notifier.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ class Dispatcher:
         """
         self.notifier = notifier
         self._loop = asyncio.get_running_loop()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._sender: asyncio.Task[None] | None = None
         self._drain_timeout_s = drain_timeout_s
 
     @property
@@ -63,27 +66,40 @@ class Dispatcher:
         except RuntimeError:
             running = None
         if running is self._loop:
-            self._start(event)
+            self._enqueue(event)
         else:
-            self._loop.call_soon_threadsafe(self._start, event)
+            self._loop.call_soon_threadsafe(self._enqueue, event)
 
-    def _start(self, event: Event) -> None:
-        task = self._loop.create_task(self.notify(event))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _enqueue(self, event: Event) -> None:
+        self._queue.put_nowait(event)
+        if self._sender is None or self._sender.done():
+            self._sender = self._loop.create_task(self._send_in_order())
+
+    async def _send_in_order(self) -> None:
+        """Send queued events one at a time, in submission order, until the queue is empty."""
+        while not self._queue.empty():
+            event = self._queue.get_nowait()
+            try:
+                await self.notify(event)
+            finally:
+                self._queue.task_done()
 
     async def drain(self) -> None:
         """Wait (a bounded time) until the queued messages are sent or given up."""
-        # A message queued from a worker thread starts on the loop's next turn.
+        # A message queued from a worker thread is enqueued on the loop's next turn.
         await asyncio.sleep(0)
-        pending = set(self._tasks)
-        if not pending:
+        sender = self._sender
+        if sender is None or sender.done():
             return
-        _done, late = await asyncio.wait(pending, timeout=self._drain_timeout_s)
-        for task in late:
-            task.cancel()
-        if late:
-            logger.warning("%d notification(s) dropped: still unsent at shutdown", len(late))
+        try:
+            await asyncio.wait_for(self._queue.join(), timeout=self._drain_timeout_s)
+        except TimeoutError:
+            unsent = self._queue.qsize() + 1  # the one being sent, and those behind it
+            sender.cancel()
+            while not self._queue.empty():
+                self._queue.get_nowait()
+                self._queue.task_done()
+            logger.warning("%d notification(s) dropped: still unsent at shutdown", unsent)
 
     async def aclose(self) -> None:
         """Drain the queue, then close the notifier."""

@@ -86,6 +86,39 @@ async def test_events_queued_from_a_worker_thread_are_sent_before_close(
     ]
 
 
+async def test_messages_go_out_one_at_a_time_in_the_order_submitted(receiver: Receiver) -> None:
+    receiver.delay_s = 0.05  # each answer is slow, so parallel sends would race
+    hook = SecretStr(f"{receiver.base_url}/hooks/abc")
+    dispatcher = Dispatcher(WebhookNotifier(hook, policy=FAST))
+    for n in range(5):
+        dispatcher.submit(
+            NeedsReviewEvent(
+                thread_id="default:2026-11-26:regular",
+                client_order_id=f"mat-{n}",
+                ticker="005930",
+                reason="rejected by the broker",
+            )
+        )
+    await dispatcher.aclose()
+    ids = [body["text"].split("order ")[1].split(" ")[0] for body in receiver.bodies()]
+    assert ids == [f"mat-{n}" for n in range(5)]
+
+
+async def test_messages_still_queued_at_the_drain_deadline_are_dropped_and_counted(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver.delay_s = 1.0
+    hook = SecretStr(f"{receiver.base_url}/hooks/abc")
+    dispatcher = Dispatcher(
+        WebhookNotifier(hook, policy=HttpPolicy(timeout_s=5.0, attempts=1)), drain_timeout_s=0.2
+    )
+    for _ in range(3):
+        dispatcher.submit(REVIEW)
+    await dispatcher.aclose()
+    assert "3 notification(s) dropped: still unsent at shutdown" in caplog.text
+    assert len(receiver.requests) <= 1
+
+
 async def test_off_sends_nothing_and_queues_nothing() -> None:
     dispatcher = Dispatcher(NullNotifier())
     assert not dispatcher.enabled
