@@ -13,6 +13,7 @@ import io
 import zipfile
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 from xml.etree import ElementTree
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -97,12 +98,18 @@ class CorpCodeDirectory(_DartModel):
     entries: list[CorpCodeEntry]
 
     def ticker_map(self) -> dict[str, str]:
-        """Return {6-digit ticker: 8-digit corp_code} for listed companies."""
-        return {e.stock_code: e.corp_code for e in self.entries if e.stock_code}
+        """Return {6-digit ticker: 8-digit corp_code} for listed companies (a copy)."""
+        return dict(self._by_ticker)
 
     def corp_code_for(self, ticker: str) -> str | None:
         """Return the corp_code of a listed ticker, or None when it is not in the file."""
-        return self.ticker_map().get(ticker)
+        return self._by_ticker.get(ticker)
+
+    @cached_property
+    def _by_ticker(self) -> dict[str, str]:
+        # Built once: the real file lists about 100,000 companies, and a `--universe` collection
+        # looks up every listed ticker in it.
+        return {e.stock_code: e.corp_code for e in self.entries if e.stock_code}
 
 
 def parse_corp_code_xml(xml: bytes) -> CorpCodeDirectory:

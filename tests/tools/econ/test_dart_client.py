@@ -31,6 +31,10 @@ async def test_corp_code_zip_maps_tickers(clients: Clients) -> None:
     assert {"000660", "035420"} <= tickers.keys()
     unlisted = [e for e in directory.entries if e.stock_code is None]
     assert [e.corp_name for e in unlisted] == ["다코", "일산약품"]
+    assert directory.corp_code_for("005930") == SAMSUNG
+    assert directory.corp_code_for("999999") is None
+    tickers["005930"] = "changed"  # the map handed out is a copy; lookups keep the file's answer
+    assert directory.corp_code_for("005930") == SAMSUNG
 
 
 async def test_company_overview(clients: Clients) -> None:
