@@ -8,13 +8,13 @@ report published after day t can never reach day t's decision whichever caller a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from db.models import Fundamental
+from db.models import Fundamental, FundamentalFetch
 from db.upsert import upsert
 
 
@@ -52,6 +52,32 @@ class FundamentalsRepository:
         for row in self.session.scalars(stmt):
             latest.setdefault((row.source, row.kind), row)
         return list(latest.values())
+
+    def record_fetch(self, ticker: str, source: str, rows: int, fetched_at: datetime) -> None:
+        """Note that `source` was asked for `ticker` at `fetched_at` and answered `rows` rows."""
+        upsert(
+            self.session,
+            FundamentalFetch,
+            [{"ticker": ticker, "source": source, "rows": rows, "fetched_at": fetched_at}],
+            key=("ticker", "source"),
+            update=("rows", "fetched_at"),
+        )
+
+    def last_asked(self, ticker: str, source: str) -> datetime | None:
+        """When `source` was last asked for `ticker` (None: never, or before fetches were noted).
+
+        Falls back to the newest stored row's fetch time, so a database collected before
+        fetches were recorded does not refetch everything once.
+        """
+        noted = self.session.scalar(
+            sa.select(FundamentalFetch.fetched_at).where(
+                FundamentalFetch.ticker == ticker, FundamentalFetch.source == source
+            )
+        )
+        if noted is not None:
+            return noted
+        row = self.latest_fetch(ticker, source)
+        return None if row is None else row.fetched_at
 
     def latest_fetch(self, ticker: str, source: str) -> Fundamental | None:
         """Return the most recently fetched row of a ticker from a source (for refresh ages)."""

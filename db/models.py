@@ -323,6 +323,26 @@ class Fundamental(Base):
     fetched_at: Mapped[datetime]
 
 
+class FundamentalFetch(Base):
+    """When a source was last asked for a ticker's figures, whatever it answered.
+
+    `fundamentals` dates only the rows a source returned. A ticker it has nothing for (an ETF
+    has no financial statements, so KIS's ratio queries answer empty) left no trace there and
+    was asked again on every collection; this row is what the refresh rule reads instead.
+    """
+
+    __tablename__ = "fundamental_fetches"
+    __table_args__ = (sa.UniqueConstraint("ticker", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticker: Mapped[str] = mapped_column(sa.String(12))
+    source: Mapped[str] = mapped_column(sa.String(16))
+    """`kis` or `dart`, as in `fundamentals.source`."""
+    rows: Mapped[int]
+    """How many rows the fetch returned (0: the source has nothing for the ticker)."""
+    fetched_at: Mapped[datetime]
+
+
 class Instrument(Base):
     """A ticker's listing as the broker described it: which market's rules apply to it.
 

@@ -153,14 +153,27 @@ def save_rows(sessions: sessionmaker[Session], rows: list[dict[str, Any]]) -> No
         FundamentalsRepository(session).save(rows)
 
 
+def save_kis_fetch(
+    sessions: sessionmaker[Session],
+    ticker: str,
+    rows: list[dict[str, Any]],
+    fetched_at: datetime,
+) -> None:
+    """Write one ticker's KIS ratio rows and note the fetch, even an empty one, together."""
+    with sessions.begin() as session:
+        repo = FundamentalsRepository(session)
+        repo.save(rows)
+        repo.record_fetch(ticker, KIS, len(rows), fetched_at)
+
+
 def last_kis_fetch_day(sessions: sessionmaker[Session], ticker: str) -> date | None:
-    """The KST day a ticker's KIS ratios were last fetched (None: never)."""
+    """The KST day KIS was last asked for a ticker's ratios (None: never)."""
     with sessions() as session:
-        row = FundamentalsRepository(session).latest_fetch(ticker, KIS)
-        if row is None:
-            return None
-        fetched = row.fetched_at if row.fetched_at.tzinfo else row.fetched_at.replace(tzinfo=UTC)
-        return fetched.astimezone(KST).date()
+        fetched = FundamentalsRepository(session).last_asked(ticker, KIS)
+    if fetched is None:
+        return None
+    aware = fetched if fetched.tzinfo else fetched.replace(tzinfo=UTC)
+    return aware.astimezone(KST).date()
 
 
 def stored_dart_years(sessions: sessionmaker[Session], ticker: str) -> set[int]:

@@ -35,6 +35,7 @@ from datastore.collector.fundamentals import (
     fetch_kis_ratios,
     last_kis_fetch_day,
     needs_refresh,
+    save_kis_fetch,
     save_rows,
     stored_dart_years,
 )
@@ -139,11 +140,16 @@ class Collector:
         )
 
     async def kis_fundamentals(self, ticker: str) -> int:
-        """Fetch and store one ticker's KIS ratios; return the rows written."""
+        """Fetch and store one ticker's KIS ratios; return the rows written.
+
+        The fetch is noted even when KIS has nothing (an ETF), so the refresh rule does not ask
+        again on the next run.
+        """
+        now = self.clock.now()
         rows = await fetch_kis_ratios(
-            self.client, ticker, fetched_at=self.clock.now(), fetched_on=kst_today(self.clock)
+            self.client, ticker, fetched_at=now, fetched_on=kst_today(self.clock)
         )
-        await write_in_thread(save_rows, self.sessions, rows)
+        await write_in_thread(save_kis_fetch, self.sessions, ticker, rows, now)
         return len(rows)
 
     async def kis_fundamentals_if_due(self, ticker: str) -> int | None:

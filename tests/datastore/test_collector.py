@@ -137,6 +137,7 @@ async def test_kis_ratios_are_known_from_the_deadline_or_the_day_fetched(
             assert rig.finance_calls() == calls + 2
         with rig.sessions() as session:
             repo = FundamentalsRepository(session)
+            assert repo.last_asked("005930", "kis") is not None
             # The simulator serves FY2025 from 2026-03-01, before its 90-day deadline
             # (2026-03-31): known from the day it was first fetched, not the deadline.
             latest = {r.kind: r for r in repo.known_by("005930", date(2026, 3, 10))}
@@ -148,3 +149,24 @@ async def test_kis_ratios_are_known_from_the_deadline_or_the_day_fetched(
             assert earlier["financial_ratio"].known_on == date(2025, 3, 31)
             assert earlier["financial_ratio"].known_basis == "deadline"
             assert earlier["stability_ratio"].period == "202412"
+
+
+async def test_a_ticker_without_ratios_is_not_asked_again_until_a_report_can_be_due(
+    db_url: str, tmp_path: Path
+) -> None:
+    options = CollectOptions(since=SINCE, bars=False, dart=False, econ=False)
+    with running_rig(db_url, tmp_path) as rig:
+        async with rig.client() as client:
+            collector = rig.collector(client)
+            first = await collector.run(["069500"], options)  # an ETF: KIS has no statements
+            calls = rig.finance_calls()
+            assert calls == 2 and first.fundamentals_written == 0
+            await collector.run(["069500"], options)
+            assert rig.finance_calls() == calls, "the empty answer was asked for again"
+            rig.clock.set(TUESDAY_1030 + timedelta(days=70))  # past the Q1 deadline
+            await collector.run(["069500"], options)
+            assert rig.finance_calls() == calls + 2
+        with rig.sessions() as session:
+            repo = FundamentalsRepository(session)
+            assert repo.known_by("069500", date(2026, 6, 1)) == []
+            assert repo.last_asked("069500", "kis") is not None
