@@ -1,10 +1,11 @@
 """When a venue trades, as an object the context carries (`SessionContext.venue_hours`).
 
-KRX trades on the days of its calendar until 15:30 KST, and an approval asked for during a
-session lapses at that close. The built-in demo market is always open: a demo session for
-today trades on any day (its prices loop over the last trading day's session), so the demo and
-Studio work on weekends too, and its approvals wait out their time-to-live. The context is
-given one of these where it is built; the nodes ask it instead of comparing venue names.
+KRX trades on the days of its calendar until its close (15:30 KST; 16:30 on an exam day), and
+an approval asked for during a session lapses at that close. The built-in demo market is always
+open: a demo session for today trades on any day (its prices loop over the last trading day's
+session), so the demo and Studio work on weekends too, and its approvals wait out their
+time-to-live. The context is given one of these where it is built; the nodes ask it instead of
+comparing venue names.
 
 The executor also asks it whether the venue takes a new order now, and when it next will: KIS
 receives regular-session orders from 08:30 KST (the opening auction's order reception, 30
@@ -66,7 +67,7 @@ class KrxHours:
 
     Orders are taken from `ORDER_RECEPTION_LEAD` before the day's open to its close, both from
     the calendar (`tools.krx.calendar.session_hours`): 08:30-15:30 KST on most days, 09:30-15:30
-    on the year's first trading day (it opens at 10:00).
+    on the year's first trading day (it opens at 10:00), 09:30-16:30 on an exam day.
     """
 
     close: time = MARKET_CLOSE
@@ -78,8 +79,11 @@ class KrxHours:
         return is_trading_day(day)
 
     def approval_deadline(self, session_date: date) -> datetime | None:
-        """The session day's close."""
-        return datetime.combine(session_date, self.close, tzinfo=KST)
+        """The session day's close (the calendar's; `close` on a day it does not trade)."""
+        hours = self.sessions(session_date)
+        if hours is None:
+            return datetime.combine(session_date, self.close, tzinfo=KST)
+        return hours[1]
 
     def _reception(self, day: date) -> tuple[datetime, datetime] | None:
         hours = self.sessions(day)
@@ -96,7 +100,8 @@ class KrxHours:
     def order_hours(self, day: date) -> str:
         """``08:30–15:30 KST`` on most days, from the calendar (see the class).
 
-        ``09:30–15:30 KST`` on the year's first trading day; ``none: not a KRX trading day``.
+        ``09:30–15:30 KST`` on the year's first trading day, ``09:30–16:30 KST`` on an exam day;
+        ``none: not a KRX trading day``.
         """
         window = self._reception(day)
         if window is None:

@@ -80,3 +80,17 @@ def test_the_order_hours_are_said_from_the_day_s_calendar() -> None:
     pinned = KrxHours(sessions=lambda d: (_kst(d, 10, 0), _kst(d, 16, 30)))
     assert pinned.order_hours(MONDAY) == "09:30–16:30 KST"
     assert AlwaysOpen().order_hours(SATURDAY) == "at any time"
+
+
+def test_an_exam_day_opens_and_closes_an_hour_late() -> None:
+    exam = date(2025, 11, 13)  # 수능: KRX trades 10:00-16:30 KST
+    hours = KrxHours()  # the calendar's own hours, not pinned ones
+    assert hours.order_hours(exam) == "09:30–16:30 KST"
+    assert not hours.accepts_orders(_kst(exam, 9, 0))
+    assert hours.accepts_orders(_kst(exam, 16, 0))
+    assert not hours.accepts_orders(_kst(exam, 16, 30))
+    assert hours.next_order_window(_kst(exam, 8, 40)) == _kst(exam, 9, 30)
+    assert hours.approval_deadline(exam) == _kst(exam, 16, 30)
+    # The next day is an ordinary one again.
+    assert hours.order_hours(date(2025, 11, 14)) == "08:30–15:30 KST"
+    assert hours.approval_deadline(date(2025, 11, 14)) == _kst(date(2025, 11, 14), 15, 30)

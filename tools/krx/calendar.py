@@ -1,11 +1,17 @@
 """The KRX trading calendar (exchange_calendars' XKRX), with the settlement date rule.
 
 Building an exchange_calendars calendar costs about a second, so one instance is cached.
+
+XKRX knows the holidays and the year's first trading day (opens 10:00), but not the day of the
+national university entrance exam (수능): KRX then opens and closes one hour late, 10:00-16:30
+KST, so that traffic clears for the candidates (KRX's announcement of each year, as reported
+for 2021 to 2025). `EXAM_DAYS` lists the exam days the Ministry of Education has announced;
+add the next one when it is announced (about two years ahead, each August).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -16,6 +22,20 @@ from core.errors import ConfigurationError
 
 SETTLEMENT_LAG_DAYS = 2
 """KRX settles on T+2 trading days."""
+
+EXAM_DAYS = frozenset(
+    {
+        date(2021, 11, 18),
+        date(2022, 11, 17),
+        date(2023, 11, 16),
+        date(2024, 11, 14),
+        date(2025, 11, 13),
+        date(2026, 11, 19),
+    }
+)
+"""Exam days (수능): the regular session runs 10:00-16:30 KST instead of 09:00-15:30."""
+EXAM_DAY_SHIFT = timedelta(hours=1)
+"""How much later the session opens and closes on an exam day."""
 
 
 @lru_cache(maxsize=1)
@@ -67,10 +87,12 @@ def is_trading_day(day: date) -> bool:
     return bool(krx_calendar().is_session(pd.Timestamp(day)))
 
 
+@lru_cache(maxsize=1_024)
 def session_hours(day: date) -> tuple[datetime, datetime] | None:
     """Return the regular session's open and close on `day` (UTC-aware), or None on a closed day.
 
-    Most days run 09:00-15:30 KST; the year's first trading day opens at 10:00.
+    Most days run 09:00-15:30 KST; the year's first trading day opens at 10:00, and an exam day
+    (`EXAM_DAYS`) runs 10:00-16:30.
 
     Raises:
         OutsideCalendarError: the calendar does not cover `day`.
@@ -78,7 +100,10 @@ def session_hours(day: date) -> tuple[datetime, datetime] | None:
     if not is_trading_day(day):
         return None
     cal, ts = krx_calendar(), pd.Timestamp(day)
-    return cal.session_open(ts).to_pydatetime(), cal.session_close(ts).to_pydatetime()
+    opens, closes = cal.session_open(ts).to_pydatetime(), cal.session_close(ts).to_pydatetime()
+    if day in EXAM_DAYS:
+        return opens + EXAM_DAY_SHIFT, closes + EXAM_DAY_SHIFT
+    return opens, closes
 
 
 def next_trading_day(day: date) -> date:

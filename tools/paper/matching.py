@@ -1,7 +1,8 @@
 """When the paper broker's market is open, and how an order fills against a quote.
 
 The session: the market is open during the KRX regular session of a trading day, as the XKRX
-calendar of `tools.krx.calendar` gives it (09:00-15:30 KST; 10:00 on the year's first session).
+calendar of `tools.krx.calendar` gives it (09:00-15:30 KST; 10:00 on the year's first session,
+10:00-16:30 on an exam day).
 Demos and tests may keep it open at any hour (`always_open`); the KRX day is then the KST date.
 
 The fill is the KRX venue model's (`tools.krx.venue`), against the quote taken as a bar at its
@@ -22,32 +23,17 @@ sides, and on a sale the tax of the settlement date (T+2 trading days; ETFs exem
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
-
-import pandas as pd
 
 from core.clock import KST
 from core.orders import OrderType, Side
 from tools.krx import venue
-from tools.krx.calendar import krx_calendar
+from tools.krx.calendar import session_hours
 from tools.krx.venue import FillRules, Match, VenueBar
 from tools.market_data import MarketQuote
 
 PAPER_FILL_RULES = FillRules(max_volume_share=None)
 """The venue's rules as the paper broker applies them: the limit lock and the halt, no volume
 cap (a quote has no volume to take a share of)."""
-
-
-@lru_cache(maxsize=512)
-def session_hours(day: date) -> tuple[datetime, datetime] | None:
-    """Return (open, close) of the KRX regular session on `day`, or None on a holiday."""
-    cal = krx_calendar()
-    ts = pd.Timestamp(day)
-    if not cal.is_session(ts):
-        return None
-    opens = cal.session_open(ts).to_pydatetime()
-    closes = cal.session_close(ts).to_pydatetime()
-    return opens, closes
 
 
 def krx_day(now: datetime) -> date:

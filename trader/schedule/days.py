@@ -1,9 +1,9 @@
 """The trading calendars the schedule plans on: XKRX, and XKRX cross-checked with KIS.
 
-exchange_calendars' XKRX knows KRX's holidays and its late openings (10:00 on the year's first
-trading day). With a real account, KIS's own market calendar (chk-holiday, CTCA0903R; a
-real-server query, asked once a day) is asked as well: a day runs only when both say KRX opens,
-and a disagreement is logged.
+exchange_calendars' XKRX knows KRX's holidays and the year's first trading day's late opening
+(10:00); `tools.krx.calendar.session_hours` adds the exam day's (10:00). With a real account,
+KIS's own market calendar (chk-holiday, CTCA0903R; a real-server query, asked once a day) is
+asked as well: a day runs only when both say KRX opens, and a disagreement is logged.
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime
 
-import pandas as pd
-
 from core.clock import KST
 from tools.kis.models_quotes import HolidayDay
-from tools.krx.calendar import is_trading_day, krx_calendar
+from tools.krx.calendar import is_trading_day, session_hours
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +30,15 @@ class XkrxCalendar:
         return is_trading_day(day)
 
     def opens_at(self, day: date) -> datetime:
-        """When KRX opens on the trading day `day` (KST): 09:00, or 10:00 on a late opening."""
-        opens = krx_calendar().session_open(pd.Timestamp(day))
-        return opens.to_pydatetime().astimezone(KST)  # type: ignore[no-any-return]
+        """When KRX opens on the trading day `day` (KST): 09:00, or 10:00 on a late opening.
+
+        Raises:
+            ValueError: KRX does not trade on `day`.
+        """
+        hours = session_hours(day)
+        if hours is None:
+            raise ValueError(f"KRX does not trade on {day.isoformat()}")
+        return hours[0].astimezone(KST)
 
 
 class KisCheckedCalendar:

@@ -36,6 +36,8 @@ async def assert_rejected(broker: PaperBroker, order: OrderRequest, code: str) -
         datetime(2024, 12, 28, 10, 0, tzinfo=KST),  # Saturday
         datetime(2024, 12, 31, 10, 0, tzinfo=KST),  # year-end holiday
         datetime(2025, 1, 2, 9, 30, tzinfo=KST),  # the year's first session opens at 10:00
+        datetime(2025, 11, 13, 9, 30, tzinfo=KST),  # an exam day opens at 10:00 too
+        datetime(2025, 11, 13, 16, 30, tzinfo=KST),  # ... and closes at 16:30
     ],
 )
 async def test_market_closed(broker: PaperBroker, clock: FixedClock, instant: datetime) -> None:
@@ -48,6 +50,13 @@ async def test_first_session_of_the_year_trades_from_ten(
     broker: PaperBroker, clock: FixedClock
 ) -> None:
     clock.set(datetime(2025, 1, 2, 10, 0, tzinfo=KST))
+    assert (await broker.place(buy("b1", 1))).status is PlacementStatus.ACCEPTED
+
+
+async def test_an_exam_day_trades_until_half_past_four(
+    broker: PaperBroker, clock: FixedClock
+) -> None:
+    clock.set(datetime(2025, 11, 13, 16, 0, tzinfo=KST))
     assert (await broker.place(buy("b1", 1))).status is PlacementStatus.ACCEPTED
 
 

@@ -1,4 +1,4 @@
-"""The plan on the real XKRX calendar: weekends, KRX holidays, the year's late first opening."""
+"""The plan on the real XKRX calendar: weekends, KRX holidays, the late openings."""
 
 from __future__ import annotations
 
@@ -91,6 +91,16 @@ def test_the_years_first_trading_day_shifts_a_run_before_the_late_opening() -> N
     # The year's last day is a KRX holiday, so the first run of 2025 is the shifted one.
     upcoming = next_run(kst(2024, 12, 30, 15, 0), RUNS, XKRX)
     assert upcoming is not None and upcoming.at == kst(2025, 1, 2, 9, 40)
+
+
+def test_an_exam_day_shifts_the_pre_open_run_like_the_year_s_first_day() -> None:
+    # 2025-11-13, the university entrance exam: KRX trades 10:00-16:30.
+    exam = date(2025, 11, 13)
+    assert XKRX.opens_at(exam) == kst(2025, 11, 13, 10, 0)
+    pre_open, regular = plan_day(exam, RUNS, XKRX).runs
+    assert pre_open.at == kst(2025, 11, 13, 9, 40) and pre_open.shifted == timedelta(hours=1)
+    assert regular.at == kst(2025, 11, 13, 14, 30) and not regular.shifted
+    assert XKRX.opens_at(date(2025, 11, 14)) == kst(2025, 11, 14, 9, 0)
 
 
 def test_parse_runs_refuses_what_cannot_be_scheduled() -> None:

@@ -12,7 +12,7 @@ import bisect
 import math
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Literal
 
@@ -22,13 +22,12 @@ from core.clock import KST
 from tools.kis.simulator.corporate import CorporateAction, factor_as_of, raw_factor, scale
 from tools.kis.simulator.instruments import DEFAULT_UNIVERSE, Instrument, synthetic_universe
 from tools.kis.simulator.replay import DailyBar, ReplaySeries
-from tools.krx.calendar import is_trading_day, krx_calendar
+from tools.krx.calendar import is_trading_day, krx_calendar, session_hours
 from tools.krx.rules import Market as Board
 from tools.krx.rules import price_limits, tick_size
 
 SESSION_MINUTES = 390
-"""09:00 to 15:30 KST, one bar per minute."""
-OPEN_MINUTE = 9 * 60
+"""09:00 to 15:30 KST, one bar per minute (a shorter day uses the first bars of its path)."""
 HISTORY_START = date(2012, 1, 2)
 Phase = Literal["pre", "open", "post"]
 
@@ -92,20 +91,28 @@ def previous_trading_day(day: date) -> date:
 
 
 def session_point(now: datetime, always_open: bool) -> SessionPoint:
-    """Place an instant in the KRX day; `always_open` loops the session at any hour."""
+    """Place an instant in the KRX day; `always_open` loops the session at any hour.
+
+    The day's open and close are the calendar's (`tools.krx.calendar.session_hours`), so the
+    year's first session (10:00-15:30) and an exam day (10:00-16:30) refuse orders at 09:30 as
+    KIS does.
+    """
     kst = now.astimezone(KST)
-    minutes = kst.hour * 60 + kst.minute - OPEN_MINUTE
     day = kst.date()
     trading = _trading(day)
     if always_open:
+        minutes = kst.hour * 60 + kst.minute - 9 * 60
         return SessionPoint(day if trading else previous_trading_day(day), minutes % 390, "open")
-    if not trading:
+    hours = session_hours(day) if trading else None
+    if hours is None:
         return SessionPoint(previous_trading_day(day), None, "post")
-    if minutes < 0:
+    opens, closes = hours
+    if now < opens:
         return SessionPoint(day, None, "pre")
-    if minutes >= SESSION_MINUTES:
+    if now >= closes:
         return SessionPoint(day, None, "post")
-    return SessionPoint(day, minutes, "open")
+    minute = int((now - opens).total_seconds() // 60)
+    return SessionPoint(day, min(minute, SESSION_MINUTES - 1), "open")
 
 
 def _tick_round(price: float, board: Board, day: date, *, up: bool = False) -> int:
@@ -328,11 +335,3 @@ def _minute_path(bar: DailyBar, board: Board, key: str) -> tuple[MinuteBar, ...]
         out.append(MinuteBar(prev, max(prev, close), min(prev, close), close, volume))
         prev = close
     return tuple(out)
-
-
-def kst_time_of(point: SessionPoint) -> datetime | None:
-    """Return the KST start of the session minute, or None outside the session."""
-    if point.index is None:
-        return None
-    start = datetime(point.day.year, point.day.month, point.day.day, 9, tzinfo=KST)
-    return start + timedelta(minutes=point.index)
