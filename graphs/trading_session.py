@@ -10,7 +10,9 @@ The graph declares `agents.context.SessionContext` as its context schema. Code t
 sessions itself (`graphs.runner`) compiles `build_graph()` with a checkpointer from
 `db.checkpointer` and passes the context on every invoke and resume. A server's runs (Studio,
 the SDK) can only bring JSON, so the graph the shell serves (`trader.studio`) is built with a
-`default_context`: a provider its nodes take the context from when a run brings none.
+`default_context`: a provider its nodes take the context from when a run brings none. No runner
+watches a served run either, so the served graph may also be given an `observer`, told each
+node's update (the shell's notifications: a pending approval, a halt, fills).
 
 `build_decision_graph()` is the same graph cut after the risk manager: load_context, the two
 analysts, signals and risk_manager, wired by the same function with the same node functions.
@@ -20,6 +22,7 @@ proposed orders itself at the next open, in place of approval and the executor.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Literal, Protocol
 
@@ -38,6 +41,8 @@ from graphs.nodes.report import report
 from graphs.nodes.review import review
 from graphs.nodes.scope import only_tickers
 from graphs.nodes.signals import signals
+
+log = logging.getLogger(__name__)
 
 NODES = (
     "load_context",
@@ -101,20 +106,42 @@ ContextProvider = Callable[[], Awaitable[SessionContext]]
 """Returns the context for a run that brings none (see `build_graph`)."""
 
 
-def _with_default(node: Node, default_context: ContextProvider | None) -> Node:
-    """Return `node`, or, given a provider, `node` running on its context when a run has none."""
-    if default_context is None:
+class NodeObserver(Protocol):
+    """Told each node's state update in runs of the served graph (see `build_graph`).
+
+    It must return quickly; a failure is logged and the run goes on.
+    """
+
+    def node_finished(self, thread_id: str, node: str, update: dict[str, Any]) -> None:
+        """A node of `thread_id` finished with this state update."""
+
+
+def _served(
+    name: str,
+    node: Node,
+    default_context: ContextProvider | None,
+    observer: NodeObserver | None,
+) -> Node:
+    """Return `node` as the served graph runs it: on the default context, told to `observer`.
+
+    Without either, `node` itself.
+    """
+    if default_context is None and observer is None:
         return node
-    provide = default_context
 
-    async def on_default(
-        state: SessionState, *, runtime: Runtime[SessionContext]
-    ) -> dict[str, Any]:
-        if not isinstance(runtime.context, SessionContext):
-            runtime = runtime.override(context=await provide())
-        return await node(state, runtime=runtime)
+    async def served(state: SessionState, *, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+        if default_context is not None and not isinstance(runtime.context, SessionContext):
+            runtime = runtime.override(context=await default_context())
+        update = await node(state, runtime=runtime)
+        info = runtime.execution_info
+        if observer is not None and info is not None and info.thread_id:
+            try:
+                observer.node_finished(info.thread_id, name, update)
+            except Exception as exc:  # an observer's failure must not fail the session
+                log.warning("the %s node's observer failed: %s", name, type(exc).__name__)
+        return update
 
-    return on_default
+    return served
 
 
 def _new_builder() -> Builder:
@@ -126,6 +153,7 @@ def _decision_part(
     *,
     after_load: dict[Hashable, str],
     default_context: ContextProvider | None = None,
+    observer: NodeObserver | None = None,
     fundamental_tickers: frozenset[str] | None = None,
 ) -> None:
     """Add load_context -> (market_analyst || fundamental) -> signals -> risk_manager.
@@ -146,7 +174,7 @@ def _decision_part(
         "risk_manager": risk_manager,
     }
     for name, node in nodes.items():
-        builder.add_node(name, _with_default(node, default_context))
+        builder.add_node(name, _served(name, node, default_context, observer))
     builder.add_edge(START, "load_context")
     builder.add_conditional_edges(
         "load_context",
@@ -157,19 +185,26 @@ def _decision_part(
     builder.add_edge("signals", "risk_manager")
 
 
-def build_graph(*, default_context: ContextProvider | None = None) -> Builder:
+def build_graph(
+    *,
+    default_context: ContextProvider | None = None,
+    observer: NodeObserver | None = None,
+) -> Builder:
     """Return the session graph's builder (compile it with your checkpointer).
 
     Args:
         default_context: where a node takes its context from when a run brings none (a run
             of the graph a server serves, whose callers can only send JSON). None: every run
             passes its `SessionContext`, and a node run without one stops.
+        observer: told every node's update (the served graph's notifications; a runner has
+            its own `graphs.runner.RunObserver` instead). None: nobody is told.
     """
     builder = _new_builder()
     _decision_part(
         builder,
         after_load={"report": "report", "approval": "approval", "executor": "executor", END: END},
         default_context=default_context,
+        observer=observer,
     )
     nodes: dict[str, Node] = {
         "approval": approval,
@@ -178,7 +213,7 @@ def build_graph(*, default_context: ContextProvider | None = None) -> Builder:
         "report": report,
     }
     for name, node in nodes.items():
-        builder.add_node(name, _with_default(node, default_context))
+        builder.add_node(name, _served(name, node, default_context, observer))
     builder.add_conditional_edges("risk_manager", after_risk, ["approval", "report"])
     builder.add_edge("approval", "review")
     builder.add_conditional_edges("review", after_review, ["executor", "report"])

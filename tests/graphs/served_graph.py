@@ -52,4 +52,5 @@ async def _on_session_morning(settings: Settings) -> AsyncIterator[SessionContex
         yield ctx
 
 
-graph = serve(ServedContext(_on_session_morning))
+_served = ServedContext(_on_session_morning)
+graph = serve(_served, observer=_served)

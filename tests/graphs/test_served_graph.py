@@ -8,6 +8,7 @@ product graph, run without a context, refuses to start.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ from db.models import Run, RunStatus
 from graphs.trading_session import build_graph
 from tests.graphs.served import rows
 from tests.graphs.session_harness import OPENED_AT, SESSION_DAY, TICKERS
+from tests.tools.notify.receiver import running_receiver
 from trader.settings import Settings
 from trader.studio import ServedContext, serve
 from trader.wiring.context import open_session_context, serves_demo
@@ -81,3 +83,55 @@ async def test_served_runs_bring_json_and_run_on_the_default_context_opened_once
     (run,) = rows(db_url, Run)
     assert run["venue"] == "demo"
     assert run["status"] == RunStatus.COMPLETED
+
+
+async def test_a_served_run_announces_its_pending_approval_once_and_then_its_fills(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No runner watches a Studio or LangGraph Server run: the served graph's own observer tells
+    # the configured channels, here a Slack-compatible webhook on a local receiver.
+    migrate.upgrade(db_url)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("WATCHLIST", ",".join(TICKERS))
+    monkeypatch.setenv("SERVICE_PUBLIC_URL", "http://trader.example:8000")
+
+    @asynccontextmanager
+    async def on_session_morning(settings: Settings) -> AsyncIterator[SessionContext]:
+        demo = serves_demo(settings)
+        async with open_session_context(settings, demo=demo, clock=FixedClock(OPENED_AT)) as ctx:
+            yield ctx
+
+    with running_receiver() as receiver:
+        monkeypatch.setenv("NOTIFY_WEBHOOK_URL", f"{receiver.base_url}/hooks/served")
+        default = ServedContext(on_session_morning)
+        thread = str(uuid.uuid4())
+        try:
+            async with open_async_checkpointer(db_url) as saver:
+                served = serve(default, observer=default)
+                graph = served.copy(update={"checkpointer": saver})
+                config: RunnableConfig = {"configurable": {"thread_id": thread}}
+                out = await graph.ainvoke({}, config, context={})
+                assert out["status"] == "awaiting_approval"
+                orders = len(out["approval_request"]["orders"])
+                # Sent in the background on this loop: wait for it off the loop.
+                [pending] = await asyncio.to_thread(receiver.wait_for, 1)
+                out = await graph.ainvoke(
+                    Command(resume={"approve_all": True, "decided_by": "studio"}),
+                    config,
+                    context={},
+                )
+                assert out["status"] == "done"
+        finally:
+            await default.aclose()  # sends what is still queued
+        texts = [body["text"] for body in receiver.bodies()]
+
+    request_thread = out["approval_request"]["thread_id"]
+    assert pending.path == "/hooks/served"
+    assert texts[0].startswith(f"Session {request_thread}: {orders} order(s) wait for approval")
+    assert texts[0].endswith(f"Decide: http://trader.example:8000/sessions/{request_thread}")
+    # Resuming re-runs no risk manager: the approval is announced once; the fills follow.
+    assert sum("wait for approval" in text for text in texts) == 1
+    assert any(
+        text.startswith(f"Session {request_thread}: ") and "filled" in text for text in texts
+    )

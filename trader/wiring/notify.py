@@ -6,7 +6,8 @@ is logged and forgotten. `SessionNotifications` turns what a session does into e
 runner's observer (`graphs.runner.RunObserver`: a pending approval, fills, a halt) and the
 context's needs-review hook (`agents.context.NeedsReviewHook`). `open_runner` wires both, so
 every path that runs a session through it (`trader session run`, `trader approve`, `trader demo`)
-notifies without a call of its own.
+notifies without a call of its own. The graph a server serves (Studio, a LangGraph Server cron)
+has no runner: `ServedNotifications` is its node observer (`trader.studio`).
 
 The scheduler reports a run that failed or never started with `notify_scheduled_run_failed`.
 """
@@ -202,6 +203,24 @@ class SessionNotifications:
                 reason=item.reason,
             )
         )
+
+
+class ServedNotifications(SessionNotifications):
+    """The served graph's notifications: told each node's update, as no runner sees it stop.
+
+    A run stops at the approval right after the risk manager asks for one, so the pending
+    approval is told from the risk manager's update (its `approval_request`); the risk manager
+    does not run again when the run resumes, so it is told once.
+    """
+
+    def node_finished(self, thread_id: str, node: str, update: dict[str, Any]) -> None:
+        """A halt, then the pending approval the risk manager asks for; fills from the executor."""
+        super().node_finished(thread_id, node, update)
+        raw = update.get("approval_request")
+        if raw:
+            request = ApprovalRequest.model_validate(raw)
+            link = session_link(self.settings, request.thread_id)
+            self.dispatcher.submit(pending_approval_event(request, link))
 
 
 async def notify_scheduled_run_failed(
