@@ -40,7 +40,6 @@ from agents.state import SessionContextData, SessionState, Valuation, read_conte
 from core.errors import TraderError
 from db.models import SignalStatus, Stance
 from tools.econ.snapshot_models import MacroSnapshot
-from tools.kis.client import KISClient
 from tools.kis.models import FinancialRatioRow, StabilityRatioRow
 from tools.krx.rules import Market
 
@@ -146,9 +145,9 @@ async def company_numbers(
 ) -> dict[str, Decimal | None]:
     """Gather a company's ratios: KIS first, OpenDART as the second source."""
     numbers: dict[str, Decimal | None] = {}
-    if ctx.kis is not None:
+    if ctx.kis is not None or ctx.company_figures is not None:
         try:
-            valuation, ratios, stability = await _kis_numbers(ctx, ctx.kis, data, ticker)
+            valuation, ratios, stability = await _kis_numbers(ctx, data, ticker)
         except TraderError:
             pass  # the second source may still answer; an empty result is data_failed
         else:
@@ -198,13 +197,16 @@ def valuation_from_ratios(price: int | None, ratios: FinancialRatioRow | None) -
 
 
 async def _kis_numbers(
-    ctx: SessionContext, kis: KISClient, data: SessionContextData, ticker: str
+    ctx: SessionContext, data: SessionContextData, ticker: str
 ) -> tuple[Valuation, FinancialRatioRow | None, StabilityRatioRow | None]:
     """PER/PBR and the latest annual ratios, stored or fresh from KIS.
 
-    Stored ones, as of the session day, when the context has a store; else KIS's finance
-    endpoints. PER and PBR come with load_context's quote; quote again only when it had none.
+    Stored ones, as of the session day, when the context has a store (a live session's, or a
+    replay's: a backtest has no KIS client, and reads the same stored ratios point in time);
+    else KIS's finance endpoints. PER and PBR come with load_context's quote, else from the
+    day's price over the stored EPS and BPS; KIS is quoted again only when neither answers.
     """
+    kis = ctx.kis
     valuation = data.valuations.get(ticker)
     figures = ctx.company_figures
     if figures is not None:
@@ -213,10 +215,12 @@ async def _kis_numbers(
             snapshot = data.market.get(ticker)
             price = snapshot.last_price_krw if snapshot is not None else None
             valuation = valuation_from_ratios(price, stored.financial)
-        if valuation is None:
+        if valuation is None and kis is not None:
             quote = await kis.price(ticker)
             valuation = Valuation(per=quote.per, pbr=quote.pbr)
-        return valuation, stored.financial, stored.stability
+        return valuation or Valuation(), stored.financial, stored.stability
+    if kis is None:
+        return Valuation(), None, None
     if valuation is None:
         quote, ratios, stability = await asyncio.gather(
             kis.price(ticker), kis.financial_ratio(ticker), kis.stability_ratio(ticker)

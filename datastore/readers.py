@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypeVar
 
+from sqlalchemy.orm import Session
+
 from core.clock import kst_today
 from core.errors import TraderError
 from datastore.collector.bars import BarOutcome, stored_bars
@@ -243,6 +245,21 @@ def _ratio_row(model: type[R], row: Fundamental | None) -> R | None:
     return model.model_validate({**row.figures, "period": row.period})
 
 
+def known_kis_ratios(session: Session, ticker: str, day: date) -> KisRatios:
+    """A ticker's latest KIS ratios known on `day`, from `fundamentals` (point in time).
+
+    The one reading of stored KIS ratios: a live session's (`StoredCompanyFigures`) and a
+    replay's (`evals.backtest.stored_fundamentals.StoredKisRatios`).
+    """
+    rows = {
+        r.kind: r for r in FundamentalsRepository(session).known_by(ticker, day) if r.source == KIS
+    }
+    return KisRatios(
+        financial=_ratio_row(FinancialRatioRow, rows.get(FINANCIAL_RATIO)),
+        stability=_ratio_row(StabilityRatioRow, rows.get(STABILITY_RATIO)),
+    )
+
+
 class StoredCompanyFigures:
     """KIS ratios from `fundamentals`, refreshed only when a new report can have appeared."""
 
@@ -279,15 +296,7 @@ class StoredCompanyFigures:
 
     def _known(self, ticker: str, day: date) -> KisRatios:
         with self.collector.sessions() as session:
-            rows = {
-                r.kind: r
-                for r in FundamentalsRepository(session).known_by(ticker, day)
-                if r.source == KIS
-            }
-            return KisRatios(
-                financial=_ratio_row(FinancialRatioRow, rows.get(FINANCIAL_RATIO)),
-                stability=_ratio_row(StabilityRatioRow, rows.get(STABILITY_RATIO)),
-            )
+            return known_kis_ratios(session, ticker, day)
 
     async def kis_ratios(self, ticker: str, day: date) -> KisRatios:
         """The latest annual ratios known on `day` (refreshing the store first if due)."""

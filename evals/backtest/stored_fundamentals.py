@@ -14,6 +14,11 @@ Rows read: source `dart`, kind `annual_report`, period the fiscal year `YYYY`, f
 `currency`. Live rules apply on top: only the fiscal years a live lookup searches (the three
 before the replayed day's year).
 
+`StoredKisRatios` reads the KIS financial and stability ratios `trader data collect` stores
+(source `kis`) as a live session does (`datastore.readers.known_kis_ratios`), for the fundamental
+analyst's `CompanyFigures`: the replayed day's PER and PBR come from that day's price over the
+EPS and BPS known then, as a live session's do.
+
 Cost: one query per ticker lists the days on which its stored facts changed; `known_by` is
 asked once per such day (its answer cannot change between them), not once per replayed day.
 """
@@ -28,34 +33,96 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from datastore.readers import known_kis_ratios
 from db.fundamentals import FundamentalsRepository
 from db.models import Fundamental
 from evals.backtest.fundamentals import RecordedEcon
+from tools.company_figures import KisRatios
 from tools.econ.dart_models import FsDiv, ReportCode
 from tools.econ.snapshot import annual_report_years
 from tools.econ.snapshot_models import ACCOUNT_NAMES, FundamentalsSnapshot, MacroSnapshot
 
 DART = "dart"
+KIS = "kis"
 ANNUAL_REPORT = "annual_report"
 SOURCE_NAME = "db:fundamentals"
 
 
-def stored_report_tickers(sessions: Callable[[], Session], tickers: Iterable[str]) -> list[str]:
-    """The tickers among `tickers` with at least one stored annual report."""
+def stored_report_tickers(
+    sessions: Callable[[], Session], tickers: Iterable[str], *, source: str = DART
+) -> list[str]:
+    """The tickers among `tickers` with at least one stored row of `source`.
+
+    `dart`: an annual report; `kis`: KIS ratios.
+    """
     wanted = list(dict.fromkeys(tickers))
     with sessions() as session:
         found = set(
             session.scalars(
                 sa.select(Fundamental.ticker)
-                .where(
-                    Fundamental.ticker.in_(wanted),
-                    Fundamental.source == DART,
-                    Fundamental.kind == ANNUAL_REPORT,
-                )
+                .where(Fundamental.ticker.in_(wanted), Fundamental.source == source)
                 .distinct()
             )
         )
     return [t for t in wanted if t in found]
+
+
+def _change_days(session: Session, ticker: str, source: str, kind: str | None = None) -> list[date]:
+    """The days on which a ticker's stored facts of `source` (and `kind`) became known."""
+    stmt = sa.select(Fundamental.known_on).where(
+        Fundamental.ticker == ticker, Fundamental.source == source
+    )
+    if kind is not None:
+        stmt = stmt.where(Fundamental.kind == kind)
+    return list(session.scalars(stmt.distinct().order_by(Fundamental.known_on)))
+
+
+def _last_change(changes: list[date] | None, day: date) -> date | None:
+    """The latest change on or before `day` (`known_by(day)` answers as on that day)."""
+    if not changes:
+        return None
+    n = bisect.bisect_right(changes, day)
+    return changes[n - 1] if n else None
+
+
+class StoredKisRatios:
+    """`CompanyFigures` over the KIS ratios stored in `fundamentals`, for a replay.
+
+    Read only: a replay never asks KIS, so nothing is refreshed.
+    """
+
+    source = SOURCE_NAME + " (kis ratios)"
+
+    def __init__(self, sessions: Callable[[], Session], tickers: Iterable[str]) -> None:
+        """Read the stored KIS ratios of `tickers` through `sessions`."""
+        self._sessions = sessions
+        with sessions() as session:
+            self._changes = {
+                ticker: days
+                for ticker in dict.fromkeys(tickers)
+                if (days := _change_days(session, ticker, KIS))
+            }
+        self._known: dict[tuple[str, date], KisRatios] = {}
+
+    @property
+    def tickers(self) -> frozenset[str]:
+        """The tickers with stored KIS ratios."""
+        return frozenset(self._changes)
+
+    def kis_ratios_on(self, ticker: str, day: date) -> KisRatios:
+        """Synchronous `kis_ratios`."""
+        last_change = _last_change(self._changes.get(ticker), day)
+        if last_change is None:
+            return KisRatios()
+        key = (ticker, last_change)
+        if key not in self._known:
+            with self._sessions() as session:
+                self._known[key] = known_kis_ratios(session, ticker, last_change)
+        return self._known[key]
+
+    async def kis_ratios(self, ticker: str, day: date) -> KisRatios:
+        """The latest annual ratios known on `day` (none known: empty)."""
+        return self.kis_ratios_on(ticker, day)
 
 
 def _int(value: Any) -> int | None:
@@ -103,22 +170,12 @@ class StoredFundamentals:
         self._sessions = sessions
         self._macro = macro if macro is not None else RecordedEcon()
         self.source = SOURCE_NAME + (f" + {self._macro.source}" if macro is not None else "")
-        self._changes: dict[str, list[date]] = {}
         with sessions() as session:
-            for ticker in dict.fromkeys(tickers):
-                days = session.scalars(
-                    sa.select(Fundamental.known_on)
-                    .where(
-                        Fundamental.ticker == ticker,
-                        Fundamental.source == DART,
-                        Fundamental.kind == ANNUAL_REPORT,
-                    )
-                    .distinct()
-                    .order_by(Fundamental.known_on)
-                )
-                known = list(days)
-                if known:
-                    self._changes[ticker] = known
+            self._changes = {
+                ticker: days
+                for ticker in dict.fromkeys(tickers)
+                if (days := _change_days(session, ticker, DART, ANNUAL_REPORT))
+            }
         self._known: dict[tuple[str, date], Fundamental | None] = {}
 
     @property
@@ -133,13 +190,9 @@ class StoredFundamentals:
 
     def _report_known_by(self, ticker: str, day: date) -> Fundamental | None:
         """The latest annual report known on `day`, asked of `known_by` once per change."""
-        changes = self._changes.get(ticker)
-        if not changes:
+        last_change = _last_change(self._changes.get(ticker), day)
+        if last_change is None:
             return None
-        n = bisect.bisect_right(changes, day)
-        if n == 0:
-            return None
-        last_change = changes[n - 1]  # known_by(day) == known_by(last_change)
         key = (ticker, last_change)
         if key not in self._known:
             with self._sessions() as session:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from agents.risk.limits import RiskLimits
+    from tools.company_figures import CompanyFigures
     from tools.econ.source import EconSource
     from tools.krx.rules import Market
 
@@ -102,6 +103,7 @@ def build_strategy(
     llm: BaseChatModel | None = None,
     markets: Mapping[str, Market] | None = None,
     econ: EconSource | None = None,
+    figures: CompanyFigures | None = None,
     commission_rate: Decimal | None = None,
     limits: RiskLimits | None = None,
     llm_token_budget: int | None = None,
@@ -109,7 +111,8 @@ def build_strategy(
     """Return the strategy called `name` (one of `STRATEGY_NAMES`).
 
     `agents` replays the session graph over `data` (required), with `llm` (None: the rules
-    reasoner), the listing `markets` and the point-in-time `econ` source; its risk gate applies
+    reasoner), the listing `markets`, the point-in-time `econ` source and stored KIS ratios
+    (`figures`); its risk gate applies
     `limits` (None: the built-in ones) and reserves commission at `commission_rate` (the
     simulated broker's; None: the standard rate), and the LLM may spend `llm_token_budget`
     tokens over the replay (None: no limit). Close it when done
@@ -128,6 +131,7 @@ def build_strategy(
             llm=llm,
             markets=markets,
             econ=econ,
+            figures=figures,
             cost_model=costs,
             limits=limits,
             llm_token_budget=llm_token_budget,

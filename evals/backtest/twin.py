@@ -62,6 +62,7 @@ from evals.backtest.orders import OrderIntent, PortfolioSnapshot
 from evals.backtest.view import MarketData as BarData
 from evals.backtest.view import PointInTimeView
 from graphs.trading_session import build_decision_graph
+from tools.company_figures import CompanyFigures
 from tools.econ.source import EconSource
 from tools.krx.costs import CostModel
 from tools.krx.rules import Market
@@ -88,19 +89,26 @@ def decision_graph(
 
 
 def fundamental_coverage(
-    econ: EconSource | None, tickers: Iterable[str], markets: Mapping[str, Market]
+    econ: EconSource | None,
+    tickers: Iterable[str],
+    markets: Mapping[str, Market],
+    figures: CompanyFigures | None = None,
 ) -> frozenset[str]:
     """The tickers the fundamental analyst has data for in a replay.
 
-    A company needs a recorded annual report; an ETF is judged on macro alone, so it needs
-    macro values. A source that does not say what it holds (no `tickers`) covers everything.
+    A company needs a recorded annual report or stored KIS ratios (`figures`); an ETF is judged
+    on macro alone, so it needs macro values. A source that does not say what it holds (no
+    `tickers`) covers everything.
     """
-    if econ is None:
+    if econ is None and figures is None:
         return frozenset()
-    reported: frozenset[str] | None = getattr(econ, "tickers", None)
-    if reported is None:
+    held: list[frozenset[str] | None] = [
+        getattr(source, "tickers", None) for source in (econ, figures) if source is not None
+    ]
+    if any(h is None for h in held):
         return frozenset(tickers)
-    has_macro = bool(getattr(econ, "has_macro", True))
+    reported = frozenset().union(*(h for h in held if h is not None))
+    has_macro = econ is not None and bool(getattr(econ, "has_macro", True))
     return frozenset(
         t for t in tickers if (has_macro if markets.get(t) is Market.ETF else t in reported)
     )
@@ -131,6 +139,7 @@ class AgentsStrategy:
         llm: BaseChatModel | None = None,
         markets: Mapping[str, Market] | None = None,
         econ: EconSource | None = None,
+        figures: CompanyFigures | None = None,
         portfolio: str = PORTFOLIO,
         concurrency: int = 8,
         callbacks: Sequence[BaseCallbackHandler] = (),
@@ -149,6 +158,8 @@ class AgentsStrategy:
             markets: listing market per ticker (ticks and ETF rules); default KOSPI.
             econ: macro data and annual reports as of each replayed day (it must answer
                 point in time, as `RecordedEcon` does); None: no company figures.
+            figures: stored KIS ratios as of each replayed day (`StoredKisRatios`: point in
+                time, as a live session reads them); None: none.
             portfolio: the portfolio name in thread ids and client order ids.
             concurrency: tickers an analyst judges at once (LLM calls in flight).
             callbacks: LangChain callback handlers for every replayed day's graph run
@@ -173,6 +184,7 @@ class AgentsStrategy:
             clock=self.clock,
             llm=llm,
             econ=econ,
+            company_figures=figures,
             limits=limits or RiskLimits(),
             cost_model=cost_model or CostModel(),
             # Every replayed day is run 0 (nothing persisted), so the budget spans the replay.
@@ -184,7 +196,7 @@ class AgentsStrategy:
             overlap_io=False,
             is_trading_day=self.market.is_trading_day,
         )
-        covered = fundamental_coverage(econ, data.tickers, self.markets)
+        covered = fundamental_coverage(econ, data.tickers, self.markets, figures)
         self.fundamental_missing: tuple[str, ...] = tuple(
             t for t in data.tickers if t not in covered
         )
@@ -209,6 +221,9 @@ class AgentsStrategy:
             "markets": {t: m.value for t, m in sorted(self.markets.items())},
             "econ": None if econ is None else getattr(econ, "source", type(econ).__name__),
         }
+        figures = self.context.company_figures
+        if figures is not None:
+            params["company_figures"] = getattr(figures, "source", type(figures).__name__)
         if self.fundamental_missing:
             params["fundamental_no_data"] = list(self.fundamental_missing)
         return params

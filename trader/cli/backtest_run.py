@@ -36,9 +36,16 @@ from evals.backtest.engine import (
 from evals.backtest.fundamentals import RecordedEcon
 from evals.backtest.orders import Strategy
 from evals.backtest.store import BacktestStore
-from evals.backtest.stored_fundamentals import StoredFundamentals, stored_report_tickers
+from evals.backtest.stored_fundamentals import (
+    DART,
+    KIS,
+    StoredFundamentals,
+    StoredKisRatios,
+    stored_report_tickers,
+)
 from evals.backtest.strategies import build_strategy
 from evals.backtest.view import MarketData
+from tools.company_figures import CompanyFigures
 from tools.econ.source import EconSource
 from trader.cli.backtest_options import BacktestOptions
 from trader.cli.backtest_output import (
@@ -52,6 +59,7 @@ from trader.cli.console import console
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from sqlalchemy.orm import Session
 
     from tools.kis.client import KISClient
 
@@ -79,11 +87,12 @@ class RunEnvironment:
 def run(options: BacktestOptions, env: RunEnvironment) -> None:
     """Replay the strategy over the bars and report; decisions on day t fill at t+1's open."""
     econ = load_econ(options, env)
+    figures = load_company_figures(options, env)
     bars, source_name = load_bars(options, env)
     print_warnings(bars)
     market = MarketData(bars)
     with ExitStack() as stack:
-        chosen = open_strategy(options, env, market, econ, stack)
+        chosen = open_strategy(options, env, market, econ, stack, figures=figures)
         print_fundamental_gaps(chosen)
         result = replay(market, chosen, options.config)
     note = memorised_note(options, env.training_cutoff)
@@ -132,20 +141,40 @@ def load_econ(options: BacktestOptions, env: RunEnvironment) -> EconSource | Non
     return recorded_macro
 
 
-def _stored_fundamentals(
-    options: BacktestOptions, env: RunEnvironment, macro: RecordedEcon | None
-) -> StoredFundamentals | None:
+def _stored_sessions(
+    options: BacktestOptions, env: RunEnvironment, source: str
+) -> Callable[[], Session] | None:
+    """The database's sessions when it stores rows of `source` for the tickers (else None)."""
     import sqlalchemy as sa
 
     from db.engine import create_db_engine, session_factory
 
     sessions = session_factory(create_db_engine(env.database_url))
     try:
-        if not stored_report_tickers(sessions, options.tickers):
+        if not stored_report_tickers(sessions, options.tickers, source=source):
             return None
     except sa.exc.OperationalError:
         return None  # no schema yet (`trader db upgrade`): nothing stored to read
-    return StoredFundamentals(sessions, options.tickers, macro=macro)
+    return sessions
+
+
+def _stored_fundamentals(
+    options: BacktestOptions, env: RunEnvironment, macro: RecordedEcon | None
+) -> StoredFundamentals | None:
+    sessions = _stored_sessions(options, env, DART)
+    return None if sessions is None else StoredFundamentals(sessions, options.tickers, macro=macro)
+
+
+def load_company_figures(options: BacktestOptions, env: RunEnvironment) -> CompanyFigures | None:
+    """The stored KIS ratios the agents read as of each replayed day, as a live session does.
+
+    Only for the agents replaying the database's bars (`trader data collect` stores both);
+    None when no ratios are stored for the tickers.
+    """
+    if options.strategy != "agents" or options.data or options.kis:
+        return None
+    sessions = _stored_sessions(options, env, KIS)
+    return None if sessions is None else StoredKisRatios(sessions, options.tickers)
 
 
 def print_fundamental_gaps(strategy: Strategy) -> None:
@@ -196,6 +225,8 @@ def open_strategy(
     market: MarketData,
     econ: EconSource | None,
     stack: ExitStack,
+    *,
+    figures: CompanyFigures | None = None,
 ) -> Strategy:
     """Build the strategy (and its chat model with --llm); the stack closes what they hold."""
     model = env.chat_model(stack) if options.llm.enabled else None
@@ -207,6 +238,7 @@ def open_strategy(
         llm=model,
         markets=options.markets,
         econ=econ,
+        figures=figures,
         commission_rate=options.broker.commission_rate,
         limits=env.limits,
         llm_token_budget=options.llm.max_tokens,
