@@ -12,6 +12,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,25 @@ from trader.wiring.context import open_session_context, serves_demo
 pytestmark = pytest.mark.anyio
 
 
+def served_environment(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> None:
+    """Settings in the environment, as `langgraph dev` gives them to the served context."""
+    migrate.upgrade(db_url)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("WATCHLIST", ",".join(TICKERS))
+
+
+@asynccontextmanager
+async def on_session_morning(
+    opened: list[Settings], settings: Settings
+) -> AsyncIterator[SessionContext]:
+    """The served context on the harness's session morning; `opened` records each opening."""
+    opened.append(settings)
+    demo = serves_demo(settings)  # paper without KIS keys: the demo market
+    async with open_session_context(settings, demo=demo, clock=FixedClock(OPENED_AT)) as ctx:
+        yield ctx
+
+
 async def test_the_session_graph_refuses_a_run_without_its_context() -> None:
     graph = build_graph().compile()
     with pytest.raises(ConfigurationError, match="without its SessionContext"):
@@ -44,21 +64,9 @@ async def test_the_session_graph_refuses_a_run_without_its_context() -> None:
 async def test_served_runs_bring_json_and_run_on_the_default_context_opened_once(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    migrate.upgrade(db_url)
-    # The served context reads the settings from the environment, as `langgraph dev` does.
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("WATCHLIST", ",".join(TICKERS))
+    served_environment(monkeypatch, db_url, tmp_path)
     opened: list[Settings] = []
-
-    @asynccontextmanager
-    async def on_session_morning(settings: Settings) -> AsyncIterator[SessionContext]:
-        opened.append(settings)
-        demo = serves_demo(settings)  # paper without KIS keys: the demo market
-        async with open_session_context(settings, demo=demo, clock=FixedClock(OPENED_AT)) as ctx:
-            yield ctx
-
-    default = ServedContext(on_session_morning)
+    default = ServedContext(partial(on_session_morning, opened))
     try:
         async with open_async_checkpointer(db_url) as saver:
             served = serve(default)
@@ -90,21 +98,11 @@ async def test_a_served_run_announces_its_pending_approval_once_and_then_its_fil
 ) -> None:
     # No runner watches a Studio or LangGraph Server run: the served graph's own observer tells
     # the configured channels, here a Slack-compatible webhook on a local receiver.
-    migrate.upgrade(db_url)
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("WATCHLIST", ",".join(TICKERS))
+    served_environment(monkeypatch, db_url, tmp_path)
     monkeypatch.setenv("SERVICE_PUBLIC_URL", "http://trader.example:8000")
-
-    @asynccontextmanager
-    async def on_session_morning(settings: Settings) -> AsyncIterator[SessionContext]:
-        demo = serves_demo(settings)
-        async with open_session_context(settings, demo=demo, clock=FixedClock(OPENED_AT)) as ctx:
-            yield ctx
-
     with running_receiver() as receiver:
         monkeypatch.setenv("NOTIFY_WEBHOOK_URL", f"{receiver.base_url}/hooks/served")
-        default = ServedContext(on_session_morning)
+        default = ServedContext(partial(on_session_morning, []))
         thread = str(uuid.uuid4())
         try:
             async with open_async_checkpointer(db_url) as saver:

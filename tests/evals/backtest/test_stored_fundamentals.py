@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,28 +31,36 @@ from evals.backtest.view import MarketData, PointInTimeView
 from tests.evals.backtest.stored_reports import FILED_FY2020, annual_report_row
 
 
-@pytest.fixture
-def stored(db_url: str) -> Iterator[sessionmaker[Session]]:
+@contextmanager
+def storing(db_url: str, rows: list[dict[str, Any]]) -> Iterator[sessionmaker[Session]]:
+    """A migrated database holding `rows` in `fundamentals`."""
     migrate.upgrade(db_url)
     engine = create_db_engine(db_url)
     sessions = session_factory(engine)
     with transaction(sessions) as session:
-        FundamentalsRepository(session).save(
-            [
-                annual_report_row(2019, date(2020, 3, 17), 14_000_000_000_000),
-                annual_report_row(2020, FILED_FY2020, 60_000_000_000_000),
-                # A KIS ratio row is no annual report: it does not count as one.
-                {
-                    **annual_report_row(2020, FILED_FY2020, 1),
-                    "source": "kis",
-                    "kind": "financial_ratio",
-                    "period": "202012",
-                    "ticker": "000660",
-                },
-            ]
-        )
-    yield sessions
-    engine.dispose()
+        FundamentalsRepository(session).save(rows)
+    try:
+        yield sessions
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def stored(db_url: str) -> Iterator[sessionmaker[Session]]:
+    rows = [
+        annual_report_row(2019, date(2020, 3, 17), 14_000_000_000_000),
+        annual_report_row(2020, FILED_FY2020, 60_000_000_000_000),
+        # A KIS ratio row is no annual report: it does not count as one.
+        {
+            **annual_report_row(2020, FILED_FY2020, 1),
+            "source": "kis",
+            "kind": "financial_ratio",
+            "period": "202012",
+            "ticker": "000660",
+        },
+    ]
+    with storing(db_url, rows) as sessions:
+        yield sessions
 
 
 def test_a_report_is_read_from_the_day_it_became_known(stored: sessionmaker[Session]) -> None:
@@ -104,7 +114,7 @@ def test_a_report_known_after_day_t_never_reaches_day_t_decision(
     assert FILED_FY2020 in years  # the filing day itself is replayed and still sees FY2019
 
 
-def kis_ratio_row(period: str, known_on: date, eps: int, bps: int) -> dict[str, object]:
+def kis_ratio_row(period: str, known_on: date, eps: int, bps: int) -> dict[str, Any]:
     """A KIS financial-ratio row as `trader data collect` stores it (deadline-dated)."""
     return {
         "ticker": "005930",
@@ -124,18 +134,12 @@ FY2020_RATIOS_DUE = date(2021, 3, 31)
 
 @pytest.fixture
 def stored_ratios(db_url: str) -> Iterator[sessionmaker[Session]]:
-    migrate.upgrade(db_url)
-    engine = create_db_engine(db_url)
-    sessions = session_factory(engine)
-    with transaction(sessions) as session:
-        FundamentalsRepository(session).save(
-            [
-                kis_ratio_row("201912", date(2020, 3, 30), eps=5_000, bps=40_000),
-                kis_ratio_row("202012", FY2020_RATIOS_DUE, eps=4_000, bps=45_000),
-            ]
-        )
-    yield sessions
-    engine.dispose()
+    rows = [
+        kis_ratio_row("201912", date(2020, 3, 30), eps=5_000, bps=40_000),
+        kis_ratio_row("202012", FY2020_RATIOS_DUE, eps=4_000, bps=45_000),
+    ]
+    with storing(db_url, rows) as sessions:
+        yield sessions
 
 
 class RecordingValuation(AgentsStrategy):
