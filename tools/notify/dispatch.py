@@ -36,6 +36,7 @@ class Dispatcher:
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._sender: asyncio.Task[None] | None = None
+        self._in_flight = 0
         self._drain_timeout_s = drain_timeout_s
 
     @property
@@ -79,9 +80,11 @@ class Dispatcher:
         """Send queued events one at a time, in submission order, until the queue is empty."""
         while not self._queue.empty():
             event = self._queue.get_nowait()
+            self._in_flight = 1
             try:
                 await self.notify(event)
             finally:
+                self._in_flight = 0
                 self._queue.task_done()
 
     async def drain(self) -> None:
@@ -94,7 +97,7 @@ class Dispatcher:
         try:
             await asyncio.wait_for(self._queue.join(), timeout=self._drain_timeout_s)
         except TimeoutError:
-            unsent = self._queue.qsize() + 1  # the one being sent, and those behind it
+            unsent = self._in_flight + self._queue.qsize()  # the one being sent, those behind
             sender.cancel()
             while not self._queue.empty():
                 self._queue.get_nowait()

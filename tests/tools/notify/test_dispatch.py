@@ -25,7 +25,9 @@ from tools.notify.http import HttpPolicy
 pytestmark = pytest.mark.anyio
 
 TOKEN = "987654321:BBsecret-token-for-dispatch"
-FAST = HttpPolicy(timeout_s=0.3, attempts=1)
+FAST = HttpPolicy(timeout_s=5.0, attempts=1)
+"""One attempt; a timeout a loaded machine never trips by accident (the timeout test has its
+own)."""
 REVIEW = NeedsReviewEvent(
     thread_id="default:2026-11-26:regular",
     client_order_id="mat-0123",
@@ -55,7 +57,7 @@ async def test_a_timing_out_receiver_is_given_up_without_raising(
 ) -> None:
     receiver.delay_s = 1.0
     hook = SecretStr(f"{receiver.base_url}/hooks/secret-path-123")
-    dispatcher = Dispatcher(WebhookNotifier(hook, policy=FAST))
+    dispatcher = Dispatcher(WebhookNotifier(hook, policy=HttpPolicy(timeout_s=0.3, attempts=1)))
     dispatcher.submit(REVIEW)
     await dispatcher.aclose()
     assert "timeout" in caplog.text
@@ -109,9 +111,7 @@ async def test_messages_still_queued_at_the_drain_deadline_are_dropped_and_count
 ) -> None:
     receiver.delay_s = 1.0
     hook = SecretStr(f"{receiver.base_url}/hooks/abc")
-    dispatcher = Dispatcher(
-        WebhookNotifier(hook, policy=HttpPolicy(timeout_s=5.0, attempts=1)), drain_timeout_s=0.2
-    )
+    dispatcher = Dispatcher(WebhookNotifier(hook, policy=FAST), drain_timeout_s=0.2)
     for _ in range(3):
         dispatcher.submit(REVIEW)
     await dispatcher.aclose()
