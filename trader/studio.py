@@ -66,11 +66,14 @@ class ServedContext:
         async with self._lock:
             if self._ctx is None:
                 settings = await asyncio.to_thread(load_settings)
-                # Entered first, left last: messages queued while the context closes are sent.
-                dispatcher = await self._stack.enter_async_context(open_dispatcher(settings))
-                notifications = ServedNotifications(dispatcher, settings)
-                ctx = await self._stack.enter_async_context(self._open(settings))
-                ctx.on_needs_review = notifications.needs_review
+                async with AsyncExitStack() as opening:
+                    # Entered first, left last: messages queued while the context closes go out.
+                    dispatcher = await opening.enter_async_context(open_dispatcher(settings))
+                    notifications = ServedNotifications(dispatcher, settings)
+                    ctx = await opening.enter_async_context(self._open(settings))
+                    ctx.on_needs_review = notifications.needs_review
+                    # Opened: kept until `aclose` (a failure above closes what was opened).
+                    self._stack = opening.pop_all()
                 self._ctx, self._notifications = ctx, notifications
             return self._ctx
 

@@ -133,3 +133,35 @@ async def test_a_served_run_announces_its_pending_approval_once_and_then_its_fil
     assert any(
         text.startswith(f"Session {request_thread}: ") and "filled" in text for text in texts
     )
+
+
+class BrokenObserver:
+    """An observer whose every call fails (a notifier bug)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def node_finished(self, thread_id: str, node: str, update: dict[str, object]) -> None:
+        self.calls += 1
+        raise RuntimeError("observer bug")
+
+
+async def test_a_failing_observer_is_logged_and_the_session_goes_on(
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    served_environment(monkeypatch, db_url, tmp_path)
+    default = ServedContext(partial(on_session_morning, []))
+    broken = BrokenObserver()
+    try:
+        async with open_async_checkpointer(db_url) as saver:
+            graph = serve(default, observer=broken).copy(update={"checkpointer": saver})
+            config: RunnableConfig = {"configurable": {"thread_id": str(uuid.uuid4())}}
+            out = await graph.ainvoke({}, config, context={})
+    finally:
+        await default.aclose()
+    assert out["status"] == "awaiting_approval"
+    assert broken.calls >= 4  # load_context, both analysts, signals, risk_manager
+    assert "the risk_manager node's observer failed: RuntimeError" in caplog.text
