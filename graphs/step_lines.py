@@ -38,7 +38,8 @@ def describe_executions(outcomes: list[dict[str, Any]]) -> str:
     ]
     statuses = [str(o.get("status")) for o in sent]
     counts = ", ".join(f"{statuses.count(k)} {k}" for k in sorted(set(statuses)))
-    parts = [f"{len(sent)} orders sent ({counts})" if sent else "no orders sent"]
+    noun = "order" if len(sent) == 1 else "orders"
+    parts = [f"{len(sent)} {noun} sent ({counts})" if sent else "no orders sent"]
     if held:
         parts.append(f"{len(held)} held back outside order hours")
     if expired:

@@ -23,6 +23,7 @@ def test_sent_orders_count_the_broker_s_answers() -> None:
     filled, refused = outcome("filled"), outcome("rejected", "40580000 모의투자 장종료")
     assert line(filled, refused) == "2 orders sent (1 filled, 1 rejected)"
     assert line() == "no orders sent"
+    assert line(filled) == "1 order sent (1 filled)"
 
 
 def test_orders_held_back_outside_order_hours_are_not_called_sent_or_rejected() -> None:

@@ -74,7 +74,8 @@ class TelegramNotifier:
             "link_preview_options": {"is_disabled": True},
         }
         if self._config.approval_buttons and isinstance(event, PendingApproval):
-            body["reply_markup"] = approval_keyboard(event.thread_id)
+            lines = [o.describe() for o in event.orders]
+            body["reply_markup"] = approval_keyboard(event.thread_id, lines)
         response = await self._http.post(self._config.bot_url("sendMessage"), body)
         try:
             ok = response.json().get("ok") is True

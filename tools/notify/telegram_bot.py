@@ -169,6 +169,19 @@ class TelegramBot:
             },
         )
 
+    async def edit_message_reply_markup(
+        self, chat_id: int, message_id: int, reply_markup: dict[str, Any]
+    ) -> None:
+        """Replace a message's buttons (its text stays): the per-order marks after a flip.
+
+        Raises:
+            NotifyError: not edited.
+        """
+        await self._call(
+            "editMessageReplyMarkup",
+            {"chat_id": chat_id, "message_id": message_id, "reply_markup": reply_markup},
+        )
+
     async def aclose(self) -> None:
         """Close the connections."""
         await self._http.aclose()

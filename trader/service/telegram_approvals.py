@@ -1,15 +1,18 @@
 """Approving from Telegram: the buttons under a pending approval's message, answered by the service.
 
 With `NOTIFY_TELEGRAM_APPROVALS=true` the pending approval's message carries approve all /
-reject all buttons (`tools.notify.approval_buttons`), and `trader serve` runs this poller: it
-long-polls the Bot API for presses (`getUpdates`), and for each one
+reject all buttons, and with two orders or more a button per order that flips it between
+approve and reject and a "Send" that applies the marks (`tools.notify.approval_buttons`).
+`trader serve` runs this poller: it long-polls the Bot API for presses (`getUpdates`), and for
+each one
 
 1. refuses it unless it comes from the configured chat (and, when `NOTIFY_TELEGRAM_APPROVERS`
    names users, from one of them);
 2. finds the session by the key in the button's data among the recent runs;
-3. answers "already decided" when the session no longer waits (a replayed or second press),
-   otherwise answers at once that the decision is being applied (Telegram wants an answer
-   within seconds, while executing takes until the fills are followed);
+3. answers "already decided" when the session no longer waits (a replayed or second press);
+   a flip only redraws the buttons with the new marks; otherwise it answers at once that the
+   decision is being applied (Telegram wants an answer within seconds, while executing takes
+   until the fills are followed);
 4. applies it through `SessionService.approve`, the API's guarded path (one executor per
    session: a press racing a browser's approval executes once), recording the approver as
    ``telegram:<user id>``;
@@ -36,14 +39,20 @@ from graphs.nodes.approval import Action, ApprovalResponse, OrderDecision
 from graphs.runner import ThreadView, not_waiting_message
 from graphs.step_lines import describe_update
 from tools.notify import NotifyError
-from tools.notify.approval_buttons import ButtonAction, ButtonPress, read_callback_data, thread_key
+from tools.notify.approval_buttons import (
+    ButtonAction,
+    ButtonPress,
+    approval_keyboard,
+    read_callback_data,
+    thread_key,
+)
 from tools.notify.http import HttpPolicy
 from tools.notify.telegram_bot import CallbackQuery, TelegramBot, chat_matches
 from trader.service.errors import NotFoundError, NotWaitingError
 from trader.service.sessions import SessionService
 from trader.service.tasks import drain
 from trader.settings import Settings, TradingMode
-from trader.wiring.notify import telegram_config
+from trader.wiring.notify import order_lines, telegram_config
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +78,28 @@ def find_thread(db_sessions: sessionmaker[Session], key: str) -> str | None:
     return next((t for t in ids if thread_key(t) == key), None)
 
 
+def rejected_orders(press: ButtonPress, orders: int) -> frozenset[int]:
+    """The orders (0-based) a press rejects: all, none, or the marked ones."""
+    if press.action is ButtonAction.REJECT:
+        return frozenset(range(orders))
+    if press.action is ButtonAction.SEND:
+        return press.rejected
+    return frozenset()
+
+
 def response_for(press: ButtonPress, view: ThreadView, approver: str) -> ApprovalResponse:
-    """The resume value of a press: approve every order, or reject each one by name."""
+    """The resume value of a press: approve every order, or decide each one by name."""
     assert view.request is not None
     if press.action is ButtonAction.APPROVE:
         return ApprovalResponse(approve_all=True, decided_by=approver)
+    rejected = rejected_orders(press, len(view.request.orders))
     return ApprovalResponse(
         decisions=[
-            OrderDecision(client_order_id=o.client_order_id, action=Action.REJECT)
-            for o in view.request.orders
+            OrderDecision(
+                client_order_id=o.client_order_id,
+                action=Action.REJECT if i in rejected else Action.APPROVE,
+            )
+            for i, o in enumerate(view.request.orders)
         ],
         decided_by=approver,
     )
@@ -85,13 +107,27 @@ def response_for(press: ButtonPress, view: ThreadView, approver: str) -> Approva
 
 def outcome_line(press: ButtonPress, approver: str, view: ThreadView) -> str:
     """What came of an applied press, in the step lines' words."""
-    done = "Approved" if press.action is ButtonAction.APPROVE else "Rejected"
+    done = {
+        ButtonAction.APPROVE: "Approved",
+        ButtonAction.REJECT: "Rejected",
+        ButtonAction.SEND: "Decided",
+    }[press.action]
     parts = [f"{done} by {approver}"]
     if view.values.get("review"):
         parts.append(describe_update("review", {"review": view.values["review"]}))
-    if press.action is ButtonAction.APPROVE:
+    if view.values.get("executions") is not None or press.action is ButtonAction.APPROVE:
         parts.append(describe_update("executor", {"executions": view.values.get("executions")}))
     return ": ".join(parts[:2]) + "".join(f"; {p}" for p in parts[2:])
+
+
+def doing_line(press: ButtonPress, orders: int) -> str:
+    """The first answer to a press being applied: what is being done."""
+    if press.action is ButtonAction.APPROVE:
+        return "Approving every order"
+    rejected = len(rejected_orders(press, orders))
+    if rejected == orders:
+        return "Rejecting every order"
+    return f"Approving {orders - rejected} and rejecting {rejected} of the {orders} orders"
 
 
 class TelegramApprovals:
@@ -192,13 +228,36 @@ class TelegramApprovals:
         if not view.awaiting_approval or view.request is None:
             await self._answer(query, f"Already decided: {not_waiting_message(view)}")
             return
+        orders = len(view.request.orders)
+        if (press.index is not None and press.index >= orders) or any(
+            i >= orders for i in press.rejected
+        ):
+            await self._answer(query, UNKNOWN_BUTTON)
+            return
+        if press.action is ButtonAction.FLIP:
+            await self._flip(query, press, view)
+            return
         approver = f"telegram:{query.sender.id}"
         self._deciding.add(thread_id)
-        doing = "Approving every order" if press.action is ButtonAction.APPROVE else "Rejecting"
-        await self._answer(query, f"{doing} of {thread_id} as {approver}…")
+        await self._answer(query, f"{doing_line(press, orders)} of {thread_id} as {approver}…")
         task = asyncio.create_task(self._apply(thread_id, press, view, approver, query))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _flip(self, query: CallbackQuery, press: ButtonPress, view: ThreadView) -> None:
+        """Redraw the buttons with one order's mark flipped; nothing is applied yet."""
+        assert view.request is not None and press.index is not None and query.message is not None
+        rejected = press.rejected ^ {press.index}
+        lines = [line.describe() for line in order_lines(view.request)]
+        keyboard = approval_keyboard(view.thread_id, lines, rejected)
+        now = "rejected" if press.index in rejected else "approved"
+        await self._answer(query, f"Order {press.index + 1} will be {now}; Send applies the marks")
+        try:
+            await self.bot.edit_message_reply_markup(
+                query.message.chat.id, query.message.message_id, keyboard
+            )
+        except NotifyError as exc:
+            log.warning("Telegram approvals: the buttons were not redrawn: %s", exc.detail)
 
     async def _apply(
         self,

@@ -121,20 +121,25 @@ def session_link(settings: Settings, thread_id: str) -> str:
 # --- what a session tells --------------------------------------------------------------------
 
 
+def order_lines(request: ApprovalRequest) -> tuple[OrderLine, ...]:
+    """The orders of an approval request as messages show them, in the request's order."""
+    return tuple(
+        OrderLine(
+            ticker=o.ticker,
+            side=o.side,
+            qty=o.qty,
+            order_type=o.order_type,
+            limit_price_krw=o.limit_price_krw,
+        )
+        for o in request.orders
+    )
+
+
 def pending_approval_event(request: ApprovalRequest, link: str) -> PendingApproval:
     """The message of an approval request: its orders, expiry and the page to decide on."""
     return PendingApproval(
         thread_id=request.thread_id,
-        orders=tuple(
-            OrderLine(
-                ticker=o.ticker,
-                side=o.side,
-                qty=o.qty,
-                order_type=o.order_type,
-                limit_price_krw=o.limit_price_krw,
-            )
-            for o in request.orders
-        ),
+        orders=order_lines(request),
         expires_at=datetime.fromisoformat(request.expires_at),
         link=link,
     )

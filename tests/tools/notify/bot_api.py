@@ -3,7 +3,8 @@
 A FastAPI app under Uvicorn on 127.0.0.1 (an ephemeral port, in a thread). It keeps the
 messages `sendMessage` posts (with their `reply_markup`), hands out button presses queued by
 the test through `getUpdates` (honouring `offset`, and long-polling up to `timeout`), and
-records every call, `answerCallbackQuery` and `editMessageText` included. A path whose token
+records every call, `answerCallbackQuery` and `editMessageText` included;
+`editMessageReplyMarkup` redraws a kept message's buttons. A path whose token
 is not the bot's is answered 401 `ok: false`, as Telegram does; `failing` makes every call a
 500, as an outage.
 """
@@ -129,6 +130,12 @@ def _app(state: FakeBotApi) -> FastAPI:
                 if ready or time.monotonic() >= deadline:
                     return JSONResponse({"ok": True, "result": ready})
                 await asyncio.sleep(0.02)
+        if method == "editMessageReplyMarkup":
+            with state.lock:
+                for message in state.messages:
+                    if message["message_id"] == int(body["message_id"]):
+                        message["reply_markup"] = body.get("reply_markup")
+            return JSONResponse({"ok": True, "result": True})
         if method in {"answerCallbackQuery", "editMessageText"}:
             return JSONResponse({"ok": True, "result": True})
         return JSONResponse({"ok": False, "error_code": 404}, status_code=404)

@@ -12,6 +12,7 @@ from tests.tools.notify.receiver import Receiver
 from tools.notify import Fills, OrderLine, PendingApproval, TelegramConfig, TelegramNotifier
 from tools.notify.approval_buttons import (
     CALLBACK_DATA_MAX_BYTES,
+    MAX_ORDER_BUTTONS,
     ButtonAction,
     ButtonPress,
     approval_keyboard,
@@ -43,18 +44,78 @@ def approval(thread_id: str) -> PendingApproval:
     )
 
 
-def test_the_data_fits_and_reads_back_for_a_long_thread_id() -> None:
+EVERY_MARK = frozenset(range(MAX_ORDER_BUTTONS))
+
+
+@pytest.mark.parametrize(
+    ("action", "rejected", "index"),
+    [
+        (ButtonAction.APPROVE, frozenset(), None),
+        (ButtonAction.REJECT, frozenset(), None),
+        (ButtonAction.SEND, frozenset(), None),
+        (ButtonAction.SEND, frozenset({1, 3}), None),
+        (ButtonAction.FLIP, EVERY_MARK, MAX_ORDER_BUTTONS - 1),  # the longest data there is
+        (ButtonAction.FLIP, frozenset(), 0),
+    ],
+)
+def test_the_data_fits_and_reads_back_for_a_long_thread_id(
+    action: ButtonAction, rejected: frozenset[int], index: int | None
+) -> None:
     assert len(LONG_THREAD.encode()) > CALLBACK_DATA_MAX_BYTES
-    for action in ButtonAction:
-        data = callback_data(action, LONG_THREAD)
-        assert len(data.encode()) <= CALLBACK_DATA_MAX_BYTES
-        assert read_callback_data(data) == ButtonPress(action=action, key=thread_key(LONG_THREAD))
+    data = callback_data(action, LONG_THREAD, rejected=rejected, index=index)
+    assert len(data.encode()) <= CALLBACK_DATA_MAX_BYTES
+    key = thread_key(LONG_THREAD)
+    expected = ButtonPress(action=action, key=key, rejected=rejected, index=index)
+    assert read_callback_data(data) == expected
     assert thread_key(LONG_THREAD) != thread_key(LONG_THREAD.replace("pre_open", "regular"))
+
+
+def test_a_flip_names_its_order_and_orders_stay_in_range() -> None:
+    with pytest.raises(ValueError, match="a flip names its order"):
+        callback_data(ButtonAction.FLIP, LONG_THREAD)
+    with pytest.raises(ValueError, match="a flip names its order"):
+        callback_data(ButtonAction.SEND, LONG_THREAD, index=1)
+    with pytest.raises(ValueError, match=r"numbered 0\.\.19"):
+        callback_data(ButtonAction.SEND, LONG_THREAD, rejected=frozenset({MAX_ORDER_BUTTONS}))
+
+
+def test_the_keyboard_decides_orders_one_by_one_from_two_orders_on() -> None:
+    lines = ["BUY 005930 x 3", "SELL 000660 x 1", "BUY 069500 x 10"]
+    rows = approval_keyboard(LONG_THREAD, lines, frozenset({1}))["inline_keyboard"]
+    assert [[b["text"] for b in row] for row in rows] == [
+        ["✓ 1. BUY 005930 x 3"],
+        ["✗ 2. SELL 000660 x 1"],
+        ["✓ 3. BUY 069500 x 10"],
+        ["Send: approve 2, reject 1"],
+        ["Approve all", "Reject all"],
+    ]
+    flip_third = read_callback_data(rows[2][0]["callback_data"])
+    assert flip_third is not None and (flip_third.index, flip_third.rejected) == (2, {1})
+    send = read_callback_data(rows[3][0]["callback_data"])
+    assert send is not None and (send.action, send.rejected) == (ButtonAction.SEND, {1})
+    # One order (or more than the buttons carry): the approve / reject all row alone.
+    for few_or_many in (lines[:1], ["BUY 005930 x 1"] * (MAX_ORDER_BUTTONS + 1)):
+        [only] = approval_keyboard(LONG_THREAD, few_or_many)["inline_keyboard"]
+        assert [b["text"] for b in only] == ["Approve all", "Reject all"]
 
 
 @pytest.mark.parametrize(
     "data",
-    [None, "", "approve", "sell:" + "0" * 20, "approve:" + "0" * 19, "approve:" + "G" * 20],
+    [
+        None,
+        "",
+        "approve",
+        "sell:" + "0" * 20,
+        "approve:" + "0" * 19,
+        "approve:" + "G" * 20,
+        "approve:" + "0" * 20 + ":1",
+        "send:" + "0" * 20,
+        "send:" + "0" * 20 + ":zz",
+        "send:" + "0" * 20 + ":100000",  # a mark beyond the 20 orders the buttons carry
+        "flip:" + "0" * 20 + ":0",
+        "flip:" + "0" * 20 + ":0:20",
+        "flip:" + "0" * 20 + ":0:-1",
+    ],
 )
 def test_data_that_is_not_ours_reads_as_none(data: str | None) -> None:
     assert read_callback_data(data) is None

@@ -90,8 +90,8 @@ def pending_message(client: TestClient, bot_api: FakeBotApi) -> dict[str, Any]:
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
-    [row] = message["reply_markup"]["inline_keyboard"]
-    return {b["text"]: b["callback_data"] for b in row}
+    rows = message["reply_markup"]["inline_keyboard"]
+    return {b["text"]: b["callback_data"] for row in rows for b in row}
 
 
 def test_approve_from_telegram_executes_once_and_refuses_other_chats(
@@ -108,7 +108,13 @@ def test_approve_from_telegram_executes_once_and_refuses_other_chats(
         assert message["chat"]["id"] == CHAT
         assert message["text"].startswith(f"Session {THREAD}: 2 order(s) wait for approval")
         data = buttons(message)
-        assert set(data) == {"Approve all", "Reject all"}
+        orders = [line[2:] for line in message["text"].splitlines() if line.startswith("- ")]
+        assert list(data) == [
+            *(f"✓ {n}. {line}" for n, line in enumerate(orders, 1)),
+            "Send: approve 2, reject 0",
+            "Approve all",
+            "Reject all",
+        ]
         assert all(len(d.encode()) <= CALLBACK_DATA_MAX_BYTES for d in data.values())
         assert all(THREAD not in d for d in data.values())
 
@@ -182,6 +188,41 @@ def test_only_named_approvers_and_a_reject_sends_nothing(
         assert done["finished"] is True
     assert broker_orders(settings) == []
     assert approvers_of(settings) == {"telegram:7002"}
+
+
+def test_orders_decided_one_by_one_from_the_buttons(
+    tmp_path: Path, db_url: str, bot_api: FakeBotApi, clock: Callable[[], Clock]
+) -> None:
+    settings = telegram_settings(tmp_path, db_url, bot_api)
+    with TestClient(create_app(settings, clock=clock, demo=True)) as client:
+        message = pending_message(client, bot_api)
+        first, second = [line[2:] for line in message["text"].splitlines() if line[:2] == "- "]
+
+        # Flip the second order: nothing is applied, the buttons are redrawn with its mark.
+        bot_api.press(message, buttons(message)[f"✓ 2. {second}"], user_id=APPROVER)
+        assert bot_api.wait_for("editMessageReplyMarkup", 1)
+        assert bot_api.answers() == ["Order 2 will be rejected; Send applies the marks"]
+        redrawn = buttons(bot_api.messages[0])
+        assert f"✓ 1. {first}" in redrawn and f"✗ 2. {second}" in redrawn
+        assert client.get(f"/api/sessions/{THREAD}", headers=AUTH).json()["awaiting_approval"]
+        assert broker_orders(settings) == []
+
+        # Send the redrawn marks: the first order approved and filled, the second rejected
+        # and never sent.
+        bot_api.press(message, redrawn["Send: approve 1, reject 1"], user_id=APPROVER)
+        [edit] = bot_api.wait_for("editMessageText", 1)
+        assert bot_api.answers()[1] == (
+            f"Approving 1 and rejecting 1 of the 2 orders of {THREAD} as telegram:{APPROVER}…"
+        )
+        outcome = edit.body["text"].splitlines()[-1]
+        assert outcome.startswith(f"Decided by telegram:{APPROVER}: 1 of 2 orders approved")
+        assert "1 order sent (1 filled)" in outcome
+        done = client.get(f"/api/sessions/{THREAD}", headers=AUTH).json()
+        assert done["finished"] is True
+    statuses = {r.ticker: r.status for r in db_orders(settings)}
+    assert sorted(statuses.values()) == sorted([OrderStatus.FILLED, OrderStatus.REJECTED])
+    assert [o[0] for o in broker_orders(settings)] == [first.split()[1]]
+    assert approvers_of(settings) == {f"telegram:{APPROVER}"}
 
 
 def test_a_failing_bot_api_never_fails_the_service(
