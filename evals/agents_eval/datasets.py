@@ -7,12 +7,13 @@ from pathlib import Path
 from evals.agents_eval.history import history_dataset
 from evals.agents_eval.scenarios import Dataset
 from evals.agents_eval.synthetic import edge_dataset
+from evals.backtest.data import DailyBarSource
 
 DATASETS = ("all", "history", "edge")
 
 
-def load_dataset(name: str, market_data: Path) -> Dataset:
-    """Build the dataset `name`; `market_data` is the folder of real daily bars.
+def load_dataset(name: str, market_data: Path | DailyBarSource) -> Dataset:
+    """Build the dataset `name`; `market_data` is the folder of real daily bars (or a source).
 
     Raises:
         ValueError: an unknown name.

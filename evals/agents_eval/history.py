@@ -1,4 +1,4 @@
-"""Scenarios from real history: the KRX daily bars of `../shared/market-data`.
+"""Scenarios from real history: the KRX daily bars of `../shared/market-data`, or the database.
 
 Each scenario is one date on which the session judges every ticker of `HISTORY_TICKERS` with
 the `LOOKBACK_BARS` bars known that day; the outcome is each ticker's close-to-close return
@@ -8,6 +8,11 @@ the files' early holes and Samsung's 2018 split, and before their end (2023-12-2
 No filings or macro values are recorded for these dates, so the fundamental analyst reports
 `data_failed` for the companies and judges the ETF on no macro at all: the market analyst's
 vote decides, as in a backtest without `--fundamentals`.
+
+The same scenarios can be built from the `market_data` table (`trader data collect`, read by
+`evals.backtest.data.DatabaseBarSource`, the prices live sessions read): then the dates are the
+quarter starts the stored bars cover with `LOOKBACK_BARS` before and `HORIZON` after, and the
+version says so (`history-1+db`), since the dates follow what is stored.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from evals.agents_eval.scenarios import Dataset, Expect, Scenario
-from evals.backtest.data import Bars, CsvBarSource
+from evals.backtest.data import Bars, CsvBarSource, DailyBarSource
 from evals.backtest.files import BarDataError
 from tools.krx.rules import Market
 
@@ -33,6 +38,8 @@ HORIZON = 5
 """Trading days over which a decision's outcome is measured."""
 LOOKBACK_BARS = 130
 """Bars of history a scenario gives (the indicators need 60 and their warm-up)."""
+STORED = (date(2000, 1, 1), date(2999, 12, 31))
+"""The window of a read of everything stored."""
 
 
 def quarter_starts(first_year: int = 2019, last_year: int = 2023) -> list[date]:
@@ -40,33 +47,55 @@ def quarter_starts(first_year: int = 2019, last_year: int = 2023) -> list[date]:
     return [date(y, m, 1) for y in range(first_year, last_year + 1) for m in (1, 4, 7, 10)]
 
 
-def history_dataset(folder: Path, days: list[date] | None = None) -> Dataset:
-    """Build the real-history dataset from the market-data folder.
+def history_dataset(bars: Path | DailyBarSource, days: list[date] | None = None) -> Dataset:
+    """Build the real-history dataset from the market-data folder, or from the database.
+
+    `bars`: the folder, or the database's bars (`evals.backtest.data.DatabaseBarSource`).
 
     Raises:
-        BarDataError: the folder or a ticker's file is missing or unreadable.
+        BarDataError: the folder or a ticker's file is missing or unreadable; the source holds
+            no bars of a ticker, or too few for one scenario.
     """
-    source = CsvBarSource(folder)
-    wanted = days or quarter_starts()
-    first = min(wanted) - timedelta(days=LOOKBACK_BARS * 2)
-    last = max(wanted) + timedelta(days=HORIZON * 3 + 14)
-    full = {t: source.daily_bars(t, first, last) for t in HISTORY_TICKERS}
+    from_folder = isinstance(bars, Path)
+    source: DailyBarSource = CsvBarSource(bars) if isinstance(bars, Path) else bars
+    if days is not None or from_folder:
+        wanted = days or quarter_starts()
+        first = min(wanted) - timedelta(days=LOOKBACK_BARS * 2)
+        last = max(wanted) + timedelta(days=HORIZON * 3 + 14)
+        full = {t: source.daily_bars(t, first, last) for t in HISTORY_TICKERS}
+    else:
+        full = {t: source.daily_bars(t, *STORED) for t in HISTORY_TICKERS}
+        wanted = _covered_quarter_starts(full)
     scenarios = []
     for day in wanted:
         scenario = _scenario(full, day)
         if scenario is not None:
             scenarios.append(scenario)
+    where = bars if from_folder else "the database"
     if not scenarios:
-        raise BarDataError(f"no scenario date has {HORIZON} later bars in {folder}")
+        raise BarDataError(
+            f"no scenario date has {LOOKBACK_BARS} earlier and {HORIZON} later bars in {where}"
+        )
+    span = f"{scenarios[0].as_of:%Y}-{scenarios[-1].as_of:%Y}"
     return Dataset(
         name="history",
-        version=VERSION,
+        version=VERSION if from_folder else f"{VERSION}+db",
         description=(
-            f"{len(scenarios)} quarter-start dates 2019-2023, {len(HISTORY_TICKERS)} tickers, "
+            f"{len(scenarios)} quarter-start dates {span}, {len(HISTORY_TICKERS)} tickers, "
             f"outcome over {HORIZON} trading days"
+            + ("" if from_folder else ", from the database's market_data")
         ),
         scenarios=tuple(scenarios),
     )
+
+
+def _covered_quarter_starts(full: dict[str, Bars]) -> list[date]:
+    """The quarter starts whose scenario has every ticker's lookback and outcome stored."""
+    first = max(
+        series.dates[min(LOOKBACK_BARS, len(series) - 1)].item() for series in full.values()
+    )
+    last = min(series.dates[max(len(series) - 1 - HORIZON, 0)].item() for series in full.values())
+    return [d for d in quarter_starts(first.year, last.year) if first <= d <= last]
 
 
 def _scenario(full: dict[str, Bars], day: date) -> Scenario | None:

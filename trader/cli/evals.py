@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from evals.agents_eval.runner import Upload
+    from evals.backtest.data import DailyBarSource
     from trader.settings import Settings
 
 app = typer.Typer(help="Evaluate the agents offline (and on LangSmith with a key).")
@@ -58,6 +59,13 @@ def run(
         Path | None,
         typer.Option(help="Folder of real daily bars (default: EVALS_MARKET_DATA)."),
     ] = None,
+    from_db: Annotated[
+        bool,
+        typer.Option(
+            "--from-db",
+            help="Build the history scenarios from the database's bars (trader data collect).",
+        ),
+    ] = False,
     offline: Annotated[
         bool, typer.Option("--offline", help="Do not upload even when LANGSMITH_API_KEY is set.")
     ] = False,
@@ -71,7 +79,7 @@ def run(
     with cli_errors():
         settings = load_settings()
         try:
-            data = load_dataset(dataset, market_data or settings.evals_market_data)
+            data = load_dataset(dataset, _bars(settings, market_data, from_db))
         except (BarDataError, ValueError) as exc:
             raise ConfigurationError(
                 f"{exc} (use --dataset edge, which needs no market data, or --market-data)"
@@ -105,6 +113,21 @@ def run(
         path = EvalStore(settings.data_dir / RUNS_FOLDER).save(result)
         print_run(result)
         console.print(f"run {result.run_id} stored in {path}")
+
+
+def _bars(settings: Settings, folder: Path | None, from_db: bool) -> Path | DailyBarSource:
+    """Where the history scenarios' bars come from: the folder, or the database's bars."""
+    if not from_db:
+        return folder or settings.evals_market_data
+    if folder is not None:
+        raise ConfigurationError("give --market-data or --from-db, not both")
+    from db import migrate
+    from db.engine import create_db_engine, session_factory
+    from evals.backtest.data import DatabaseBarSource
+
+    url = settings.resolved_database_url
+    migrate.upgrade(url)
+    return DatabaseBarSource(session_factory(create_db_engine(url)))
 
 
 def _scripted() -> BaseChatModel:
