@@ -64,7 +64,7 @@ def history_dataset(bars: Path | DailyBarSource, days: list[date] | None = None)
         last = max(wanted) + timedelta(days=HORIZON * 3 + 14)
         full = {t: source.daily_bars(t, first, last) for t in HISTORY_TICKERS}
     else:
-        full = {t: source.daily_bars(t, *STORED) for t in HISTORY_TICKERS}
+        full = _stored(source)
         wanted = _covered_quarter_starts(full)
     scenarios = []
     for day in wanted:
@@ -87,6 +87,22 @@ def history_dataset(bars: Path | DailyBarSource, days: list[date] | None = None)
         ),
         scenarios=tuple(scenarios),
     )
+
+
+def _stored(source: DailyBarSource) -> dict[str, Bars]:
+    """Every stored bar of the tickers, or an error saying what to collect."""
+    full: dict[str, Bars] = {}
+    for ticker in HISTORY_TICKERS:
+        try:
+            full[ticker] = source.daily_bars(ticker, *STORED)
+        except BarDataError as exc:
+            names = ",".join(HISTORY_TICKERS)
+            raise BarDataError(
+                f"the database has no daily bars of {ticker}; the history scenarios need "
+                f"{names} ({LOOKBACK_BARS + HORIZON} sessions or more each): run "
+                f"`trader data collect --tickers {names} --since` a date a year back or earlier"
+            ) from exc
+    return full
 
 
 def _covered_quarter_starts(full: dict[str, Bars]) -> list[date]:

@@ -97,6 +97,12 @@ def test_trader_evals_run_from_db(
     result = CliRunner().invoke(app, ["evals", "run", "--dataset", "history", "--from-db"])
     assert result.exit_code == 0, result.output
     assert "evaluating history@history-1+db (5 scenarios)" in result.output
+    empty = tmp_path / "empty.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{empty}")
+    nothing = CliRunner().invoke(app, ["evals", "run", "--dataset", "history", "--from-db"])
+    assert nothing.exit_code != 0
+    assert "the database has no daily bars of 005930" in nothing.output
+    assert "trader data collect --tickers 005930,000660,035420,069500" in nothing.output
     both = ["evals", "run", "--from-db", "--market-data", str(tmp_path)]
     refused = CliRunner().invoke(app, both)
     assert refused.exit_code != 0 and "not both" in refused.output
