@@ -43,7 +43,14 @@ from tools.kis.client import DAILY_CHART_PAGE_ROWS
 from tools.kis.models import FinancialRatioRow, StabilityRatioRow
 from tools.krx.calendar import is_trading_day
 from tools.krx.rules import Market
-from tools.market_data import Bar, ListingMemory, MarketData, MarketQuote, history_start
+from tools.market_data import (
+    Bar,
+    ListingMemory,
+    MarketData,
+    MarketQuote,
+    QuoteAnswer,
+    history_start,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +108,8 @@ class StoredMarketData:
         self._quoted(quote)
         return quote
 
-    async def quotes(self, tickers: Sequence[str]) -> dict[str, MarketQuote | TraderError]:
-        """Quote a watchlist in one batch where the live source offers one (else one by one).
+    async def quotes(self, tickers: Sequence[str]) -> dict[str, QuoteAnswer]:
+        """Quote a watchlist through the live source's `quotes` (one batch where it offers one).
 
         Each quote is kept and its ticker prepared, as `quote` does; a ticker's failure is its
         answer, never the others'.
@@ -112,17 +119,7 @@ class StoredMarketData:
         if memory is not None:
             stored = await asyncio.to_thread(self._stored_markets, tickers)
             memory.remember_markets(stored)
-        batch = getattr(self.live, "quotes", None)
-        answers: dict[str, MarketQuote | TraderError]
-        if batch is not None:
-            answers = dict(await batch(tickers))
-        else:
-            answers = {}
-            for ticker in dict.fromkeys(tickers):
-                try:
-                    answers[ticker] = await self.live.quote(ticker)
-                except TraderError as exc:
-                    answers[ticker] = exc
+        answers = await self.live.quotes(tickers)
         for answer in answers.values():
             if isinstance(answer, MarketQuote):
                 self._quoted(answer)
