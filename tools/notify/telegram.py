@@ -19,6 +19,8 @@ from tools.notify.events import Event, PendingApproval
 from tools.notify.http import HttpPolicy, JsonPoster
 
 DEFAULT_BASE_URL = "https://api.telegram.org"
+CHANNEL = "telegram"
+"""The channel name in logs and errors."""
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,37 @@ class TelegramConfig:
         return f"{self.base_url.rstrip('/')}/bot{token}/{method}"
 
 
+async def call_bot_api(
+    http: JsonPoster,
+    config: TelegramConfig,
+    method: str,
+    body: dict[str, Any],
+    *,
+    timeout_s: float | None = None,
+) -> dict[str, Any]:
+    """Call one Bot API method; return its answer when Telegram says it is `ok`.
+
+    The one reading of a Bot API answer, for the notifier and the approvals' bot alike.
+
+    Raises:
+        NotifyUnavailableError: the Bot API was unreachable, slow or failing.
+        NotifyRejectedError: the Bot API refused the call (wrong token or chat), or answered
+            something that is not an `ok` object.
+    """
+    response = await http.post(config.bot_url(method), body, timeout_s=timeout_s)
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict) or payload.get("ok") is not True:
+        raise NotifyRejectedError(CHANNEL, f"the Bot API did not answer ok to {method}")
+    return payload
+
+
 class TelegramNotifier:
     """Sends each event's text to one Telegram chat."""
 
-    channel = "telegram"
+    channel = CHANNEL
 
     def __init__(
         self,
@@ -76,13 +105,7 @@ class TelegramNotifier:
         if self._config.approval_buttons and isinstance(event, PendingApproval):
             lines = [o.describe() for o in event.orders]
             body["reply_markup"] = approval_keyboard(event.thread_id, lines)
-        response = await self._http.post(self._config.bot_url("sendMessage"), body)
-        try:
-            ok = response.json().get("ok") is True
-        except ValueError:
-            ok = False
-        if not ok:
-            raise NotifyRejectedError(self.channel, "the Bot API did not answer ok")
+        await call_bot_api(self._http, self._config, "sendMessage", body)
 
     async def aclose(self) -> None:
         """Close the connections."""

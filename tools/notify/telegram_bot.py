@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tools.notify.errors import NotifyRejectedError
 from tools.notify.http import HttpPolicy, JsonPoster
-from tools.notify.telegram import TelegramConfig
+from tools.notify.telegram import CHANNEL, TelegramConfig, call_bot_api
 
 _READ = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 ANSWER_TEXT_MAX = 200
@@ -93,7 +93,7 @@ def _cut(text: str, limit: int) -> str:
 class TelegramBot:
     """The bot's side of button presses: read them, answer them, rewrite their message."""
 
-    channel = "telegram"
+    channel = CHANNEL
 
     def __init__(
         self,
@@ -114,15 +114,8 @@ class TelegramBot:
 
     async def _call(
         self, method: str, body: dict[str, Any], *, timeout_s: float | None = None
-    ) -> Any:
-        response = await self._http.post(self.config.bot_url(method), body, timeout_s=timeout_s)
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-        if not isinstance(payload, dict) or payload.get("ok") is not True:
-            raise NotifyRejectedError(self.channel, f"the Bot API did not answer ok to {method}")
-        return payload
+    ) -> dict[str, Any]:
+        return await call_bot_api(self._http, self.config, method, body, timeout_s=timeout_s)
 
     async def get_updates(self, offset: int | None, *, wait_s: int) -> list[Update]:
         """The button presses after `offset` (waiting up to `wait_s` for one to come).
